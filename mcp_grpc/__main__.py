@@ -1,0 +1,5 @@
+import sys
+
+from mcp_grpc.cli.main import main
+
+sys.exit(main())
