@@ -24,12 +24,25 @@ test: venv lint
 lint: venv
 	$(VENV)/bin/buf lint
 
-# Regenerate mcp_grpc/wire from protos/ (the generated code is committed; tests/test_wire_fresh.py fails when stale).
+# Regenerate mcp_grpc/wire from protos/ (the generated code is committed; tests/wire/test_wire_generated_fresh.py
+# fails when it is stale). `$(PY) -m mcp_grpc.wire._generate --check` only reports.
 proto: venv
 	$(PY) -m mcp_grpc.wire._generate
 
+# Compare protos/ with the main branch (buf's FILE rules). Another baseline: make breaking BREAKING_AGAINST=<buf input>.
+# A clone without a main branch (e.g. a shallow CI checkout: git fetch origin main:main) or a main that predates
+# protos/ has nothing to compare against: that is reported and not an error.
+BREAKING_AGAINST ?= .git\#branch=main
 breaking: venv
-	$(VENV)/bin/buf breaking --against '.git#branch=main'
+	@if [ "$(BREAKING_AGAINST)" != ".git#branch=main" ]; then \
+		$(VENV)/bin/buf breaking --against '$(BREAKING_AGAINST)'; \
+	elif ! git rev-parse --verify --quiet main >/dev/null; then \
+		echo "breaking: no main branch in this clone; nothing to compare against (git fetch origin main:main)"; \
+	elif [ -z "$$(git ls-tree main -- buf.yaml)" ]; then \
+		echo "breaking: main has no buf.yaml yet; nothing to compare against"; \
+	else \
+		$(VENV)/bin/buf breaking --against '.git#branch=main'; \
+	fi
 
 bench: venv
 	$(PY) -m bench.run
