@@ -1,0 +1,164 @@
+"""The audit sink: one JSON record per decision, written through ``logging`` off the call path.
+
+``JsonAuditSink.emit`` only puts the event on a bounded queue (``put_nowait``: it never blocks); a daemon thread
+turns each event into one JSON line and hands it to the logger (``mcp_grpc.audit`` unless configured), whose
+handlers decide where it goes (a file, stderr, a log shipper). When the queue is full the event is dropped and
+counted in ``dropped`` (and one error is logged per 1,000 drops): a stalled log destination must not stall calls.
+
+Record fields: ``time`` (RFC 3339 UTC, milliseconds), ``principal``, ``proven_by``, ``service``, ``method``, ``kind``,
+``target``, ``decision``, ``reason``, ``checks`` (``[{relation, object, result}]``), ``latency_ms``, ``trace_id``,
+``peer``, and ``argument_names``; ``arguments`` (the values) only when ``include_arguments=True``.
+
+Usage::
+
+    sink = JsonAuditSink()                       # logger "mcp_grpc.audit"
+    sink = JsonAuditSink(handler=logging.FileHandler("audit.log"))   # also attach a handler
+    ...
+    sink.close()                                 # flush and stop the writer thread
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import logging
+import queue
+import threading
+import time
+from typing import Any
+
+from mcp_grpc.server.hooks import AuditEvent
+
+__all__ = ["JsonAuditSink", "audit_record"]
+
+AUDIT_LOGGER = "mcp_grpc.audit"
+_STOP = object()
+
+log = logging.getLogger(__name__)
+
+
+def _current_trace_id() -> str | None:
+    """The active OpenTelemetry trace id, if a recording span is current (no-op without the SDK)."""
+    try:
+        from opentelemetry import trace
+    except ImportError:  # pragma: no cover - opentelemetry-api is a dependency
+        return None
+    ctx = trace.get_current_span().get_span_context()
+    return format(ctx.trace_id, "032x") if ctx.is_valid else None
+
+
+def audit_record(event: AuditEvent, *, include_arguments: bool = False) -> dict[str, Any]:
+    """The JSON-ready record of one event."""
+    stamp = datetime.datetime.fromtimestamp(event.time, datetime.timezone.utc)
+    record: dict[str, Any] = {
+        "time": stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "principal": event.principal,
+        "proven_by": getattr(event.proven_by, "value", event.proven_by),
+        "service": event.service,
+        "method": event.method,
+        "kind": getattr(event.kind, "value", event.kind),
+        "target": event.target,
+        "decision": event.decision,
+        "reason": event.reason,
+        "checks": [{"relation": c.relation, "object": c.object, "result": c.result} for c in event.checks],
+        "latency_ms": round(event.latency_ms, 3),
+        "trace_id": event.trace_id,
+        "peer": event.peer,
+    }
+    if event.arguments is not None:
+        record["argument_names"] = sorted(event.arguments)
+        if include_arguments:
+            record["arguments"] = dict(event.arguments)
+    return record
+
+
+class JsonAuditSink:
+    """An ``AuditSink`` (``mcp_grpc.server.hooks``) writing one JSON line per decision through ``logging``.
+
+    - ``logger``: a logger name or object (default ``mcp_grpc.audit``). Records are logged at INFO.
+    - ``handler``: optionally attached to that logger (``close`` detaches it). Without one, configure the logger as
+      usual; the sink sets the logger's level to INFO when it is unset so records are not lost to the root default.
+    - ``include_arguments``: add argument values to records (names are always recorded).
+    - ``max_pending``: the queue bound; beyond it events are dropped and counted.
+    """
+
+    def __init__(
+        self,
+        *,
+        logger: str | logging.Logger = AUDIT_LOGGER,
+        handler: logging.Handler | None = None,
+        include_arguments: bool = False,
+        max_pending: int = 100_000,
+    ) -> None:
+        self.logger = logging.getLogger(logger) if isinstance(logger, str) else logger
+        if self.logger.level == logging.NOTSET:
+            self.logger.setLevel(logging.INFO)
+        self._handler = handler
+        if handler is not None:
+            self.logger.addHandler(handler)
+        self.include_arguments = include_arguments
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_pending)
+        self.dropped = 0
+        self.written = 0
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="mcp-grpc-audit", daemon=True)
+        self._thread.start()
+
+    def emit(self, event: AuditEvent) -> None:
+        """Queue one event; never blocks. Fills ``trace_id`` from the current span when the event has none."""
+        if self._closed:
+            self._drop()
+            return
+        if event.trace_id is None:
+            trace_id = _current_trace_id()
+            if trace_id is not None:
+                event = dataclasses.replace(event, trace_id=trace_id)
+        try:
+            self._queue.put_nowait(event)
+        except queue.Full:
+            self._drop()
+
+    def _drop(self) -> None:
+        self.dropped += 1
+        if self.dropped % 1000 == 1:
+            log.error("audit queue full or closed: %d audit records dropped so far", self.dropped)
+
+    def _run(self) -> None:
+        while True:
+            event = self._queue.get()
+            try:
+                if event is _STOP:
+                    return
+                line = json.dumps(
+                    audit_record(event, include_arguments=self.include_arguments),
+                    separators=(",", ":"),
+                    default=str,
+                )
+                self.logger.info(line)
+                self.written += 1
+            except Exception:  # noqa: BLE001 - one bad record must not kill the writer
+                log.exception("failed to write an audit record")
+            finally:
+                self._queue.task_done()
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until every queued event is written (bounded by ``timeout``). True when the queue drained."""
+        deadline = time.monotonic() + timeout
+        while self._queue.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return not self._queue.unfinished_tasks
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Write what is queued, stop the writer thread and detach the handler given to the constructor."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._queue.put(_STOP, timeout=timeout)
+        except queue.Full:
+            pass
+        self._thread.join(timeout)
+        if self._handler is not None:
+            self._handler.flush()
+            self.logger.removeHandler(self._handler)
