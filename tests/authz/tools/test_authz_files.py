@@ -1,0 +1,235 @@
+"""Tuple and model file loading (mcp_grpc.authz.files): every format, and one precise error per malformed input."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+import pytest
+
+from mcp_grpc.authz.backend import TupleKey
+from mcp_grpc.authz.files import (
+    ModelFileError,
+    TupleFileError,
+    load_model_file,
+    load_tuples,
+    tuple_to_dict,
+)
+
+GOOD_YAML = """\
+- user: user:anne
+  relation: viewer
+  object: doc:1
+- user: team:eng#member
+  relation: editor
+  object: doc:2
+- user: user:*
+  relation: viewer
+  object: doc:3
+- user: agent:example.org/ns/prod/sa/billing
+  relation: can_call
+  object: tool:files/read
+  condition:
+    name: under_limit
+    context:
+      limit: 100
+"""
+
+EXPECTED = [
+    TupleKey("user:anne", "viewer", "doc:1"),
+    TupleKey("team:eng#member", "editor", "doc:2"),
+    TupleKey("user:*", "viewer", "doc:3"),
+    TupleKey("agent:example.org/ns/prod/sa/billing", "can_call", "tool:files/read", "under_limit", {"limit": 100}),
+]
+
+
+def write(tmp_path: pathlib.Path, name: str, text: str) -> pathlib.Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".yml"])
+def test_yaml_tuples(tmp_path, suffix):
+    assert load_tuples(write(tmp_path, f"t{suffix}", GOOD_YAML)) == EXPECTED
+
+
+def test_json_tuples_round_trip_through_tuple_to_dict(tmp_path):
+    path = write(tmp_path, "t.json", json.dumps([tuple_to_dict(t) for t in EXPECTED]))
+    assert load_tuples(path) == EXPECTED
+
+
+def test_jsonl_tuples_skip_blank_lines(tmp_path):
+    lines = [json.dumps(tuple_to_dict(t)) for t in EXPECTED]
+    path = write(tmp_path, "t.jsonl", lines[0] + "\n\n" + "\n".join(lines[1:]) + "\n")
+    assert load_tuples(path) == EXPECTED
+
+
+def test_csv_tuples_with_usersets_and_conditions(tmp_path):
+    text = (
+        "user_type,user_id,user_relation,relation,object_type,object_id,condition_name,condition_context\n"
+        "user,anne,,viewer,doc,1,,\n"
+        "team,eng,member,editor,doc,2,,\n"
+        "user,*,,viewer,doc,3,,\n"
+        'agent,example.org/ns/prod/sa/billing,,can_call,tool,files/read,under_limit,"{""limit"": 100}"\n'
+    )
+    assert load_tuples(write(tmp_path, "t.csv", text)) == EXPECTED
+
+
+# --- malformed tuple files: each kind names the file, the entry and the reason ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("- user: user:anne\n  relation: viewer\n", "tuple 0: missing 'object'"),
+        ("- relation: viewer\n  object: doc:1\n", "tuple 0: missing 'user'"),
+        ("- user: user:anne\n  object: doc:1\n", "tuple 0: missing 'relation'"),
+        ("- user: user:anne\n  relation: viewer\n  object: doc1\n", "'object' 'doc1' must be 'type:id'"),
+        ("- user: anne\n  relation: viewer\n  object: doc:1\n", "'user' 'anne' must be 'type:id'"),
+        ("- user: user:anne\n  relation: viewer\n  object: doc:1#x\n", "must not contain '#'"),
+        ("- user: user:anne\n  relation: view er\n  object: doc:1\n", "'relation' 'view er' must not contain"),
+        ("- user: team:eng#\n  relation: viewer\n  object: doc:1\n", "empty relation after '#'"),
+        ("- user: user:*#member\n  relation: viewer\n  object: doc:1\n", "wildcard with '#relation'"),
+        ("- user: 12\n  relation: viewer\n  object: doc:1\n", "'user' must be a string, got a number"),
+        ("- user: user:anne\n  relation: viewer\n  object: doc:1\n  extra: 1\n", "unknown field 'extra'"),
+        ("- user: user:a\n  relation: r\n  object: doc:1\n  condition: c\n", "'condition' must be a mapping"),
+        ("- user: user:a\n  relation: r\n  object: doc:1\n  condition: {context: {}}\n", "'condition.name'"),
+        ("- user: user:a\n  relation: r\n  object: doc:1\n  condition: {name: c, context: [1]}\n", "'condition.context' must be a mapping"),
+        ("- user: user:a\n  relation: r\n  object: doc:1\n  condition: {name: c, ctx: {}}\n", "'condition.ctx'"),
+        ("- just a string\n", "expected a mapping"),
+    ],
+)
+def test_malformed_yaml_entry(tmp_path, entry, message):
+    good = "- user: user:ok\n  relation: viewer\n  object: doc:0\n"
+    path = write(tmp_path, "bad.yaml", good + entry)
+    with pytest.raises(TupleFileError) as info:
+        load_tuples(path)
+    error = info.value
+    assert message.replace("tuple 0", "tuple 1") in str(error)
+    assert str(path) in str(error)
+    assert error.index == 1
+    assert error.line is not None and error.line >= 4  # the second entry starts on line 4
+
+
+def test_yaml_error_points_at_the_offending_field_line(tmp_path):
+    path = write(tmp_path, "bad.yaml", "- user: user:a\n  relation: viewer\n  object: nocolon\n")
+    with pytest.raises(TupleFileError) as info:
+        load_tuples(path)
+    assert info.value.line == 3
+    assert str(info.value).startswith(f"{path}:3: tuple 0:")
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("t.yaml", "", "no tuples"),
+        ("t.yaml", "[]\n", "no tuples"),
+        ("t.yaml", "user: user:a\n", "expected a list of tuples, got a mapping"),
+        ("t.yaml", "- user: [unclosed\n", "invalid YAML"),
+        ("t.json", "[{\"user\": ", "invalid JSON"),
+        ("t.json", "{}", "expected a list of tuples"),
+        ("t.json", "[]", "no tuples"),
+        ("t.jsonl", "\n\n", "no tuples"),
+        ("t.jsonl", '{"user":"user:a","relation":"r","object":"o:1"}\n{bad\n', "invalid JSON"),
+        ("t.csv", "", "empty"),
+        ("t.csv", "user_type,user_id,relation,object_type\nuser,a,r,doc\n", "missing required header 'object_id'"),
+        ("t.csv", "user_type,user_id,relation,object_type,object_id,colour\n", "invalid header 'colour'"),
+        ("t.csv", "user_type,user_id,relation,object_type,object_id,condition_context\n", "requires 'condition_name'"),
+        ("t.csv", "user_type,user_id,relation,object_type,object_id\nuser,a,r,doc\n", "expected 5 columns, got 4"),
+        (
+            "t.csv",
+            "user_type,user_id,relation,object_type,object_id,condition_name,condition_context\nuser,a,r,doc,1,c,{x\n",
+            "'condition_context' is not valid JSON",
+        ),
+        ("t.csv", "user_type,user_id,relation,object_type,object_id\n", "no tuples"),
+        ("t.txt", "whatever", "unsupported tuple file format '.txt'"),
+    ],
+)
+def test_malformed_tuple_files(tmp_path, name, text, message):
+    path = write(tmp_path, name, text)
+    with pytest.raises(TupleFileError) as info:
+        load_tuples(path)
+    assert message in str(info.value)
+    assert str(path) in str(info.value)
+
+
+def test_jsonl_and_csv_errors_name_the_line(tmp_path):
+    jsonl = write(tmp_path, "t.jsonl", '{"user":"user:a","relation":"r","object":"o:1"}\n\n{"user":"x","relation":"r","object":"o:1"}\n')
+    with pytest.raises(TupleFileError) as info:
+        load_tuples(jsonl)
+    assert info.value.line == 3 and info.value.index == 1
+    csv_file = write(tmp_path, "t.csv", "user_type,user_id,relation,object_type,object_id\nuser,a,r,doc,1\nuser,b,r r,doc,2\n")
+    with pytest.raises(TupleFileError) as info:
+        load_tuples(csv_file)
+    assert info.value.line == 3 and info.value.index == 1
+
+
+def test_missing_file_and_directory(tmp_path):
+    with pytest.raises(TupleFileError, match="no such file"):
+        load_tuples(tmp_path / "nope.yaml")
+    (tmp_path / "dir.yaml").mkdir()
+    with pytest.raises(TupleFileError, match="is a directory"):
+        load_tuples(tmp_path / "dir.yaml")
+
+
+def test_not_utf8(tmp_path):
+    path = tmp_path / "t.yaml"
+    path.write_bytes(b"- user: user:\xff\n")
+    with pytest.raises(TupleFileError, match="not UTF-8"):
+        load_tuples(path)
+
+
+# --- models -----------------------------------------------------------------------------------------------------------
+
+DSL = """\
+model
+  schema 1.1
+type user
+type doc
+  relations
+    define viewer: [user]
+"""
+
+
+def test_dsl_model_file(tmp_path):
+    model = load_model_file(write(tmp_path, "model.fga", DSL))
+    assert model["schema_version"] == "1.1"
+    assert [t["type"] for t in model["type_definitions"]] == ["user", "doc"]
+    assert model["type_definitions"][1]["relations"]["viewer"] == {"this": {}}
+
+
+def test_json_model_file_bare_and_wrapped(tmp_path):
+    model = load_model_file(write(tmp_path, "model.fga", DSL))
+    assert load_model_file(write(tmp_path, "a.json", json.dumps(model))) == model
+    assert load_model_file(write(tmp_path, "b.json", json.dumps({"authorization_model": model}))) == model
+
+
+def test_dsl_syntax_error_names_file_and_line(tmp_path):
+    path = write(tmp_path, "model.fga", DSL.replace("define viewer: [user]", "define viewer: [user] orr x"))
+    with pytest.raises(ModelFileError) as info:
+        load_model_file(path)
+    assert info.value.line == 6
+    assert str(info.value).startswith(f"{path}:6:")
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("m.json", "{", "invalid JSON"),
+        ("m.json", "[]", "expected a JSON object"),
+        ("m.json", '{"schema_version": "1.1"}', "'type_definitions' is missing"),
+        ("m.json", '{"type_definitions": {}}', "'type_definitions' must be a list"),
+        ("m.txt", "model", "unsupported model file format"),
+    ],
+)
+def test_malformed_model_files(tmp_path, name, text, message):
+    path = write(tmp_path, name, text)
+    with pytest.raises(ModelFileError) as info:
+        load_model_file(path)
+    assert message in str(info.value)
+
+
+def test_missing_model_file(tmp_path):
+    with pytest.raises(ModelFileError, match="no such file"):
+        load_model_file(tmp_path / "absent.fga")
