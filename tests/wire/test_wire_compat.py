@@ -177,7 +177,8 @@ def test_messages_we_serialize_parse_identically_with_the_published_classes_and_
 
 def test_messages_the_published_classes_build_parse_with_ours(published_peer):
     built = published_peer({"op": "build"})
-    call = mcp_messages_pb2.CallToolRequest.FromString(base64.b64decode(built["model_context_protocol.CallToolRequest"]))
+    call_bytes = base64.b64decode(built["model_context_protocol.CallToolRequest"])
+    call = mcp_messages_pb2.CallToolRequest.FromString(call_bytes)
     assert call.request.name == "read_object"
     assert call.request.arguments["limit"] == 3
     assert call.common.metadata["cursor"] == "page-2"
@@ -195,8 +196,6 @@ def test_messages_the_published_classes_build_parse_with_ours(published_peer):
     assert listed.common.metadata["nextCursor"] == "c2"
 
     # CallToolStreamRequest is CallToolRequest on the wire: a published CallToolRequest is a valid stream request.
-    stream = streaming_pb2.CallToolStreamRequest.FromString(
-        base64.b64decode(built["model_context_protocol.CallToolRequest"])
-    )
+    stream = streaming_pb2.CallToolStreamRequest.FromString(call_bytes)
     assert stream.request == call.request and stream.common == call.common
     assert mcp_messages_pb2.CallToolRequest.FromString(stream.SerializeToString()) == call
