@@ -437,8 +437,11 @@ def model_from_dsl_text(text: str, path: str | os.PathLike[str]) -> dict[str, An
     """The JSON model of DSL ``text``; a parse error becomes ``ModelFileError`` naming ``path`` and the line."""
     from mcp_grpc.authz import model as model_language  # the parser package; imported late so tuple loading never needs it
 
+    # Validate as ``fga model test`` does (OpenFGA refuses to write an invalid model); fall back to the bare
+    # transform when the validating loader is not available.
+    parse = getattr(model_language, "load_model", None) or model_language.parse_dsl
     try:
-        parsed = model_language.parse_dsl(text)
+        parsed = parse(text)
     except Exception as exc:  # the parser's own error types; re-raised with the file name
         raise ModelFileError(path, _describe_model_error(exc), line=_model_error_line(exc)) from exc
     return _as_model_dict(parsed)
@@ -458,7 +461,15 @@ def model_from_json_text(text: str, path: str | os.PathLike[str]) -> dict[str, A
         raise ModelFileError(path, "not an authorization model: 'type_definitions' is missing")
     if not isinstance(document["type_definitions"], list):
         raise ModelFileError(path, "'type_definitions' must be a list")
-    return dict(document)
+    from mcp_grpc.authz import model as model_language
+
+    validate = getattr(model_language, "load_model", None)
+    if validate is None:
+        return dict(document)
+    try:
+        return _as_model_dict(validate(dict(document)))
+    except Exception as exc:  # the model language's validation errors, re-raised with the file name
+        raise ModelFileError(path, _describe_model_error(exc)) from exc
 
 
 def _modular_model(file: pathlib.Path) -> dict[str, Any]:
