@@ -341,7 +341,29 @@ def check_core(committed_dir: PathLike = CORE_OUT_DIR) -> list[str]:
     for path in sorted(committed.glob("*_pb2*.py*")):
         if path.name not in fresh:
             problems.append(f"{path.name}: generated from no proto file in protos/ (remove it)")
+    if problems:
+        problems.extend(_tools_version_hint(committed))
     return problems
+
+
+def _tools_version_hint(committed: pathlib.Path) -> list[str]:
+    """Name a grpcio-tools version mismatch, the usual cause of a diff on a fresh clone."""
+    import grpc_tools
+
+    pattern = re.compile(r"^GRPC_GENERATED_VERSION = '([^']+)'$", re.MULTILINE)
+    grpc_module = committed / "mcp_pb2_grpc.py"
+    match = pattern.search(grpc_module.read_text(encoding="utf-8")) if grpc_module.is_file() else None
+    installed = getattr(grpc_tools, "__version__", None)
+    if installed is None:
+        from importlib.metadata import version
+
+        installed = version("grpcio-tools")
+    if match and match[1] != installed:
+        return [
+            f"note: the committed code was generated with grpcio-tools {match[1]}, this environment has {installed}; "
+            "install the pinned version (make venv) before regenerating"
+        ]
+    return []
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -50,3 +50,14 @@ def test_generated_modules_live_only_inside_mcp_grpc_wire():
 
 def test_command_line_check_passes(capsys: pytest.CaptureFixture[str]):
     assert _generate.main(["--check"]) == 0
+
+
+def test_the_check_names_a_grpcio_tools_version_mismatch(tmp_path: pathlib.Path):
+    _generate.generate_core(tmp_path)
+    grpc_module = tmp_path / "mcp_pb2_grpc.py"
+    text = grpc_module.read_text()
+    assert "GRPC_GENERATED_VERSION = '" in text
+    grpc_module.write_text(text.replace("GRPC_GENERATED_VERSION = '", "GRPC_GENERATED_VERSION = '0.", 1))
+    problems = _generate.check_core(tmp_path)
+    assert problems[0].startswith("mcp_pb2_grpc.py: differs")
+    assert problems[-1].startswith("note: the committed code was generated with grpcio-tools 0.")
