@@ -79,7 +79,7 @@ _mcp_grpc_comments.register(DESCRIPTOR, {
     'mcp_grpc.v1.ListenResponse.ToolsListChanged': 'The list of tools changed: list them again.',
     'mcp_grpc.v1.McpStreaming': 'Server-streaming MCP operations.',
     'mcp_grpc.v1.McpStreaming.CallToolStream': "tools/call with progress: zero or more `progress` frames, then exactly one `result` frame, which is the last\nframe of the stream. Errors are gRPC statuses as for Mcp.CallTool. Cancelling the call (or its deadline\nexpiring) cancels the tool's handler.",
-    'mcp_grpc.v1.McpStreaming.Listen': 'subscriptions/listen: a long-lived stream of change notifications. The first frame is `acknowledged`, sent once\nthe subscription is live; notifications follow until the client cancels or the server shuts down (the stream\nthen ends with OK, or UNAVAILABLE while draining).',
+    'mcp_grpc.v1.McpStreaming.Listen': 'subscriptions/listen: a long-lived stream of change notifications. The first frame is `acknowledged`, sent once\nthe subscription is live; notifications follow until the client cancels the call or the server ends the stream\n(for example when it shuts down). A client that still wants notifications then listens again and lists again.',
     'mcp_grpc.v1.NotificationFilter': 'Which notifications a Listen stream wants. The server sends no kind that was not asked for.',
     'mcp_grpc.v1.NotificationFilter.prompts_list_changed': 'notifications/prompts/list_changed.',
     'mcp_grpc.v1.NotificationFilter.resource_subscriptions': 'notifications/resources/updated for each of these resource URIs (the former resources/subscribe).',

@@ -62,8 +62,8 @@ class McpStreamingServicer:
 
     def Listen(self, request, context):
         """subscriptions/listen: a long-lived stream of change notifications. The first frame is `acknowledged`, sent once
-        the subscription is live; notifications follow until the client cancels or the server shuts down (the stream
-        then ends with OK, or UNAVAILABLE while draining).
+        the subscription is live; notifications follow until the client cancels the call or the server ends the stream
+        (for example when it shuts down). A client that still wants notifications then listens again and lists again.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
