@@ -1,1 +1,40 @@
-"""mcp_grpc.client"""
+"""MCP-over-gRPC clients: ``AsyncClient`` (asyncio) and ``Client`` (blocking), with the same methods.
+
+    from mcp_grpc.client import Client
+    with Client("127.0.0.1:50051") as client:
+        for tool in client.list_tools():
+            print(tool.name)
+"""
+
+from mcp_grpc.client.channel import AddressError, RetryPolicy, make_channel, resolve_target
+from mcp_grpc.client.client import (
+    AsyncClient,
+    CompletionResult,
+    McpCallError,
+    ProgressUpdate,
+    PromptInfo,
+    PromptResult,
+    ResourceContents,
+    ResourceInfo,
+    ToolCallResult,
+    ToolInfo,
+)
+from mcp_grpc.client.sync import Client
+
+__all__ = [
+    "AddressError",
+    "AsyncClient",
+    "Client",
+    "CompletionResult",
+    "McpCallError",
+    "ProgressUpdate",
+    "PromptInfo",
+    "PromptResult",
+    "ResourceContents",
+    "ResourceInfo",
+    "RetryPolicy",
+    "ToolCallResult",
+    "ToolInfo",
+    "make_channel",
+    "resolve_target",
+]

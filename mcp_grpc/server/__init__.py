@@ -1,1 +1,53 @@
-"""mcp_grpc.server"""
+"""The server framework: the application object, handler context, configuration and the grpc.aio server.
+
+    from mcp_grpc.server import McpApp, Context, ServerConfig
+
+Names are loaded on first use, so importing ``mcp_grpc.server.hooks`` (the identity/authorization seam) does not
+pull in grpc servers, pydantic models or generated code.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mcp_grpc.server.app import App, McpApp, Notification
+    from mcp_grpc.server.chain import INSECURE_LOCAL_PRINCIPAL, CallChain
+    from mcp_grpc.server.context import Context, Progress, current_context
+    from mcp_grpc.server.errors import McpError, ToolError
+    from mcp_grpc.server.registry import Completion, PromptMessage, ResourceContent, ToolAnnotations, ToolResult
+    from mcp_grpc.server.runtime import ConfigError, Server, ServerConfig, serve
+
+_EXPORTS = {
+    "App": "mcp_grpc.server.app",
+    "McpApp": "mcp_grpc.server.app",
+    "Notification": "mcp_grpc.server.app",
+    "CallChain": "mcp_grpc.server.chain",
+    "INSECURE_LOCAL_PRINCIPAL": "mcp_grpc.server.chain",
+    "Context": "mcp_grpc.server.context",
+    "Progress": "mcp_grpc.server.context",
+    "current_context": "mcp_grpc.server.context",
+    "McpError": "mcp_grpc.server.errors",
+    "ToolError": "mcp_grpc.server.errors",
+    "Completion": "mcp_grpc.server.registry",
+    "PromptMessage": "mcp_grpc.server.registry",
+    "ResourceContent": "mcp_grpc.server.registry",
+    "ToolAnnotations": "mcp_grpc.server.registry",
+    "ToolResult": "mcp_grpc.server.registry",
+    "ConfigError": "mcp_grpc.server.runtime",
+    "Server": "mcp_grpc.server.runtime",
+    "ServerConfig": "mcp_grpc.server.runtime",
+    "serve": "mcp_grpc.server.runtime",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,386 @@
+"""The asynchronous MCP-over-gRPC client.
+
+    async with AsyncClient("127.0.0.1:50051") as client:
+        tools = await client.list_tools()
+        result = await client.call_tool("add", {"a": 1, "b": 2}, progress=print)
+
+Protocol errors raise ``McpCallError`` (gRPC status, MCP error code, message); a tool that failed returns a
+``ToolCallResult`` with ``is_error=True``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+
+import grpc
+
+from mcp_grpc import wire
+from mcp_grpc.client.channel import RetryPolicy, make_channel
+from mcp_grpc.server.structs import python_to_struct, struct_to_python
+from mcp_grpc.wire import mcp_messages_pb2 as pb
+from mcp_grpc.wire import mcp_pb2_grpc, streaming_pb2, streaming_pb2_grpc
+
+MetadataHook = Callable[[], Iterable[tuple[str, str]]]
+"""Called before every call; returns extra metadata, e.g. ``[("authorization", f"Bearer {jwt_svid}")]``."""
+
+ProgressCallback = Callable[["ProgressUpdate"], Any]
+
+
+class McpCallError(Exception):
+    """A call ended with a non-OK gRPC status. ``mcp_code`` is the MCP error code when the server sent one."""
+
+    def __init__(self, status: grpc.StatusCode, message: str, mcp_code: int | None = None) -> None:
+        super().__init__(f"{status.name}: {message}" + (f" (MCP error {mcp_code})" if mcp_code is not None else ""))
+        self.status = status
+        self.message = message
+        self.mcp_code = mcp_code
+
+    @classmethod
+    def from_rpc_error(cls, error: grpc.aio.AioRpcError) -> "McpCallError":
+        code = None
+        for key, value in error.trailing_metadata() or ():
+            if key == wire.ERROR_CODE_METADATA_KEY:
+                try:
+                    code = int(value)
+                except ValueError:
+                    pass
+        return cls(error.code(), error.details() or "", code)
+
+
+@dataclasses.dataclass(frozen=True)
+class ToolInfo:
+    name: str
+    title: str
+    description: str
+    input_schema: dict[str, Any]
+    output_schema: dict[str, Any] | None
+    annotations: dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class ToolCallResult:
+    text: str
+    """All text content blocks joined by newlines."""
+    structured: dict[str, Any] | None
+    is_error: bool
+    raw: pb.CallToolResponse
+
+
+@dataclasses.dataclass(frozen=True)
+class ProgressUpdate:
+    progress: float
+    total: float | None
+    message: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ResourceInfo:
+    uri: str
+    name: str
+    title: str
+    description: str
+    mime_type: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ResourceContents:
+    uri: str
+    mime_type: str
+    text: str | None
+    blob: bytes | None
+
+
+@dataclasses.dataclass(frozen=True)
+class PromptInfo:
+    name: str
+    title: str
+    description: str
+    arguments: list[dict[str, Any]]
+
+
+@dataclasses.dataclass(frozen=True)
+class PromptResult:
+    description: str
+    messages: list[tuple[str, str]]
+    """(role, text) pairs."""
+
+
+@dataclasses.dataclass(frozen=True)
+class CompletionResult:
+    values: list[str]
+    total: int
+    has_more: bool
+
+
+_ROLE_NAMES = {pb.ROLE_USER: "user", pb.ROLE_ASSISTANT: "assistant"}
+
+
+class AsyncClient:
+    """A client of one MCP-over-gRPC server (or several replicas with round_robin).
+
+    ``address``: ``host:port``, ``unix:/path``, a gRPC target URI, or a list of IP addresses (round_robin).
+    ``credentials``: ``grpc.ChannelCredentials`` (mTLS); None dials plaintext (insecure-local servers only).
+    ``timeout``: default deadline in seconds of each call (None: no deadline).
+    ``retry``: retry policy applied through service config (None disables retries).
+    ``metadata``: a hook returning extra metadata per call, e.g. a JWT-SVID bearer token.
+    ``channel``: use this channel instead of building one (the client then does not close it).
+    """
+
+    def __init__(
+        self,
+        address: str | Sequence[str] | None = None,
+        *,
+        credentials: grpc.ChannelCredentials | None = None,
+        timeout: float | None = 30.0,
+        retry: RetryPolicy | None = RetryPolicy(),
+        metadata: MetadataHook | None = None,
+        server_name_override: str | None = None,
+        protocol_version: str = wire.LATEST_PROTOCOL_VERSION,
+        channel: grpc.aio.Channel | None = None,
+        channel_options: Sequence[tuple[str, Any]] = (),
+    ) -> None:
+        if channel is None:
+            if address is None:
+                raise ValueError("AsyncClient needs an address or a channel")
+            channel = make_channel(
+                address,
+                credentials=credentials,
+                retry=retry,
+                server_name_override=server_name_override,
+                options=channel_options,
+            )
+            self._owns_channel = True
+        else:
+            self._owns_channel = False
+        self.channel = channel
+        self.timeout = timeout
+        self._metadata_hook = metadata
+        self._protocol_version = protocol_version
+        self._mcp = mcp_pb2_grpc.McpStub(channel)
+        self._streaming = streaming_pb2_grpc.McpStreamingStub(channel)
+
+    async def __aenter__(self) -> "AsyncClient":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._owns_channel:
+            await self.channel.close()
+
+    def _call_metadata(self, extra: Iterable[tuple[str, str]] = ()) -> list[tuple[str, str]]:
+        metadata = [(wire.PROTOCOL_VERSION_METADATA_KEY, self._protocol_version)]
+        if self._metadata_hook is not None:
+            metadata.extend(self._metadata_hook())
+        metadata.extend(extra)
+        return metadata
+
+    async def _unary(self, method: Callable[..., Any], request: Any, timeout: float | None, extra: Iterable[tuple[str, str]] = ()) -> Any:
+        try:
+            return await method(request, timeout=timeout if timeout is not None else self.timeout, metadata=self._call_metadata(extra))
+        except grpc.aio.AioRpcError as error:
+            raise McpCallError.from_rpc_error(error) from None
+
+    async def _pages(self, method: Callable[..., Any], request_type: type, field: str, timeout: float | None, max_pages: int) -> list[Any]:
+        items: list[Any] = []
+        cursor: str | None = None
+        for _ in range(max_pages):
+            request = request_type()
+            if cursor is not None:
+                request.common.metadata.fields[wire.CURSOR_KEY].string_value = cursor
+            response = await self._unary(method, request, timeout)
+            items.extend(getattr(response, field))
+            next_value = response.common.metadata.fields.get(wire.NEXT_CURSOR_KEY)
+            if next_value is None or not next_value.string_value:
+                return items
+            cursor = next_value.string_value
+        raise McpCallError(grpc.StatusCode.OUT_OF_RANGE, f"more than {max_pages} pages; giving up")
+
+    # -- tools --------------------------------------------------------------------------------------------------
+
+    async def list_tools(self, *, timeout: float | None = None, max_pages: int = 1000) -> list[ToolInfo]:
+        """Every tool the caller may see (follows cursors)."""
+        tools = await self._pages(self._mcp.ListTools, pb.ListToolsRequest, "tools", timeout, max_pages)
+        return [
+            ToolInfo(
+                name=tool.name,
+                title=tool.title,
+                description=tool.description,
+                input_schema=struct_to_python(tool.input_schema),
+                output_schema=struct_to_python(tool.output_schema) if tool.HasField("output_schema") else None,
+                annotations=(
+                    {
+                        "title": tool.annotations.title,
+                        "read_only": tool.annotations.read_only_hint,
+                        "destructive": tool.annotations.destructive_hint,
+                        "idempotent": tool.annotations.idempotent_hint,
+                        "open_world": tool.annotations.open_world_hint,
+                    }
+                    if tool.HasField("annotations")
+                    else {}
+                ),
+            )
+            for tool in tools
+        ]
+
+    async def call_tool(
+        self,
+        name: str,
+        arguments: Mapping[str, Any] | None = None,
+        *,
+        progress: ProgressCallback | None = None,
+        timeout: float | None = None,
+    ) -> ToolCallResult:
+        """Call a tool. With ``progress`` the call uses CallToolStream and reports each progress frame."""
+        if progress is None:
+            request = pb.CallToolRequest()
+            request.request.name = name
+            if arguments:
+                python_to_struct(arguments, request.request.arguments)
+            response = await self._unary(self._mcp.CallTool, request, timeout, [("mcp_tool", name)])
+            return _tool_result(response)
+        stream_request = streaming_pb2.CallToolStreamRequest()
+        stream_request.request.name = name
+        if arguments:
+            python_to_struct(arguments, stream_request.request.arguments)
+        call = self._streaming.CallToolStream(
+            stream_request,
+            timeout=timeout if timeout is not None else self.timeout,
+            metadata=self._call_metadata([("mcp_tool", name)]),
+        )
+        try:
+            async for frame in call:
+                which = frame.WhichOneof("frame")
+                if which == "progress":
+                    update = ProgressUpdate(
+                        frame.progress.progress,
+                        frame.progress.total if frame.progress.HasField("total") else None,
+                        frame.progress.message,
+                    )
+                    outcome = progress(update)
+                    if inspect.isawaitable(outcome):
+                        await outcome
+                elif which == "result":
+                    return _tool_result(frame.result)
+        except grpc.aio.AioRpcError as error:
+            raise McpCallError.from_rpc_error(error) from None
+        finally:
+            call.cancel()
+        raise McpCallError(grpc.StatusCode.INTERNAL, "the stream ended without a result frame")
+
+    # -- resources ----------------------------------------------------------------------------------------------
+
+    async def list_resources(self, *, timeout: float | None = None, max_pages: int = 1000) -> list[ResourceInfo]:
+        items = await self._pages(self._mcp.ListResources, pb.ListResourcesRequest, "resources", timeout, max_pages)
+        return [ResourceInfo(r.uri, r.name, r.title, r.description, r.mime_type) for r in items]
+
+    async def list_resource_templates(self, *, timeout: float | None = None, max_pages: int = 1000) -> list[ResourceInfo]:
+        items = await self._pages(
+            self._mcp.ListResourceTemplates, pb.ListResourceTemplatesRequest, "resource_templates", timeout, max_pages
+        )
+        return [ResourceInfo(r.uri_template, r.name, r.title, r.description, r.mime_type) for r in items]
+
+    async def read_resource(self, uri: str, *, timeout: float | None = None) -> list[ResourceContents]:
+        response = await self._unary(self._mcp.ReadResource, pb.ReadResourceRequest(uri=uri), timeout, [("mcp_resource", uri)])
+        return [
+            ResourceContents(item.uri, item.mime_type, item.text if not item.blob else None, item.blob or None)
+            for item in response.resource
+        ]
+
+    # -- prompts ------------------------------------------------------------------------------------------------
+
+    async def list_prompts(self, *, timeout: float | None = None, max_pages: int = 1000) -> list[PromptInfo]:
+        items = await self._pages(self._mcp.ListPrompts, pb.ListPromptsRequest, "prompts", timeout, max_pages)
+        return [
+            PromptInfo(
+                p.name, p.title, p.description,
+                [{"name": a.name, "description": a.description, "required": a.required} for a in p.arguments],
+            )
+            for p in items
+        ]
+
+    async def get_prompt(
+        self, name: str, arguments: Mapping[str, str] | None = None, *, timeout: float | None = None
+    ) -> PromptResult:
+        request = pb.GetPromptRequest(name=name, arguments=dict(arguments or {}))
+        response = await self._unary(self._mcp.GetPrompt, request, timeout, [("mcp_prompt", name)])
+        return PromptResult(
+            response.description,
+            [(_ROLE_NAMES.get(m.role, "user"), m.text.text) for m in response.messages],
+        )
+
+    async def complete(
+        self,
+        argument: str,
+        value: str,
+        *,
+        prompt: str | None = None,
+        resource: str | None = None,
+        context_arguments: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> CompletionResult:
+        if (prompt is None) == (resource is None):
+            raise ValueError("complete(...) needs exactly one of prompt= or resource=")
+        request = pb.CompletionRequest()
+        if prompt is not None:
+            request.prompt_reference.name = prompt
+        else:
+            request.resource_reference.uri = resource  # type: ignore[assignment]
+        request.argument.name = argument
+        request.argument.value = value
+        for key, item in (context_arguments or {}).items():
+            request.context.arguments[key] = item
+        response = await self._unary(self._mcp.Complete, request, timeout, [("mcp_resource", prompt or resource or "")])
+        return CompletionResult(list(response.values), response.total_matches, response.has_more)
+
+    # -- notifications ------------------------------------------------------------------------------------------
+
+    async def listen(
+        self,
+        *,
+        tools: bool = True,
+        prompts: bool = True,
+        resources: bool = True,
+        resource_uris: Sequence[str] = (),
+    ) -> AsyncIterator[tuple[str, str | None]]:
+        """Yield ``(kind, uri)`` notifications, e.g. ``("tools/list_changed", None)``, after the server acknowledged.
+
+        The first item is ``("acknowledged", None)``: from then on no change is missed.
+        """
+        request = streaming_pb2.ListenRequest()
+        request.notifications.tools_list_changed = tools
+        request.notifications.prompts_list_changed = prompts
+        request.notifications.resources_list_changed = resources
+        request.notifications.resource_subscriptions.extend(resource_uris)
+        call = self._streaming.Listen(request, metadata=self._call_metadata())
+        names = {
+            "acknowledged": "acknowledged",
+            "tools_list_changed": "tools/list_changed",
+            "prompts_list_changed": "prompts/list_changed",
+            "resources_list_changed": "resources/list_changed",
+            "resource_updated": "resources/updated",
+        }
+        try:
+            async for frame in call:
+                event = frame.WhichOneof("event")
+                if event is None:
+                    continue
+                yield names[event], frame.resource_updated.uri if event == "resource_updated" else None
+        except grpc.aio.AioRpcError as error:
+            if error.code() != grpc.StatusCode.CANCELLED:
+                raise McpCallError.from_rpc_error(error) from None
+        finally:
+            call.cancel()
+
+
+def _tool_result(response: pb.CallToolResponse) -> ToolCallResult:
+    texts = [item.text.text for item in response.content if item.HasField("text")]
+    return ToolCallResult(
+        text="\n".join(texts),
+        structured=struct_to_python(response.structured_content) if response.HasField("structured_content") else None,
+        is_error=response.is_error,
+        raw=response,
+    )

@@ -1,0 +1,59 @@
+"""Protocol errors: an MCP error code paired with the gRPC status that carries it.
+
+A protocol error ends the RPC with a gRPC status; the MCP (JSON-RPC) code travels in the trailing metadata key
+``mcp-error-code`` so MCP-aware clients can recover it. A tool that fails is not a protocol error: its failure is a
+``CallToolResponse`` with ``is_error=true``.
+"""
+
+from __future__ import annotations
+
+import grpc
+
+from mcp_grpc import wire
+
+#: Trailing metadata key carrying the MCP error code of a failed call.
+MCP_ERROR_CODE_KEY = wire.ERROR_CODE_METADATA_KEY
+
+# JSON-RPC / MCP error codes.
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+METHOD_NOT_FOUND = -32601
+INVALID_PARAMS = -32602
+INTERNAL_ERROR = -32603
+RESOURCE_NOT_FOUND = -32002
+
+
+class McpError(Exception):
+    """A protocol error: ``status`` ends the RPC, ``code`` goes to trailing metadata, ``message`` is the detail."""
+
+    def __init__(self, status: grpc.StatusCode, code: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+    def trailing_metadata(self) -> tuple[tuple[str, str], ...]:
+        return ((MCP_ERROR_CODE_KEY, str(self.code)),)
+
+
+def invalid_params(message: str) -> McpError:
+    return McpError(grpc.StatusCode.INVALID_ARGUMENT, INVALID_PARAMS, message)
+
+
+def not_found(message: str, code: int = INVALID_PARAMS) -> McpError:
+    return McpError(grpc.StatusCode.NOT_FOUND, code, message)
+
+
+def unimplemented(message: str) -> McpError:
+    return McpError(grpc.StatusCode.UNIMPLEMENTED, METHOD_NOT_FOUND, message)
+
+
+def internal(message: str) -> McpError:
+    return McpError(grpc.StatusCode.INTERNAL, INTERNAL_ERROR, message)
+
+
+class ToolError(Exception):
+    """Raise from a tool handler to fail the call with ``is_error=true`` and exactly this message.
+
+    Any other exception does the same with ``str(exc)``; this class exists to make the intent explicit.
+    """

@@ -1,0 +1,271 @@
+"""Server lifecycle on grpc.aio: one typed configuration, health, reflection, graceful shutdown.
+
+    server = Server(app, ServerConfig(port=0, insecure_local=True))
+    await server.start()          # server.address -> "127.0.0.1:41234"
+    ...
+    await server.stop()
+
+Identity and authorization plug in as objects on ``ServerConfig``: ``credentials`` (any ``grpc.ServerCredentials``,
+e.g. mTLS built from a SPIFFE X509Source), ``authenticator`` (``hooks.Authenticator``), ``authorizer``
+(``hooks.Authorizer``) and ``audit_sink`` (``hooks.AuditSink``). Without credentials the server only starts in
+``insecure_local`` mode, which is plaintext on a loopback address or a Unix socket and warns at every start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import dataclasses
+import datetime
+import ipaddress
+import logging
+import signal
+from typing import Any, Sequence
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from mcp_grpc.server.app import McpApp
+from mcp_grpc.server.chain import CallChain
+from mcp_grpc.server.hooks import AuditSink, Authenticator, Authorizer
+from mcp_grpc.server.proto_first import generic_handler
+from mcp_grpc.server.servicer import MCP_SERVICE, STREAMING_SERVICE, ListSettings, McpServicer, McpStreamingServicer
+from mcp_grpc.wire import mcp_messages_pb2 as pb
+from mcp_grpc.wire import mcp_pb2_grpc, streaming_pb2_grpc
+
+log = logging.getLogger("mcp_grpc.server")
+
+INSECURE_LOCAL_WARNING = (
+    "mcp-grpc is running with --insecure-local: plaintext, no caller identity, every caller is "
+    "spiffe://insecure.local/dev. For development on this machine only."
+)
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be served safely; the message says what is missing and how to fix it."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerConfig:
+    """Everything a server needs, in one place. Times are seconds; sizes bytes."""
+
+    host: str = "127.0.0.1"
+    port: int = 50051
+    """0 picks a free port (see ``Server.port`` after start)."""
+    uds: str | None = None
+    """Serve on this Unix socket path instead of host:port."""
+
+    # -- identity and authorization: plugged in as objects --
+    credentials: grpc.ServerCredentials | None = None
+    authenticator: Authenticator | None = None
+    authorizer: Authorizer | None = None
+    audit_sink: AuditSink | None = None
+    audit_arguments: bool = False
+    """Copy validated arguments into audit events (off by default: arguments may be sensitive)."""
+    insecure_local: bool = False
+    """Plaintext development mode: loopback or Unix socket only, warning at every start."""
+
+    # -- the gRPC ecosystem --
+    health: bool = True
+    reflection: bool = True
+    drain_seconds: float = 5.0
+    """On SIGTERM/SIGINT: health turns NOT_SERVING, new calls are refused, calls in flight get this long."""
+    handle_signals: bool = True
+    keepalive_time: float = 60.0
+    keepalive_timeout: float = 20.0
+    keepalive_min_ping_interval: float = 10.0
+    """The shortest ping interval clients may use (grpc.http2.min_ping_interval_without_data_ms)."""
+    max_message_bytes: int = 4 * 1024 * 1024
+    max_connection_age: float | None = None
+    max_connection_age_grace: float | None = None
+    max_concurrent_rpcs: int | None = None
+    handler_threads: int = 16
+    """Thread pool size for synchronous handlers (they never run on the event loop)."""
+    grpc_options: Sequence[tuple[str, Any]] = ()
+
+    # -- lists --
+    page_size: int = 100
+    list_ttl: datetime.timedelta | None = None
+    """Published as ``ttl`` on list results; None leaves it unset (clients decide)."""
+
+    def check(self) -> None:
+        """Raise ConfigError when this configuration must not be served."""
+        if self.port < 0 or self.port > 65535:
+            raise ConfigError(f"port {self.port} is out of range 0-65535")
+        if self.credentials is None and not self.insecure_local:
+            raise ConfigError(
+                "refusing to start without transport security: configure server credentials (mTLS from a SPIFFE "
+                "Workload API) and an authenticator, or pass --insecure-local for plaintext development on "
+                "loopback or a Unix socket"
+            )
+        if self.authenticator is None and not self.insecure_local:
+            raise ConfigError(
+                "refusing to start without an authenticator: server credentials alone do not identify callers; "
+                "configure an Authenticator (mcp_grpc.identity) or use --insecure-local for development"
+            )
+        if self.insecure_local and self.credentials is None and self.uds is None and not is_loopback(self.host):
+            raise ConfigError(
+                f"--insecure-local serves plaintext and is allowed only on a loopback address or a Unix socket, "
+                f"not on {self.host!r}"
+            )
+        if self.page_size < 1:
+            raise ConfigError("page_size must be at least 1")
+
+    def channel_options(self) -> list[tuple[str, Any]]:
+        options: list[tuple[str, Any]] = [
+            ("grpc.keepalive_time_ms", int(self.keepalive_time * 1000)),
+            ("grpc.keepalive_timeout_ms", int(self.keepalive_timeout * 1000)),
+            ("grpc.keepalive_permit_without_calls", 1),
+            ("grpc.http2.min_ping_interval_without_data_ms", int(self.keepalive_min_ping_interval * 1000)),
+            ("grpc.max_receive_message_length", self.max_message_bytes),
+            ("grpc.max_send_message_length", self.max_message_bytes),
+            ("grpc.so_reuseport", 0),
+        ]
+        if self.max_connection_age is not None:
+            options.append(("grpc.max_connection_age_ms", int(self.max_connection_age * 1000)))
+        if self.max_connection_age_grace is not None:
+            options.append(("grpc.max_connection_age_grace_ms", int(self.max_connection_age_grace * 1000)))
+        options.extend(self.grpc_options)
+        return options
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class Server:
+    """One grpc.aio server serving an ``McpApp``: Mcp, McpStreaming, proto-first services, health, reflection."""
+
+    def __init__(self, app: McpApp, config: ServerConfig | None = None) -> None:
+        self.app = app
+        self.config = config or ServerConfig()
+        self.config.check()
+        self.chain = CallChain(
+            server_name=app.name,
+            authenticator=self.config.authenticator,
+            authorizer=self.config.authorizer,
+            audit_sink=self.config.audit_sink,
+            insecure_local=self.config.insecure_local,
+            audit_arguments=self.config.audit_arguments,
+        )
+        self.port: int | None = None
+        self._server: grpc.aio.Server | None = None
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._health: Any = None
+        self._stopping = False
+
+    @property
+    def address(self) -> str:
+        """The target a client dials: ``host:port`` or ``unix:PATH``."""
+        if self.config.uds is not None:
+            return f"unix:{self.config.uds}"
+        host = self.config.host
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        return f"{host}:{self.port}"
+
+    async def start(self) -> str:
+        config = self.config
+        if config.insecure_local:
+            log.warning(INSECURE_LOCAL_WARNING)
+        if config.authorizer is None and not config.insecure_local:
+            log.warning("no authorizer configured: every authenticated caller may use every tool")
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=config.handler_threads, thread_name_prefix="mcp-grpc-handler"
+        )
+        server = grpc.aio.server(
+            options=config.channel_options(),
+            maximum_concurrent_rpcs=config.max_concurrent_rpcs,
+        )
+        cache_scope = pb.CACHE_SCOPE_PRIVATE if config.authorizer is not None else pb.CACHE_SCOPE_PUBLIC
+        mcp = McpServicer(
+            self.app,
+            self.chain,
+            executor=self._executor,
+            lists=ListSettings(config.page_size, config.list_ttl, cache_scope),
+        )
+        mcp_pb2_grpc.add_McpServicer_to_server(mcp, server)
+        streaming_pb2_grpc.add_McpStreamingServicer_to_server(McpStreamingServicer(mcp), server)
+        service_names = [MCP_SERVICE, STREAMING_SERVICE]
+        for service in self.app.proto_services:
+            server.add_generic_rpc_handlers((generic_handler(service, self.chain, self._executor),))
+            service_names.append(service.descriptor.full_name)
+        if config.health:
+            self._health = health.aio.HealthServicer()
+            health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
+            service_names.append(health.SERVICE_NAME)
+        if config.reflection:
+            service_names.append(reflection.SERVICE_NAME)
+            reflection.enable_server_reflection(service_names, server)
+        if config.uds is not None:
+            target = f"unix:{config.uds}"
+        else:
+            host = config.host if ":" not in config.host or config.host.startswith("[") else f"[{config.host}]"
+            target = f"{host}:{config.port}"
+        try:
+            if config.credentials is not None:
+                port = server.add_secure_port(target, config.credentials)
+            else:
+                port = server.add_insecure_port(target)
+        except RuntimeError as exc:
+            raise ConfigError(f"cannot listen on {target}: {exc}") from exc
+        if port == 0 and config.uds is None:
+            raise ConfigError(f"cannot listen on {target}: address in use or not available")
+        self.port = port
+        await server.start()
+        self._server = server
+        if self._health is not None:
+            for name in ("", *service_names):
+                await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        log.info("mcp-grpc serving %r on %s", self.app.name, self.address)
+        return self.address
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Drain: health NOT_SERVING, refuse new calls, give calls in flight ``grace`` seconds, then stop."""
+        if self._server is None or self._stopping:
+            return
+        self._stopping = True
+        if self._health is not None:
+            await self._health.enter_graceful_shutdown()
+        await self._server.stop(self.config.drain_seconds if grace is None else grace)
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def wait_for_termination(self) -> None:
+        if self._server is not None:
+            await self._server.wait_for_termination()
+
+    async def __aenter__(self) -> "Server":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.stop(0)
+
+
+async def serve(app: McpApp, config: ServerConfig) -> None:
+    """Serve until SIGTERM or SIGINT, then drain for ``config.drain_seconds``."""
+    server = Server(app, config)
+    await server.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    if config.handle_signals:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                loop.add_signal_handler(sig, stop.set)
+            except (NotImplementedError, RuntimeError):  # not the main thread
+                pass
+    waiter = asyncio.ensure_future(server.wait_for_termination())
+    stopper = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    if stop.is_set():
+        log.info("signal received: draining for %.1fs", config.drain_seconds)
+    await server.stop()
+    waiter.cancel()
+    stopper.cancel()

@@ -1,0 +1,171 @@
+"""JSON Schemas and argument validation derived from a handler's type hints (pydantic).
+
+``Signature.of(fn)`` reads the parameters once at registration: each parameter becomes a field of a generated
+pydantic model (``Annotated[..., Field(description=...)]``, ``Literal``, ``Optional`` and nested models work as in
+pydantic), the parameter annotated with ``Context`` is left out and injected instead. The return annotation becomes
+the output schema: an object type (model, TypedDict, dataclass, ``dict``) is used as is; any other type is wrapped
+as ``{"result": ...}`` as MCP requires structured content to be an object; ``str`` and no annotation give text only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import json
+import typing
+from typing import Any, Callable, Mapping
+
+import pydantic
+
+_EMPTY = inspect.Parameter.empty
+
+
+class ArgumentError(Exception):
+    """Arguments failed validation. ``message`` names each offending field; ``fields`` lists them."""
+
+    def __init__(self, message: str, fields: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields
+
+
+def describe_validation_error(exc: pydantic.ValidationError) -> ArgumentError:
+    parts: list[str] = []
+    fields: list[str] = []
+    for error in exc.errors(include_url=False):
+        location = ".".join(str(item) for item in error["loc"]) or "(arguments)"
+        fields.append(location)
+        if error["type"] == "missing":
+            parts.append(f"{location}: required argument is missing")
+        elif error["type"] == "extra_forbidden":
+            parts.append(f"{location}: unexpected argument")
+        else:
+            parts.append(f"{location}: {error['msg']}")
+    return ArgumentError("invalid arguments: " + "; ".join(parts), tuple(fields))
+
+
+def _is_context(annotation: Any, context_type: type) -> bool:
+    if annotation is context_type:
+        return True
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _is_context(typing.get_args(annotation)[0], context_type)
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        return any(_is_context(arg, context_type) for arg in typing.get_args(annotation))
+    return False
+
+
+def _is_object_type(annotation: Any) -> bool:
+    target = annotation
+    if typing.get_origin(target) is typing.Annotated:
+        target = typing.get_args(target)[0]
+    if inspect.isclass(target) and (
+        issubclass(target, pydantic.BaseModel) or dataclasses.is_dataclass(target) or typing.is_typeddict(target)
+    ):
+        return True
+    return target is dict or typing.get_origin(target) is dict
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OutputShape:
+    """How a handler's return value becomes structured content."""
+
+    schema: dict[str, Any] | None  # None: text content only
+    adapter: pydantic.TypeAdapter | None
+    wrap: bool  # True: structured content is {"result": value}
+
+    def structured(self, value: Any) -> dict[str, Any] | None:
+        if self.adapter is None:
+            return None
+        data = self.adapter.dump_python(value, mode="json")
+        if self.wrap:
+            return {"result": data}
+        return data if isinstance(data, dict) else None
+
+
+def _output_shape(annotation: Any) -> OutputShape:
+    if annotation is _EMPTY or annotation is None or annotation is type(None) or annotation is str or annotation is Any:
+        return OutputShape(None, None, False)
+    adapter = pydantic.TypeAdapter(annotation)
+    schema = adapter.json_schema(mode="serialization")
+    if _is_object_type(annotation):
+        return OutputShape(schema, adapter, False)
+    wrapped = {"type": "object", "properties": {"result": schema}, "required": ["result"]}
+    defs = schema.pop("$defs", None)
+    if defs:
+        wrapped["$defs"] = defs
+    return OutputShape(wrapped, adapter, True)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Signature:
+    """What registration learned from a handler: its argument model, schemas and where to inject the Context."""
+
+    model: type[pydantic.BaseModel]
+    input_schema: dict[str, Any]
+    output: OutputShape
+    context_parameter: str | None
+    parameter_names: tuple[str, ...]
+    is_async: bool
+
+    @classmethod
+    def of(cls, fn: Callable[..., Any], *, context_type: type, model_name: str) -> "Signature":
+        hints = typing.get_type_hints(fn, include_extras=True)
+        signature = inspect.signature(fn)
+        fields: dict[str, Any] = {}
+        context_parameter = None
+        for name, parameter in signature.parameters.items():
+            if parameter.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+                raise TypeError(f"{fn.__qualname__}: *args and **kwargs cannot be described as tool arguments")
+            if parameter.kind is inspect.Parameter.POSITIONAL_ONLY:
+                raise TypeError(f"{fn.__qualname__}: positional-only parameter {name!r} cannot be a tool argument")
+            annotation = hints.get(name, Any)
+            if _is_context(annotation, context_type):
+                context_parameter = name
+                continue
+            default = ... if parameter.default is _EMPTY else parameter.default
+            fields[name] = (annotation, default)
+        model = pydantic.create_model(  # type: ignore[call-overload]
+            model_name, __config__=pydantic.ConfigDict(extra="forbid"), **fields
+        )
+        input_schema = model.model_json_schema()
+        input_schema.pop("title", None)
+        input_schema.setdefault("properties", {})
+        input_schema["type"] = "object"
+        return cls(
+            model=model,
+            input_schema=input_schema,
+            output=_output_shape(hints.get("return", _EMPTY)),
+            context_parameter=context_parameter,
+            parameter_names=tuple(fields),
+            is_async=inspect.iscoroutinefunction(fn),
+        )
+
+    def validate(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        """Validated keyword arguments for the handler, or ArgumentError naming the fields."""
+        try:
+            instance = self.model.model_validate(arguments)
+        except pydantic.ValidationError as exc:
+            raise describe_validation_error(exc) from None
+        return {name: getattr(instance, name) for name in self.parameter_names}
+
+
+def render_text(value: Any, structured: Mapping[str, Any] | None) -> str:
+    """The text content block that accompanies a result (MCP asks for one even when structured content exists)."""
+    if isinstance(value, str):
+        return value
+    if structured is not None:
+        data = structured["result"] if set(structured) == {"result"} else structured
+        return data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    if value is None:
+        return ""
+    try:
+        return json.dumps(pydantic.TypeAdapter(Any).dump_python(value, mode="json"), ensure_ascii=False)
+    except Exception:  # noqa: BLE001 - any value still gets a readable text block
+        return str(value)
+
+
+def first_paragraph(doc: str | None) -> str:
+    if not doc:
+        return ""
+    return inspect.cleandoc(doc).split("\n\n", 1)[0].replace("\n", " ").strip()

@@ -1,0 +1,50 @@
+"""google.protobuf.Struct <-> Python values, with integers restored.
+
+Struct carries every number as a double, so a JSON integer arrives as ``3.0``. ``struct_to_python`` turns each
+exactly integral double (within the 2**53 range where doubles are exact) back into ``int``; pydantic then accepts
+it for ``int`` fields and still rejects ``1.5`` there.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping
+
+from google.protobuf import struct_pb2
+
+_EXACT_INT_LIMIT = float(2**53)
+
+
+def _number(value: float) -> int | float:
+    if value.is_integer() and -_EXACT_INT_LIMIT <= value <= _EXACT_INT_LIMIT:
+        return int(value)
+    return value
+
+
+def value_to_python(value: struct_pb2.Value) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        return value.string_value
+    if kind == "number_value":
+        return _number(value.number_value)
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "struct_value":
+        return struct_to_python(value.struct_value)
+    if kind == "list_value":
+        return [value_to_python(item) for item in value.list_value.values]
+    return None  # null_value or unset
+
+
+def struct_to_python(struct: struct_pb2.Struct) -> dict[str, Any]:
+    return {key: value_to_python(item) for key, item in struct.fields.items()}
+
+
+def python_to_struct(data: Mapping[str, Any], into: struct_pb2.Struct | None = None) -> struct_pb2.Struct:
+    """Copy a JSON-compatible mapping into a Struct (ints become doubles; NaN/inf are refused by JSON, so here too)."""
+    struct = into if into is not None else struct_pb2.Struct()
+    for key, item in data.items():
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ValueError(f"{key}: {item!r} is not representable in JSON")
+    struct.update(data)
+    return struct
