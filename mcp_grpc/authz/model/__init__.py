@@ -2,18 +2,48 @@
 
 Usage::
 
-    from mcp_grpc.authz.model import parse_dsl
-    model = parse_dsl(open("model.fga").read())   # the JSON model as `fga model transform` gives it
+    from mcp_grpc.authz.model import load_model, parse_dsl, to_dsl
+    model = load_model(open("model.fga").read())  # DSL or JSON in; validated JSON model dict out
+    model = parse_dsl(text)                        # transform only, as `fga model transform`
+    text = to_dsl(model)                           # JSON back to DSL text
+
+Errors are ModelSyntaxError / ModelValidationError (both ModelError), each with `.issues`: ModelIssue
+objects with message, zero-based line and column spans, and OpenFGA's metadata (`symbol`, `errorType`, ...).
 """
 
-from .dsl import parse_dsl
+from .dsl import clean_comments, parse_dsl, parse_dsl_with_errors
 from .errors import ModelError, ModelIssue, ModelSyntaxError, ModelValidationError, Span
+from .loader import load_model, normalize_json_model, parse_and_validate_dsl
+from .names import (
+    OBJECT_ID_RULE,
+    is_valid_object_id,
+    is_valid_relation_name,
+    is_valid_type_name,
+    validate_object_id,
+)
+from .to_dsl import to_dsl
+from .validate import RELATION_NAME_RULE, TYPE_NAME_RULE, collect_issues, validate_model
 
 __all__ = [
     "ModelError",
     "ModelIssue",
     "ModelSyntaxError",
     "ModelValidationError",
+    "OBJECT_ID_RULE",
+    "RELATION_NAME_RULE",
     "Span",
+    "TYPE_NAME_RULE",
+    "clean_comments",
+    "collect_issues",
+    "is_valid_object_id",
+    "is_valid_relation_name",
+    "is_valid_type_name",
+    "load_model",
+    "normalize_json_model",
+    "parse_and_validate_dsl",
     "parse_dsl",
+    "parse_dsl_with_errors",
+    "to_dsl",
+    "validate_model",
+    "validate_object_id",
 ]

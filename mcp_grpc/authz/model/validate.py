@@ -414,6 +414,8 @@ def _check_model(c: _Collector, model: dict) -> None:
                 seen_refs: set[str] = set()
                 for ref in (meta or {}).get("directly_related_user_types") or []:
                     text = _restriction_text(ref)
+                    if ref.get("condition"):
+                        text += " with " + ref["condition"]
                     if text in seen_refs:
                         c.add(
                             f"the type restriction `{text}` is a duplicate in the relation `{relation}`.",

@@ -1,0 +1,88 @@
+"""Load an authorization model from DSL text or OpenFGA API JSON, validated."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .dsl import parse_dsl_with_errors
+from .errors import ModelError, ModelSyntaxError, ModelValidationError
+from .validate import collect_issues
+
+__all__ = ["load_model", "parse_and_validate_dsl", "normalize_json_model"]
+
+_MODEL_KEYS = ("schema_version", "type_definitions", "conditions")
+
+
+def normalize_json_model(data: dict[str, Any]) -> dict[str, Any]:
+    """The model part of an API payload: unwraps `authorization_model`, keeps `id` when present."""
+    if not isinstance(data, dict):
+        raise ModelError(f"a JSON authorization model must be an object, not {type(data).__name__}")
+    if "authorization_model" in data and isinstance(data["authorization_model"], dict):
+        data = data["authorization_model"]
+    if not isinstance(data.get("type_definitions", []), (list, type(None))):
+        raise ModelError("type_definitions must be a list")
+    if not isinstance(data.get("conditions", {}), (dict, type(None))):
+        raise ModelError("conditions must be an object")
+    for td in data.get("type_definitions") or []:
+        if not isinstance(td, dict) or not isinstance(td.get("type"), str):
+            raise ModelError(f"each type definition needs a string 'type': {td!r}")
+        if not isinstance(td.get("relations") or {}, dict):
+            raise ModelError(f"relations of type '{td['type']}' must be an object")
+    return data
+
+
+def parse_and_validate_dsl(text: str) -> dict[str, Any]:
+    """Parse DSL text and validate it; raise ModelSyntaxError or ModelValidationError with positions."""
+    result = parse_dsl_with_errors(text)
+    if result.issues:
+        raise ModelSyntaxError(result.issues)
+    issues = collect_issues(result.model, text)
+    if issues:
+        raise ModelValidationError(issues)
+    return result.model
+
+
+def _conditions_consistent(model: dict) -> None:
+    from .errors import ModelIssue
+
+    issues = []
+    for key, cond in (model.get("conditions") or {}).items():
+        name = (cond or {}).get("name")
+        if name is not None and name != key:
+            issues.append(
+                ModelIssue(
+                    f"condition key is `{key}` but nested name property is {name}",
+                    metadata={"symbol": name, "errorType": "different-nested-condition-name"},
+                )
+            )
+    if issues:
+        raise ModelValidationError(issues)
+
+
+def load_model(source: str | bytes | dict[str, Any]) -> dict[str, Any]:
+    """Accept DSL text, JSON text or a JSON dict (as OpenFGA's API takes it); validate; return the JSON model."""
+    if isinstance(source, bytes):
+        source = source.decode("utf-8")
+    if isinstance(source, str):
+        stripped = source.lstrip()
+        if stripped.startswith("{"):
+            try:
+                data = json.loads(source)
+            except json.JSONDecodeError as exc:
+                from .errors import ModelIssue, Span
+
+                line, col = exc.lineno - 1, exc.colno - 1
+                raise ModelSyntaxError(
+                    [ModelIssue(f"invalid JSON: {exc.msg}", Span(line, line), Span(col, col + 1))]
+                ) from None
+        else:
+            return parse_and_validate_dsl(source)
+    else:
+        data = source
+    model = normalize_json_model(data)
+    _conditions_consistent(model)
+    issues = collect_issues(model)
+    if issues:
+        raise ModelValidationError(issues)
+    return model
