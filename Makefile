@@ -29,19 +29,26 @@ lint: venv
 proto: venv
 	$(PY) -m mcp_grpc.wire._generate
 
-# Compare protos/ with the main branch (buf's FILE rules). Another baseline: make breaking BREAKING_AGAINST=<buf input>.
-# A clone without a main branch (e.g. a shallow CI checkout: git fetch origin main:main) or a main that predates
-# protos/ has nothing to compare against: that is reported and not an error.
-BREAKING_AGAINST ?= .git\#branch=main
+# Compare protos/ with the main branch (buf's FILE rules), or with origin/main in a clone that has no local main.
+# Another baseline: make breaking BREAKING_AGAINST=<buf input>. A clone with neither (a shallow CI checkout: git fetch
+# origin main) or a main that predates buf.yaml has nothing to compare against: that is reported, not an error.
+BREAKING_AGAINST ?=
 breaking: venv
-	@if [ "$(BREAKING_AGAINST)" != ".git#branch=main" ]; then \
+	@if [ -n "$(BREAKING_AGAINST)" ]; then \
 		$(VENV)/bin/buf breaking --against '$(BREAKING_AGAINST)'; \
-	elif ! git rev-parse --verify --quiet main >/dev/null; then \
-		echo "breaking: no main branch in this clone; nothing to compare against (git fetch origin main:main)"; \
-	elif [ -z "$$(git ls-tree main -- buf.yaml)" ]; then \
-		echo "breaking: main has no buf.yaml yet; nothing to compare against"; \
 	else \
-		$(VENV)/bin/buf breaking --against '.git#branch=main'; \
+		base=""; \
+		for ref in main origin/main; do \
+			if git rev-parse --verify --quiet "$$ref^{commit}" >/dev/null; then base="$$ref"; break; fi; \
+		done; \
+		if [ -z "$$base" ]; then \
+			echo "breaking: neither main nor origin/main in this clone; nothing to compare against"; \
+		elif [ -z "$$(git ls-tree "$$base" -- buf.yaml)" ]; then \
+			echo "breaking: $$base has no buf.yaml yet; nothing to compare against"; \
+		else \
+			echo "buf breaking --against .git#ref=$$base"; \
+			$(VENV)/bin/buf breaking --against ".git#ref=$$base"; \
+		fi; \
 	fi
 
 bench: venv
