@@ -94,6 +94,7 @@ class FakeOpenFga:
         self.required_token: str | None = None
         self.url = ""
         self._runner: web.AppRunner | None = None
+        self._released = asyncio.Event()
 
     # -- lifecycle -------------------------------------------------------------------------------------------------
 
@@ -116,6 +117,7 @@ class FakeOpenFga:
         return self
 
     async def stop(self) -> None:
+        self._released.set()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -142,7 +144,10 @@ class FakeOpenFga:
                 return _error(400, "validation_error", "invalid JSON body")
         self.requests.append(RecordedRequest(request.method, request.path_qs, dict(request.headers), body))
         if self.delay:
-            await asyncio.sleep(self.delay)
+            try:  # interrupted by stop(), so a stalled answer never holds up teardown
+                await asyncio.wait_for(self._released.wait(), self.delay)
+            except asyncio.TimeoutError:
+                pass
         if self.required_token is not None:
             if request.headers.get("Authorization") != f"Bearer {self.required_token}":
                 return _error(401, "unauthenticated", "unauthenticated")
