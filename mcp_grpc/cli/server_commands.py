@@ -1,0 +1,249 @@
+"""``mcp-grpc serve | tools | call``: run an app, list a server's tools, call one.
+
+    mcp-grpc serve examples/quickstart/server.py:app --insecure-local --port 50051
+    mcp-grpc tools 127.0.0.1:50051
+    mcp-grpc call 127.0.0.1:50051 greet --args '{"name": "Ada"}'
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import importlib
+import importlib.util
+import json
+import logging
+import os
+import pathlib
+import sys
+from typing import Any
+
+__all__ = ["TargetError", "load_app", "register", "server_security", "client_security"]
+
+
+class TargetError(Exception):
+    """TARGET does not name an application object."""
+
+
+def load_app(target: str) -> Any:
+    """Load ``package.module:attr`` or ``path/to/file.py:attr`` (attr defaults to ``app``)."""
+    from mcp_grpc.server import McpApp
+
+    location, _, attribute = target.rpartition(":") if ":" in target else (target, ":", "app")
+    attribute = attribute or "app"
+    if not location:
+        raise TargetError(f"bad TARGET {target!r}: expected package.module:app or path/to/file.py:app")
+    cwd = os.getcwd()
+    if cwd not in sys.path:  # like uvicorn: modules beside the working directory are importable
+        sys.path.insert(0, cwd)
+    if location.endswith(".py") or os.sep in location:
+        path = pathlib.Path(location)
+        if not path.is_file():
+            raise TargetError(f"bad TARGET {target!r}: no file {location}")
+        module_name = _module_name_for(path)
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        if spec is None or spec.loader is None:
+            raise TargetError(f"bad TARGET {target!r}: cannot load {location}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+    else:
+        try:
+            module = importlib.import_module(location)
+        except ModuleNotFoundError as exc:
+            raise TargetError(f"bad TARGET {target!r}: no module named {exc.name!r}") from None
+    app = getattr(module, attribute, None)
+    if app is None:
+        raise TargetError(f"bad TARGET {target!r}: {location} has no attribute {attribute!r}")
+    if not isinstance(app, McpApp):
+        raise TargetError(f"bad TARGET {target!r}: {attribute} is a {type(app).__name__}, not an McpApp")
+    return app
+
+
+def _module_name_for(path: pathlib.Path) -> str:
+    """A dotted name when the file sits inside packages under the working directory, so its relative imports work."""
+    try:
+        relative = path.resolve().relative_to(pathlib.Path.cwd().resolve())
+    except ValueError:
+        return path.stem
+    parts = list(relative.with_suffix("").parts)
+    return ".".join(parts) if all(part.isidentifier() for part in parts) else path.stem
+
+
+# -- the security plug points: identity and authorization are wired in here ---------------------------------------
+
+
+def add_security_flags(parser: argparse.ArgumentParser) -> None:
+    """Flags of the identity and authorization layers (read by ``server_security``)."""
+    group = parser.add_argument_group("identity and authorization")
+    group.add_argument("--spiffe-socket", help="SPIFFE Workload API socket (mTLS identity)")
+    group.add_argument("--authz-dir", help="directory with the authorization model and tuples (embedded engine)")
+    group.add_argument("--openfga-url", help="URL of an OpenFGA server (instead of the embedded engine)")
+
+
+def server_security(args: argparse.Namespace) -> dict[str, Any]:
+    """ServerConfig fields for identity (``credentials``, ``authenticator``) and authorization (``authorizer``,
+    ``audit_sink``) from the command line. This is the one place where the integrator builds them."""
+    for flag in ("spiffe_socket", "authz_dir", "openfga_url"):
+        if getattr(args, flag, None):
+            raise TargetError(f"--{flag.replace('_', '-')} is not wired into this build of mcp-grpc yet")
+    return {}
+
+
+def client_security(args: argparse.Namespace) -> dict[str, Any]:
+    """AsyncClient keyword arguments for the caller's identity (``credentials``, ``metadata`` hook)."""
+    if getattr(args, "spiffe_socket", None):
+        raise TargetError("--spiffe-socket is not wired into this build of mcp-grpc yet")
+    return {}
+
+
+# -- commands -----------------------------------------------------------------------------------------------------
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from mcp_grpc.server import ConfigError, ServerConfig, serve
+
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        app = load_app(args.target)
+        config = ServerConfig(
+            host=args.host,
+            port=args.port,
+            uds=args.uds,
+            insecure_local=args.insecure_local,
+            drain_seconds=args.drain,
+            **server_security(args),
+        )
+        config.check()
+    except (TargetError, ConfigError) as exc:
+        print(f"mcp-grpc serve: {exc}", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(serve(app, config))
+    except ConfigError as exc:
+        print(f"mcp-grpc serve: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _client(args: argparse.Namespace) -> Any:
+    from mcp_grpc.client import AsyncClient
+
+    return AsyncClient(args.address, timeout=args.timeout, **client_security(args))
+
+
+async def _tools(args: argparse.Namespace) -> int:
+    async with _client(args) as client:
+        tools = await client.list_tools()
+    if args.json:
+        print(json.dumps([dataclasses.asdict(tool) for tool in tools], indent=2))
+        return 0
+    if not tools:
+        print("(no tools)")
+    for tool in tools:
+        required = set(tool.input_schema.get("required", ()))
+        arguments = ", ".join(
+            f"{name}{'' if name in required else '?'}: {_type_name(schema)}"
+            for name, schema in tool.input_schema.get("properties", {}).items()
+        )
+        print(f"{tool.name}({arguments})" + (f"  - {tool.description}" if tool.description else ""))
+    return 0
+
+
+def _type_name(schema: dict[str, Any]) -> str:
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        return "|".join(kind)
+    if kind:
+        return str(kind)
+    if "anyOf" in schema:
+        return "|".join(_type_name(option) for option in schema["anyOf"])
+    return "any"
+
+
+async def _call(args: argparse.Namespace) -> int:
+    try:
+        arguments = json.loads(args.args)
+    except json.JSONDecodeError as exc:
+        print(f"mcp-grpc call: --args is not valid JSON: {exc}", file=sys.stderr)
+        return 2
+    if not isinstance(arguments, dict):
+        print(f"mcp-grpc call: --args must be a JSON object, got {type(arguments).__name__}", file=sys.stderr)
+        return 2
+
+    def show_progress(update: Any) -> None:
+        total = f"/{update.total:g}" if update.total is not None else ""
+        print(f"progress {update.progress:g}{total} {update.message}".rstrip(), file=sys.stderr)
+
+    async with _client(args) as client:
+        result = await client.call_tool(args.tool, arguments, progress=show_progress if args.progress else None)
+    if result.is_error:
+        print(f"mcp-grpc call: tool {args.tool!r} failed: {result.text}", file=sys.stderr)
+        return 1
+    if result.structured is not None:
+        print(json.dumps(result.structured, indent=2, ensure_ascii=False))
+    else:
+        print(result.text)
+    return 0
+
+
+def _run_client_command(command: Any) -> Any:
+    def handler(args: argparse.Namespace) -> int:
+        from mcp_grpc.client import AddressError, McpCallError
+
+        try:
+            return asyncio.run(command(args))
+        except (AddressError, TargetError) as exc:
+            print(f"mcp-grpc {args.command}: {exc}", file=sys.stderr)
+            return 2
+        except McpCallError as exc:
+            print(f"mcp-grpc {args.command}: {_explain(exc, args)}", file=sys.stderr)
+            return 1
+
+    return handler
+
+
+def _explain(error: Any, args: argparse.Namespace) -> str:
+    import grpc
+
+    if error.status == grpc.StatusCode.UNAVAILABLE:
+        return f"cannot reach {args.address}: {error.message}"
+    if error.status == grpc.StatusCode.DEADLINE_EXCEEDED:
+        return f"{args.address} did not answer within {args.timeout:g}s"
+    return f"{error.status.name}: {error.message}"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    serve = subparsers.add_parser("serve", help="serve an McpApp over gRPC")
+    serve.add_argument("target", metavar="TARGET", help="package.module:app or path/to/file.py:app")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=50051, help="port to listen on (default 50051; 0 picks one)")
+    serve.add_argument("--uds", metavar="PATH", help="listen on this Unix socket instead of host:port")
+    serve.add_argument(
+        "--insecure-local",
+        action="store_true",
+        help="plaintext for development: loopback or Unix socket only, every caller is spiffe://insecure.local/dev",
+    )
+    serve.add_argument("--drain", type=float, default=5.0, help="seconds calls in flight get on SIGTERM (default 5)")
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    add_security_flags(serve)
+    serve.set_defaults(handler=_serve)
+
+    tools = subparsers.add_parser("tools", help="list the tools of a server")
+    tools.add_argument("address", metavar="ADDRESS", help="host:port, unix:PATH or a gRPC target")
+    tools.add_argument("--json", action="store_true", help="print the tools with their schemas as JSON")
+    tools.add_argument("--timeout", type=float, default=10.0, help="seconds to wait (default 10)")
+    tools.add_argument("--spiffe-socket", help="SPIFFE Workload API socket (mTLS identity)")
+    tools.set_defaults(handler=_run_client_command(_tools))
+
+    call = subparsers.add_parser("call", help="call a tool and print its result")
+    call.add_argument("address", metavar="ADDRESS", help="host:port, unix:PATH or a gRPC target")
+    call.add_argument("tool", metavar="TOOL")
+    call.add_argument("--args", default="{}", help="the arguments as a JSON object (default {})")
+    call.add_argument("--progress", action="store_true", help="stream progress to stderr (CallToolStream)")
+    call.add_argument("--timeout", type=float, default=30.0, help="seconds to wait (default 30)")
+    call.add_argument("--spiffe-socket", help="SPIFFE Workload API socket (mTLS identity)")
+    call.set_defaults(handler=_run_client_command(_call))
