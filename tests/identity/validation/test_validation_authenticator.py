@@ -299,3 +299,41 @@ def test_mtls_refusals_that_tls_lets_through(mtls: MtlsServer, world: World, bui
         mtls.call(cert, key)
     assert info.value.code() is grpc.StatusCode.UNAUTHENTICATED
     assert phrase in info.value.details()
+
+
+# --- interoperability with the development CA (mcp_grpc.identity.ca) ------------------------------------------------
+
+
+def test_svids_of_the_development_ca_across_a_rotation() -> None:
+    from mcp_grpc.identity.ca import SvidAuthority
+
+    authority = SvidAuthority("example.org")
+    bundles = StaticTrustBundles()
+
+    def sync() -> None:
+        bundles.replace(x509_bundles={"example.org": list(authority.x509_bundle())},
+                        jwt_bundles={"example.org": authority.jwt_bundle()})
+
+    sync()
+    authn = SpiffeAuthenticator(bundles, accepted_trust_domains=["example.org"], jwt_audience="mcp")
+    old = authority.issue_x509_svid("spiffe://example.org/billing", dns_names=["billing.example.org"]).leaf
+    old_token = authority.issue_jwt_svid("spiffe://example.org/billing", ["mcp"])
+    assert authn.authenticate(_context(old), {}).spiffe_id == "spiffe://example.org/billing"
+    assert authn.authenticate({}, {"authorization": f"Bearer {old_token}"}).proven_by is ProofKind.JWT
+
+    assert authority.prepare_x509() and authority.prepare_jwt()
+    sync()  # the next authorities are in the bundle before they sign anything
+    assert authority.activate_x509() and authority.activate_jwt()
+    sync()
+    new = authority.issue_x509_svid("spiffe://example.org/billing").leaf
+    new_token = authority.issue_jwt_svid("spiffe://example.org/billing", ["mcp"])
+    assert new.issuer != old.issuer
+    for context, metadata in ((_context(old), {}), (_context(new), {}), ({}, {"authorization": f"Bearer {old_token}"}),
+                              ({}, {"authorization": f"Bearer {new_token}"})):
+        assert authn.authenticate(context, metadata).spiffe_id == "spiffe://example.org/billing"
+    # The retired CA leaves the bundle: what it signed is refused from then on, cached verdict or not.
+    bundles.replace(x509_bundles={"example.org": [authority.active_x509.certificate]})
+    with pytest.raises(AuthenticationFailed) as info:
+        authn.authenticate(_context(old), {})
+    assert _cause(info) is errors.UntrustedChain
+    assert authn.authenticate(_context(new), {}).spiffe_id == "spiffe://example.org/billing"
