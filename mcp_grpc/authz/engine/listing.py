@@ -1,0 +1,148 @@
+"""ListObjects and ListUsers on top of Check.
+
+Both find candidates from the tuples, then decide each candidate with the same resolver as Check, so a listed item is
+exactly one for which Check says allowed (OpenFGA promises the same). Any candidate whose Check ends in an error makes
+the whole list an error, as an OpenFGA list call fails when an evaluation along the way fails.
+
+- ListObjects candidates: every object of the requested type that appears in a stored or contextual tuple (plus the
+  user's own object when the user is a userset of that type, which is related to itself).
+- ListUsers candidates: the users, wildcards and usersets matching a filter that are reachable from the object by
+  walking its rewrites and tuples (as OpenFGA's ListUsers expands), plus every visited ``object#relation`` that itself
+  matches a ``type#relation`` filter. A user covered only by a public wildcard is not listed on its own: the
+  wildcard ``type:*`` is listed instead, as OpenFGA does.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Mapping
+
+from .index import Lookups
+from .resolver import Failure, Resolver
+from .tuples import UserRef, parse_user
+from .typesystem import COMPUTED, THIS, TTU, TypeSystem
+from .typesystem import _walk as walk_rewrite
+
+__all__ = ["list_objects", "list_users", "user_candidates"]
+
+ResolverFactory = Callable[[], Resolver]
+
+
+def list_objects(
+    ts: TypeSystem,
+    lookups: Lookups,
+    context: Mapping[str, Any] | None,
+    user: UserRef,
+    relation: str,
+    object_type: str,
+) -> list[str] | Failure:
+    candidates = object_candidates(ts, lookups, user, relation, object_type)
+    user_str = str(user)
+    found = []
+    for obj in sorted(candidates):
+        resolver = Resolver(ts, lookups.tuples_of, lookups.usersets_of, context)
+        r = resolver.resolve(obj, object_type, relation, user, user_str, 0)
+        if r is True:
+            found.append(obj)
+        elif isinstance(r, Failure):
+            return r
+    return found
+
+
+def object_candidates(
+    ts: TypeSystem, lookups: Lookups, user: UserRef, relation: str, object_type: str
+) -> set[str]:
+    """Objects of ``object_type`` whose ``relation`` the user can reach, walking tuples backwards from the user (as
+    OpenFGA's reverse expansion does; conditions ignored). Only these are checked, so a condition on a tuple that
+    no path from this user reaches is never evaluated, and cannot fail the list."""
+    user_str = str(user)
+    stack: list[tuple[str, str]] = []
+    subjects = [user_str]
+    if user.relation is not None:
+        stack.append((user.object, user.relation))
+    elif user.id != "*":
+        subjects.append(f"{user.type}:*")
+    for subject in subjects:
+        for t in lookups.tuples_with_user(subject):
+            stack.append((t.object, t.relation))
+    seen: set[tuple[str, str]] = set()
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        o, r = node
+        otype = o.partition(":")[0]
+        for t in lookups.tuples_with_user(f"{o}#{r}"):
+            stack.append((t.object, t.relation))
+        for r2 in ts.computed_parents(otype, r):
+            stack.append((o, r2))
+        parents = ts.ttu_parents(otype, r)
+        if parents:
+            pointing = lookups.tuples_with_user(o)
+            for ptype, tupleset, r2 in parents:
+                for t in pointing:
+                    if t.relation == tupleset and t.object.partition(":")[0] == ptype:
+                        stack.append((t.object, r2))
+    return {o for (o, r) in seen if r == relation and o.partition(":")[0] == object_type}
+
+
+def user_candidates(
+    ts: TypeSystem, lookups: Lookups, obj: str, relation: str, filters: Iterable[tuple[str, str | None]]
+) -> set[str]:
+    """Users matching ``filters`` reachable from ``obj#relation`` through rewrites and tuples (conditions ignored)."""
+    wanted = set(filters)
+    userset_filters = {f for f in wanted if f[1] is not None}
+    candidates: set[str] = set()
+    seen: set[tuple[str, str]] = set()
+    stack = [(obj, relation)]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        o, r = node
+        otype = o.partition(":")[0]
+        rewrite = ts.rewrite(otype, r)
+        if rewrite is None:
+            continue
+        if (otype, r) in userset_filters:
+            candidates.add(f"{o}#{r}")
+        for part in walk_rewrite(rewrite):
+            kind = part[0]
+            if kind == THIS:
+                for u in (lookups.tuples_of((o, r)) or {}):
+                    if "#" in u:
+                        uobj, _, urel = u.partition("#")
+                        if (uobj.partition(":")[0], urel) in wanted:
+                            candidates.add(u)
+                        stack.append((uobj, urel))
+                    elif (u.partition(":")[0], None) in wanted:
+                        candidates.add(u)
+            elif kind == COMPUTED:
+                stack.append((o, part[1]))
+            elif kind == TTU:
+                for parent in (lookups.tuples_of((o, part[1])) or {}):
+                    if "#" not in parent:
+                        stack.append((parent, part[2]))
+    return candidates
+
+
+def list_users(
+    ts: TypeSystem,
+    lookups: Lookups,
+    context: Mapping[str, Any] | None,
+    obj: str,
+    relation: str,
+    filters: Iterable[tuple[str, str | None]],
+) -> list[str] | Failure:
+    otype = obj.partition(":")[0]
+    found = []
+    for candidate in sorted(user_candidates(ts, lookups, obj, relation, filters)):
+        user = parse_user(candidate)
+        resolver = Resolver(ts, lookups.tuples_of, lookups.usersets_of, context)
+        r = resolver.resolve(obj, otype, relation, user, candidate, 0)
+        if r is True:
+            found.append(candidate)
+        elif isinstance(r, Failure):
+            return r
+    return found

@@ -1,0 +1,115 @@
+"""Relationship tuples: parsing OpenFGA's string forms and the engine's immutable tuple record."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from typing import Any, Mapping
+
+from mcp_grpc.authz.backend import TupleKey
+
+from .errors import FgaError, VALIDATION_ERROR
+
+__all__ = ["Tuple", "UserRef", "parse_object", "parse_user", "to_tuple", "freeze_context"]
+
+# OpenFGA: a type has no ':', '#', '@' or whitespace; an id has no ':', '#' or whitespace.
+_TYPE = r"[^:#@\s]{1,254}"
+_ID = r"[^:#\s]+"
+_RELATION = r"[^:#@\s]{1,50}"
+_OBJECT_RE = re.compile(rf"({_TYPE}):({_ID})")
+_USER_RE = re.compile(rf"({_TYPE}):({_ID}|\*)(?:#({_RELATION}))?")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class UserRef:
+    """A parsed user: ``type:id``, ``type:*`` (``id == '*'``) or ``type:id#relation`` (a userset)."""
+
+    type: str
+    id: str
+    relation: str | None = None
+
+    @property
+    def is_wildcard(self) -> bool:
+        return self.id == "*" and self.relation is None
+
+    @property
+    def is_userset(self) -> bool:
+        return self.relation is not None
+
+    @property
+    def object(self) -> str:
+        return f"{self.type}:{self.id}"
+
+    def __str__(self) -> str:
+        return f"{self.type}:{self.id}#{self.relation}" if self.relation else f"{self.type}:{self.id}"
+
+
+def parse_object(text: str, what: str = "object") -> tuple[str, str]:
+    """``type:id`` to ``(type, id)``; raises FgaError 2000 on any other shape."""
+    match = _OBJECT_RE.fullmatch(text) if isinstance(text, str) else None
+    if match is None or match.group(2) == "*":
+        raise FgaError(VALIDATION_ERROR, f"invalid {what} {text!r}: expected 'type:id'")
+    return match.group(1), match.group(2)
+
+
+def parse_user(text: str) -> UserRef:
+    """``type:id``, ``type:*`` or ``type:id#relation``; raises FgaError 2000 on any other shape."""
+    match = _USER_RE.fullmatch(text) if isinstance(text, str) else None
+    if match is None or (match.group(2) == "*" and match.group(3)):
+        raise FgaError(VALIDATION_ERROR, f"invalid user {text!r}: expected 'type:id', 'type:*' or 'type:id#relation'")
+    return UserRef(match.group(1), match.group(2), match.group(3))
+
+
+def freeze_context(context: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """A condition context is kept as given; None and {} are both 'no context'."""
+    if not context:
+        return None
+    return dict(context)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Tuple:
+    """One stored or contextual tuple. Identity (for writes, deletes and duplicates) is (object, relation, user)."""
+
+    object: str
+    relation: str
+    user: str
+    condition_name: str | None = None
+    condition_context: Mapping[str, Any] | None = dataclasses.field(default=None, compare=False, hash=False)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.object, self.relation, self.user)
+
+    def __str__(self) -> str:
+        text = f"{self.object}#{self.relation}@{self.user}"
+        if self.condition_name:
+            ctx = json.dumps(dict(self.condition_context or {}), sort_keys=True, default=str)
+            text += f" (with {self.condition_name} {ctx})"
+        return text
+
+    def to_key(self) -> TupleKey:
+        return TupleKey(self.user, self.relation, self.object, self.condition_name, self.condition_context)
+
+
+def to_tuple(value: Any) -> Tuple:
+    """Accept a :class:`Tuple`, a backend ``TupleKey``, a 3-tuple or an OpenFGA-style dict
+    (``{"user", "relation", "object", "condition": {"name", "context"}}``)."""
+    if isinstance(value, Tuple):
+        return value
+    if isinstance(value, TupleKey):
+        return Tuple(value.object, value.relation, value.user, value.condition_name or None,
+                     freeze_context(value.condition_context))
+    if isinstance(value, Mapping):
+        cond = value.get("condition") or {}
+        name = cond.get("name") if isinstance(cond, Mapping) else None
+        ctx = cond.get("context") if isinstance(cond, Mapping) else None
+        for field in ("user", "relation", "object"):
+            if not isinstance(value.get(field), str):
+                raise FgaError(VALIDATION_ERROR, f"tuple is missing {field!r}: {dict(value)!r}")
+        return Tuple(value["object"], value["relation"], value["user"], name or None, freeze_context(ctx))
+    if isinstance(value, (tuple, list)) and len(value) == 3:
+        user, relation, obj = value
+        return Tuple(str(obj), str(relation), str(user))
+    raise FgaError(VALIDATION_ERROR, f"not a tuple: {value!r}")
