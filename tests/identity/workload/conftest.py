@@ -1,0 +1,82 @@
+"""Fixtures for the development Workload API tests: dev servers run as real subprocesses through the CLI."""
+
+from __future__ import annotations
+
+import datetime
+import pathlib
+from typing import Iterator
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from mcp_grpc.identity.ca import SvidAuthority
+from workload_harness import AGENT_ID, SERVER_DNS, SERVER_ID, TD, DevServer, short_tempdir
+
+UTC = datetime.timezone.utc
+
+
+def make_ca(common_name: str = "byo test CA", *, ca: bool = True, days: int = 2) -> tuple[bytes, bytes]:
+    """A user-supplied CA (PEM cert, PEM key), built with cryptography."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1)).not_valid_after(now + datetime.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(True, False, False, False, False, ca, ca, False, False), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    return cert.public_bytes(serialization.Encoding.PEM), key_pem
+
+
+@pytest.fixture(scope="module")
+def federated_authority() -> SvidAuthority:
+    """A second trust domain (other.org) whose bundle the dev server federates with."""
+    return SvidAuthority("other.org")
+
+
+@pytest.fixture(scope="module")
+def byo_ca_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[pathlib.Path, pathlib.Path]:
+    d = tmp_path_factory.mktemp("byo-ca")
+    cert_pem, key_pem = make_ca()
+    (d / "ca.pem").write_bytes(cert_pem)
+    (d / "ca.key").write_bytes(key_pem)
+    return d / "ca.pem", d / "ca.key"
+
+
+@pytest.fixture(scope="module")
+def dev_server(
+    tmp_path_factory: pytest.TempPathFactory, byo_ca_files: tuple[pathlib.Path, pathlib.Path],
+    federated_authority: SvidAuthority,
+) -> Iterator[DevServer]:
+    """One dev server for the protocol tests: a brought CA, a federated domain, and a workload without identity."""
+    logs = tmp_path_factory.mktemp("dev-logs")
+    fed = logs / "other.org.spiffe.json"
+    fed.write_bytes(federated_authority.spiffe_bundle())
+    server = DevServer(
+        short_tempdir("wl"),
+        [
+            "--trust-domain", TD,
+            "--workload", f"server={SERVER_ID}", "--dns-name", f"server={SERVER_DNS}",
+            "--dns-name", "server=localhost",
+            "--workload", f"agent={AGENT_ID}",
+            "--workload", f"ghost=spiffe://{TD}/ns/dev/sa/ghost",
+            "--ca-cert", str(byo_ca_files[0]), "--ca-key", str(byo_ca_files[1]),
+            "--federate", f"other.org={fed}",
+            "--x509-ttl", "1h", "--jwt-ttl", "5m",
+        ],
+        logs,
+    )
+    server.federation_file = fed  # type: ignore[attr-defined]
+    server.start()
+    server.admin("remove-identity", name="ghost")
+    yield server
+    server.cleanup()
