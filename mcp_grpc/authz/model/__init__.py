@@ -6,6 +6,7 @@ Usage::
     model = load_model(open("model.fga").read())  # DSL or JSON in; validated JSON model dict out
     model = parse_dsl(text)                        # transform only, as `fga model transform`
     text = to_dsl(model)                           # JSON back to DSL text
+    model = load_modular("fga.mod")                # schema 1.2: fga.mod + module files, combined and validated
 
 Errors are ModelSyntaxError / ModelValidationError (both ModelError), each with `.issues`: ModelIssue
 objects with message, zero-based line and column spans, and OpenFGA's metadata (`symbol`, `errorType`, ...).
@@ -14,6 +15,7 @@ objects with message, zero-based line and column spans, and OpenFGA's metadata (
 from .dsl import clean_comments, parse_dsl, parse_dsl_with_errors
 from .errors import ModelError, ModelIssue, ModelSyntaxError, ModelValidationError, Span
 from .loader import load_model, normalize_json_model, parse_and_validate_dsl
+from .modules import FgaMod, ModuleError, load_modular, module_names, parse_fga_mod, transform_modules
 from .names import (
     OBJECT_ID_RULE,
     is_valid_object_id,
@@ -25,6 +27,12 @@ from .to_dsl import to_dsl
 from .validate import RELATION_NAME_RULE, TYPE_NAME_RULE, collect_issues, validate_model
 
 __all__ = [
+    "FgaMod",
+    "ModuleError",
+    "load_modular",
+    "module_names",
+    "parse_fga_mod",
+    "transform_modules",
     "ModelError",
     "ModelIssue",
     "ModelSyntaxError",

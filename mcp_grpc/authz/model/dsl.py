@@ -299,9 +299,18 @@ class _Builder(FgaParserListener):
 class ParseResult:
     """The model built from DSL text, the syntax issues found, and the module header (if any)."""
 
-    __slots__ = ("model", "issues", "modular", "module_name", "cleaned")
+    __slots__ = ("model", "issues", "modular", "module_name", "cleaned", "extended_types")
 
-    def __init__(self, model: dict, issues: list[ModelIssue], modular: bool, module_name: str | None, cleaned: str):
+    def __init__(
+        self,
+        model: dict,
+        issues: list[ModelIssue],
+        modular: bool,
+        module_name: str | None,
+        cleaned: str,
+        extended_types: frozenset[str] = frozenset(),
+    ):
+        self.extended_types = extended_types
         self.model = model
         self.issues = issues
         self.modular = modular
@@ -323,7 +332,9 @@ def parse_dsl_with_errors(text: str) -> ParseResult:
     tree = parser.main()
     builder = _Builder(parser)
     ParseTreeWalker.DEFAULT.walk(builder, tree)
-    return ParseResult(builder.model, collector.issues, builder.modular, builder.module_name, cleaned)
+    return ParseResult(
+        builder.model, collector.issues, builder.modular, builder.module_name, cleaned, frozenset(builder.extended)
+    )
 
 
 def parse_dsl(text: str) -> dict:

@@ -87,30 +87,61 @@ def _param_type(ref: dict) -> str:
     return name
 
 
-def to_dsl(model: dict[str, Any]) -> str:
-    """Render a JSON authorization model (a dict, optionally wrapped in `authorization_model`) as DSL text."""
+def _origin(metadata: dict | None) -> tuple[str, str]:
+    metadata = metadata or {}
+    return metadata.get("module") or "", (metadata.get("source_info") or {}).get("file") or ""
+
+
+def _origin_comment(metadata: dict | None, prefix: str = "") -> str:
+    module, file = _origin(metadata)
+    return f" # {prefix}module: {module}, file: {file}" if module or file else ""
+
+
+def to_dsl(model: dict[str, Any], include_source_info: bool = False) -> str:
+    """Render a JSON authorization model (a dict, optionally wrapped in `authorization_model`) as DSL text.
+
+    A modular (1.2) model is written as one combined file, ordered by module and file as `fga model transform`
+    orders it; `include_source_info` adds `# module: ..., file: ...` comments saying where each part came from.
+    """
     if "authorization_model" in model and isinstance(model["authorization_model"], dict):
         model = model["authorization_model"]
+    type_defs = list(model.get("type_definitions") or [])
+    modular = any(_origin(td.get("metadata"))[0] for td in type_defs)
+    if modular:
+        type_defs.sort(key=lambda td: (*_origin(td.get("metadata")), td.get("type", "")))
     out = ["model", f"  schema {model.get('schema_version', '1.1')}"]
-    for td in model.get("type_definitions") or []:
+    for td in type_defs:
         type_name = td.get("type", "")
+        type_meta = td.get("metadata") or {}
         out.append("")
-        out.append(f"type {type_name}")
+        out.append(f"type {type_name}" + (_origin_comment(type_meta) if include_source_info else ""))
         relations = td.get("relations") or {}
         if relations:
             out.append("  relations")
-            meta = ((td.get("metadata") or {}).get("relations")) or {}
-            for relation, userset in relations.items():
+            meta = type_meta.get("relations") or {}
+            names = list(relations)
+            if modular:
+                own = sorted(n for n in names if not _origin(meta.get(n))[0])
+                extended = sorted((n for n in names if _origin(meta.get(n))[0]), key=lambda n: (*_origin(meta.get(n)), n))
+                names = own + extended
+            for relation in names:
+                userset = _front_direct(relations[relation], type_name, relation, True)
                 related = (meta.get(relation) or {}).get("directly_related_user_types") or []
-                userset = _front_direct(userset, type_name, relation, True)
-                out.append(f"    define {relation}: {_userset(userset, related, type_name, relation, False)}")
+                line = f"    define {relation}: {_userset(userset, related, type_name, relation, False)}"
+                if include_source_info and _origin(meta.get(relation))[0]:
+                    line += _origin_comment(meta.get(relation), "extended by: ")
+                out.append(line)
     conditions = model.get("conditions") or {}
-    for name in sorted(conditions):
+    if modular:
+        order = sorted(conditions, key=lambda n: (*_origin((conditions[n] or {}).get("metadata")), n))
+    else:
+        order = sorted(conditions)
+    for name in order:
         cond = conditions[name] or {}
         params = cond.get("parameters") or {}
         signature = ", ".join(f"{p}: {_param_type(params[p])}" for p in sorted(params))
         out.append("")
         out.append(f"condition {cond.get('name') or name}({signature}) {{")
         out.append(f"  {cond.get('expression', '')}")
-        out.append("}")
+        out.append("}" + (_origin_comment(cond.get("metadata")) if include_source_info else ""))
     return "\n".join(out) + "\n"

@@ -62,10 +62,42 @@ def _is_single(userset: dict) -> bool:
 
 
 class _Collector:
-    def __init__(self, lines: list[str] | None, meta: dict[str, Any] | None = None) -> None:
+    """Collects issues; positions come from the source lines of the file the checked item was written in."""
+
+    def __init__(
+        self,
+        lines: list[str] | None,
+        meta: dict[str, Any] | None = None,
+        sources: dict[str, list[str]] | None = None,
+    ) -> None:
         self.lines = lines
         self.issues: list[ModelIssue] = []
         self.meta = meta or {}
+        self.sources = sources
+        self._types: dict[str, dict] = {}
+
+    def _focus(self, metadata: dict | None, fallback: dict | None = None) -> None:
+        if self.sources is None:
+            return
+        for md in (metadata, fallback):
+            file = ((md or {}).get("source_info") or {}).get("file")
+            if file:
+                self.lines = self.sources.get(file)
+                self.meta = {"file": file, "module": (md or {}).get("module")}
+                return
+        self.lines, self.meta = None, {}
+
+    def focus_type(self, type_name: str, td: dict | None = None) -> None:
+        td = td if td is not None else self._types.get(type_name)
+        self._focus((td or {}).get("metadata"))
+
+    def focus_relation(self, type_name: str, relation: str, td: dict | None = None) -> None:
+        td = td if td is not None else self._types.get(type_name)
+        meta = (td or {}).get("metadata") or {}
+        self._focus((meta.get("relations") or {}).get(relation), meta)
+
+    def focus_condition(self, condition: dict) -> None:
+        self._focus((condition or {}).get("metadata"))
 
     # positions, as the reference finds them
     def _find(self, pattern: str, skip: int | None = 0) -> int | None:
@@ -130,6 +162,7 @@ class _Collector:
 def _check_names(c: _Collector, model: dict) -> None:
     for td in model.get("type_definitions") or []:
         type_name = td.get("type", "")
+        c.focus_type(type_name, td)
         if type_name in RESERVED_NAMES:
             c.add("a type cannot be named 'self' or 'this'.", c.type_line(type_name), type_name, "reserved-type-keywords")
         if not _TYPE_RE.match(type_name):
@@ -141,6 +174,7 @@ def _check_names(c: _Collector, model: dict) -> None:
             )
         seen = {"self"}
         for relation in td.get("relations") or {}:
+            c.focus_relation(type_name, relation, td)
             if relation in RESERVED_NAMES:
                 c.add(
                     "a relation cannot be named 'self' or 'this'.",
@@ -398,8 +432,10 @@ def _check_model(c: _Collector, model: dict) -> None:
 
     # A repeated type is checked in its last definition here (as the reference's type map keeps the last one);
     # the repetition itself is reported below.
+    c._types = types
     for td in types.values():
         for relation, rewrite in (td.get("relations") or {}).items():
+            c.focus_relation(td["type"], relation, td)
             for leaf in _leaves(rewrite):
                 _check_leaf(c, types, conditions, td["type"], relation, leaf)
 
@@ -407,10 +443,12 @@ def _check_model(c: _Collector, model: dict) -> None:
         seen_types: set[str] = set()
         for td in type_defs:
             type_name = td.get("type", "")
+            c.focus_type(type_name, td)
             if type_name in seen_types:
                 c.add(f"the type `{type_name}` is a duplicate.", c.type_line(type_name), type_name, "duplicated-error")
             seen_types.add(type_name)
             for relation, meta in ((td.get("metadata") or {}).get("relations") or {}).items():
+                c.focus_relation(type_name, relation, td)
                 seen_refs: set[str] = set()
                 for ref in (meta or {}).get("directly_related_user_types") or []:
                     text = _restriction_text(ref)
@@ -431,6 +469,7 @@ def _check_model(c: _Collector, model: dict) -> None:
         for td in type_defs:
             type_name = td["type"]
             for relation, rewrite in (td.get("relations") or {}).items():
+                c.focus_relation(type_name, relation, td)
                 entry, loop = _entry_or_loop(types, type_name, relation, rewrite, {})
                 if not entry:
                     kind = "potential loop" if loop else "no entrypoint"
@@ -444,6 +483,7 @@ def _check_model(c: _Collector, model: dict) -> None:
                     )
 
     for name in conditions:
+        c.focus_condition(conditions[name])
         if name not in used_conditions:
             c.add(
                 f"`{name}` condition is not used in the model.",
@@ -452,6 +492,37 @@ def _check_model(c: _Collector, model: dict) -> None:
                 "condition-not-used",
                 conditionName=name,
             )
+
+
+def _check_one_module_per_file(c: _Collector, model: dict) -> None:
+    """A modular model must map back to files: every part that names a file must agree on its module."""
+    modules: dict[str, list[str]] = {}
+
+    def note(metadata: dict | None) -> None:
+        metadata = metadata or {}
+        file = (metadata.get("source_info") or {}).get("file")
+        module = metadata.get("module")
+        if file and module and module not in modules.setdefault(file, []):
+            modules[file].append(module)
+
+    for td in model.get("type_definitions") or []:
+        note(td.get("metadata"))
+        for rel in ((td.get("metadata") or {}).get("relations") or {}).values():
+            note(rel)
+    for cond in (model.get("conditions") or {}).values():
+        note((cond or {}).get("metadata"))
+    saved = c.lines
+    c.lines = None
+    for file, names in modules.items():
+        if len(names) > 1:
+            c.add(
+                f"file {file} would contain multiple module definitions ({', '.join(names)}) when transforming to"
+                " DSL. Only one module can be defined per file.",
+                None,
+                file,
+                "multiple-modules-in-file",
+            )
+    c.lines = saved
 
 
 def _check_duplicate_parts(c: _Collector, td: dict, relation: str) -> None:
@@ -483,9 +554,22 @@ def _check_duplicate_parts(c: _Collector, td: dict, relation: str) -> None:
             )
 
 
-def collect_issues(model: dict, source: str | None = None, meta: dict[str, Any] | None = None) -> list[ModelIssue]:
-    """Every semantic issue of `model`; positions are looked up in `source` (the DSL text) when given."""
-    c = _Collector(source.split("\n") if source is not None else None, meta)
+def collect_issues(
+    model: dict,
+    source: str | None = None,
+    meta: dict[str, Any] | None = None,
+    sources: dict[str, str] | None = None,
+) -> list[ModelIssue]:
+    """Every semantic issue of `model`.
+
+    Positions are looked up in `source` (the DSL text) when given; for a modular model, in `sources`
+    ({file name: text}) by each type's, relation's and condition's `source_info.file`.
+    """
+    c = _Collector(
+        source.split("\n") if source is not None else None,
+        meta,
+        {name: text.split("\n") for name, text in sources.items()} if sources is not None else None,
+    )
     _check_names(c, model)
     version = model.get("schema_version")
     if not version:
@@ -493,6 +577,7 @@ def collect_issues(model: dict, source: str | None = None, meta: dict[str, Any] 
         return c.issues
     if version in ("1.1", "1.2"):
         _check_model(c, model)
+        _check_one_module_per_file(c, model)
     else:
         c.add(f"invalid schema {version}", c.schema_line(version), version, "invalid-schema")
     return c.issues

@@ -130,8 +130,6 @@ def test_dsl_semantic_case(case: dict) -> None:
 
 @pytest.mark.parametrize("case", _yaml_cases("json-validation-cases.yaml"))
 def test_json_validation_case(case: dict) -> None:
-    if "module definitions" in json.dumps(case.get("expected_errors")):
-        pytest.xfail("JSON-to-DSL per module file (modular models back to files) is not implemented")
     expected = case.get("expected_errors") or []
     try:
         load_model(case["json"])
