@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import collections
 import datetime
+import logging
 import threading
 import time
 from typing import Callable, Iterable, Mapping, Sequence
@@ -50,9 +51,16 @@ PEER_CERT = "x509_pem_cert"
 PEER_CERT_CHAIN = "x509_pem_cert_chain"
 AUTHORIZATION = "authorization"
 
+_log = logging.getLogger(__name__)
+
+
+class _UnexpectedFailure(IdentityError):
+    """A validator raised something it should not have; the caller is denied and the verdict is not cached."""
+
+
 # X.509 failures that may stop being failures while the bundles stay the same (time passes), so are never cached.
 # JWT failures are never cached at all: a caller could mint endless distinct garbage tokens to flush the cache.
-_TRANSIENT = (CertificateNotYetValid, UntrustedChain)
+_TRANSIENT = (CertificateNotYetValid, UntrustedChain, _UnexpectedFailure)
 
 
 class _Verdict:
@@ -190,6 +198,11 @@ class SpiffeAuthenticator:
             return self._validate_jwt(key, moment)
         except IdentityError as exc:
             return _Verdict(None, 0.0, exc.with_traceback(None))
+        except Exception as exc:  # noqa: BLE001 - a validator bug must deny this caller, not crash the server
+            _log.exception("SVID validation failed unexpectedly; denying the caller")
+            return _Verdict(None, 0.0, _UnexpectedFailure(
+                f"{'certificate' if leaf_pem is not None else 'token'} could not be validated ({type(exc).__name__})"
+            ))
 
     def _validate_x509(self, leaf_pem: bytes, chain_pem: bytes | None, now: datetime.datetime) -> _Verdict:
         leaf = load_certificate(leaf_pem)

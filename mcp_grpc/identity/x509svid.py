@@ -195,7 +195,7 @@ def validate_x509_svid(
             .build_client_verifier()
         )
         verified = verifier.verify(cert, list(intermediates))
-    except verification.VerificationError as exc:
+    except (verification.VerificationError, ValueError) as exc:  # ValueError: a key or signature it cannot use
         raise UntrustedChain(
             f"leaf {spiffe_id} does not chain to the X.509 bundle of trust domain {trust_domain}: {exc}"
         ) from None
