@@ -1,0 +1,193 @@
+"""The one call chain: authenticate, authorize, audit, with tiny real Authenticator/Authorizer/AuditSink."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+
+from mcp_grpc.client import AsyncClient, McpCallError
+from mcp_grpc.server import ConfigError, Server, ServerConfig
+from mcp_grpc.server.chain import INSECURE_LOCAL_PRINCIPAL
+from mcp_grpc.server.hooks import TargetKind
+
+from conftest import HeaderAuthenticator, ListAuditSink, TableAuthorizer, running
+
+ALICE = "spiffe://example.org/alice"
+BOB = "spiffe://example.org/bob"
+
+
+def identity(spiffe_id: str):
+    return lambda: [("x-test-identity", spiffe_id)]
+
+
+ALLOWED = {
+    (ALICE, "can_call", "tool:read_bucket"),
+    (ALICE, "can_read", "bucket:reports"),
+    (ALICE, "can_call", "tool:echo"),
+    (BOB, "can_call", "tool:read_bucket"),
+}
+
+
+@pytest.fixture
+async def secured(app):
+    authenticator = HeaderAuthenticator()
+    authorizer = TableAuthorizer(set(ALLOWED))
+    audit = ListAuditSink()
+    async with running(
+        app, authenticator=authenticator, authorizer=authorizer, audit_sink=audit, insecure_local=True
+    ) as server:
+        yield server, authenticator, authorizer, audit
+
+
+async def test_allowed_call_runs_with_the_principal_and_is_audited(secured, observed):
+    server, _, authorizer, audit = secured
+    async with AsyncClient(server.address, metadata=identity(ALICE)) as client:
+        result = await client.call_tool("read_bucket", {"bucket": "reports"})
+    assert result.structured == {"bucket": "reports", "caller": ALICE}
+    assert observed.principals == [ALICE]
+    assert observed.metadata[0]["x-test-identity"] == ALICE
+    target = authorizer.targets[-1]
+    assert (target.kind, target.name, dict(target.arguments)) == (TargetKind.TOOL, "read_bucket", {"bucket": "reports"})
+    assert target.server_name == "test-server" and target.service == "model_context_protocol.Mcp"
+    assert [(c.relation, c.object_template) for c in target.required_checks] == [("can_read", "bucket:{bucket}")]
+    [event] = audit.events
+    assert (event.principal, event.decision, event.target, event.kind) == (ALICE, "allow", "read_bucket", "tool")
+    assert [c.object for c in event.checks] == ["tool:read_bucket", "bucket:reports"]
+    assert event.arguments is None  # arguments stay out of the audit log unless configured
+
+
+async def test_denied_call_never_runs_and_names_relation_and_object(secured, observed):
+    server, _, _, audit = secured
+    async with AsyncClient(server.address, metadata=identity(BOB)) as client:
+        with pytest.raises(McpCallError) as caught:
+            await client.call_tool("read_bucket", {"bucket": "reports"})
+    assert caught.value.status == grpc.StatusCode.PERMISSION_DENIED
+    assert "can_read" in caught.value.message and "bucket:reports" in caught.value.message
+    assert observed.calls == []
+    [event] = audit.events
+    assert (event.principal, event.decision) == (BOB, "deny")
+    assert "bucket:reports" in event.reason
+
+
+@pytest.mark.parametrize("mode", ["raise", "unavailable"])
+async def test_authorizer_failure_is_unavailable_and_fails_closed(app, observed, mode):
+    audit = ListAuditSink()
+    async with running(
+        app, authenticator=HeaderAuthenticator(), authorizer=TableAuthorizer(set(ALLOWED), mode),
+        audit_sink=audit, insecure_local=True,
+    ) as server:
+        async with AsyncClient(server.address, metadata=identity(ALICE), retry=None) as client:
+            with pytest.raises(McpCallError) as caught:
+                await client.call_tool("read_bucket", {"bucket": "reports"})
+            if mode == "raise":  # visible() raising must not fall back to showing everything
+                with pytest.raises(McpCallError) as listed:
+                    await client.list_tools()
+                assert listed.value.status == grpc.StatusCode.UNAVAILABLE
+    assert caught.value.status == grpc.StatusCode.UNAVAILABLE
+    assert observed.calls == []
+    assert {event.decision for event in audit.events} == {"unavailable"}
+
+
+@pytest.mark.parametrize(
+    ("presented", "phrase"),
+    [(None, "no client identity presented"), ("explode", "internal error"), ("expired:" + ALICE, "expired")],
+)
+async def test_authentication_failure_is_unauthenticated_and_nothing_runs(secured, observed, presented, phrase):
+    server, _, authorizer, audit = secured
+    hook = identity(presented) if presented else None
+    async with AsyncClient(server.address, metadata=hook) as client:
+        with pytest.raises(McpCallError) as caught:
+            await client.call_tool("echo", {"text": "hi"})
+    assert caught.value.status == grpc.StatusCode.UNAUTHENTICATED
+    assert phrase in caught.value.message
+    assert observed.calls == [] and authorizer.targets == []
+    [event] = audit.events
+    assert event.decision == "unauthenticated" and event.principal is None
+
+
+async def test_lists_are_filtered_by_visibility(secured):
+    server, _, _, _ = secured
+    async with AsyncClient(server.address, metadata=identity(ALICE)) as client:
+        alice_tools = [tool.name for tool in await client.list_tools()]
+    async with AsyncClient(server.address, metadata=identity(BOB)) as client:
+        bob_tools = [tool.name for tool in await client.list_tools()]
+    assert alice_tools == ["echo", "read_bucket"]
+    assert bob_tools == ["read_bucket"]
+
+
+async def test_validation_failure_is_audited_and_not_authorized(secured, observed):
+    server, _, authorizer, audit = secured
+    async with AsyncClient(server.address, metadata=identity(ALICE)) as client:
+        result = await client.call_tool("read_bucket", {})
+    assert result.is_error and "bucket:" in result.text
+    assert authorizer.targets == [] and observed.calls == []
+    assert audit.events[-1].decision == "invalid_argument"
+
+
+async def test_audit_records_every_outcome_once(secured):
+    server, _, _, audit = secured
+    async with AsyncClient(server.address, metadata=identity(ALICE)) as client:
+        await client.call_tool("echo", {"text": "a"})
+        with pytest.raises(McpCallError):
+            await client.call_tool("no_such_tool")
+        await client.list_tools()
+    assert [(e.method, e.decision) for e in audit.events] == [
+        ("CallTool", "allow"),
+        ("CallTool", "invalid_argument"),
+        ("ListTools", "allow"),
+    ]
+    assert all(event.latency_ms >= 0 for event in audit.events)
+
+
+async def test_audit_arguments_only_when_configured(app):
+    audit = ListAuditSink()
+    async with running(app, audit_sink=audit, audit_arguments=True) as server:
+        async with AsyncClient(server.address) as client:
+            await client.call_tool("echo", {"text": "secret"})
+    assert audit.events[0].arguments == {"text": "secret"}
+    assert audit.events[0].principal == INSECURE_LOCAL_PRINCIPAL.spiffe_id
+    assert audit.events[0].proven_by == "insecure-local"
+
+
+async def test_a_broken_audit_sink_does_not_break_calls(app):
+    class Broken:
+        def emit(self, event):
+            raise OSError("disk full")
+
+    async with running(app, audit_sink=Broken()) as server:
+        async with AsyncClient(server.address) as client:
+            assert (await client.call_tool("echo", {"text": "ok"})).text == "ok"
+
+
+def test_configurations_that_must_not_serve_are_refused(app):
+    with pytest.raises(ConfigError, match="without transport security"):
+        Server(app, ServerConfig())
+    with pytest.raises(ConfigError, match="without an authenticator"):
+        Server(app, ServerConfig(credentials=grpc.local_server_credentials()))
+    with pytest.raises(ConfigError, match="loopback"):
+        Server(app, ServerConfig(insecure_local=True, host="0.0.0.0"))
+    Server(app, ServerConfig(insecure_local=True, host="::1"))
+    Server(app, ServerConfig(insecure_local=True, host="0.0.0.0", uds="/tmp/x.sock"))
+
+
+async def test_insecure_local_warns_at_every_start(app, caplog):
+    for _ in range(2):
+        async with running(app):
+            pass
+    warnings = [r for r in caplog.records if "insecure-local" in r.getMessage() and r.levelname == "WARNING"]
+    assert len(warnings) == 2
+
+
+async def test_any_server_credentials_are_accepted(app, tmp_path):
+    # local credentials over a Unix socket stand in for the SPIFFE mTLS credentials of the identity layer.
+    authenticator = HeaderAuthenticator()
+    async with running(
+        app, uds=str(tmp_path / "s.sock"), credentials=grpc.local_server_credentials(grpc.LocalConnectionType.UDS),
+        authenticator=authenticator, insecure_local=False,
+    ) as server:
+        async with AsyncClient(
+            server.address, credentials=grpc.local_channel_credentials(grpc.LocalConnectionType.UDS),
+            metadata=identity(ALICE),
+        ) as client:
+            assert (await client.call_tool("echo", {"text": "local creds"})).text == "local creds"
+    assert authenticator.calls == 1
