@@ -585,7 +585,8 @@ class SvidAuthority:
         return X509Authority(cert, key)
 
     def _new_jwt_authority(self, now: datetime.datetime) -> JwtAuthority:
-        return JwtAuthority(_new_key_id(), ec.generate_private_key(ec.SECP256R1()), now, now + self.ca_ttl)
+        # Same lifetime as a CA made at the same moment, so automatic rotation moves both together.
+        return JwtAuthority(_new_key_id(), ec.generate_private_key(ec.SECP256R1()), now - BACKDATE, now + self.ca_ttl)
 
 
 def _public_jwk(key: PublicKeyTypes) -> str:

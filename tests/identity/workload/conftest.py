@@ -2,39 +2,14 @@
 
 from __future__ import annotations
 
-import datetime
 import pathlib
 from typing import Iterator
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from mcp_grpc.identity.ca import SvidAuthority
-from workload_harness import AGENT_ID, SERVER_DNS, SERVER_ID, TD, DevServer, short_tempdir
+from workload_harness import AGENT_ID, SERVER_DNS, SERVER_ID, TD, DevServer, make_ca, short_tempdir
 
-UTC = datetime.timezone.utc
-
-
-def make_ca(common_name: str = "byo test CA", *, ca: bool = True, days: int = 2) -> tuple[bytes, bytes]:
-    """A user-supplied CA (PEM cert, PEM key), built with cryptography."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1)).not_valid_after(now + datetime.timedelta(days=days))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(True, False, False, False, False, ca, ca, False, False), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
-    return cert.public_bytes(serialization.Encoding.PEM), key_pem
 
 
 @pytest.fixture(scope="module")
