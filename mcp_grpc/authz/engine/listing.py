@@ -87,14 +87,43 @@ def object_candidates(
 
 
 def user_candidates(
-    ts: TypeSystem, lookups: Lookups, obj: str, relation: str, filters: Iterable[tuple[str, str | None]]
-) -> set[str]:
-    """Users matching ``filters`` reachable from ``obj#relation`` through rewrites and tuples (conditions ignored)."""
+    ts: TypeSystem,
+    lookups: Lookups,
+    obj: str,
+    relation: str,
+    filters: Iterable[tuple[str, str | None]],
+    condition: Callable[[Any], Any] | None = None,
+) -> set[str] | Failure:
+    """Users matching ``filters`` reachable from ``obj#relation`` through rewrites and tuples.
+
+    With ``condition`` (a tuple -> True/False/Failure function), a tuple whose condition is false is not followed,
+    and one whose condition cannot be evaluated fails the whole expansion, as in OpenFGA's ListUsers (which, unlike
+    Check, does not let another path's success hide the error)."""
     wanted = set(filters)
     userset_filters = {f for f in wanted if f[1] is not None}
     candidates: set[str] = set()
     seen: set[tuple[str, str]] = set()
     stack = [(obj, relation)]
+
+    reach_cache: dict[tuple[str, str], bool] = {}
+
+    def reaches(ntype: str, nrel: str) -> bool:
+        """Type pruning: can any filter be found below ntype#nrel? (OpenFGA does not expand other branches.)"""
+        key = (ntype, nrel)
+        hit = reach_cache.get(key)
+        if hit is None:
+            if ts.rewrite(ntype, nrel) is None:
+                hit = False
+            else:
+                hit = any(ts.path_exists(UserRef(ft, "_", fr), nrel, ntype) for ft, fr in wanted)
+            reach_cache[key] = hit
+        return hit
+
+    def holds(t: Any) -> Any:
+        if condition is None or t.condition_name is None:
+            return True
+        return condition(t)
+
     while stack:
         node = stack.pop()
         if node in seen:
@@ -110,18 +139,37 @@ def user_candidates(
         for part in walk_rewrite(rewrite):
             kind = part[0]
             if kind == THIS:
-                for u in (lookups.tuples_of((o, r)) or {}):
+                for u, t in (lookups.tuples_of((o, r)) or {}).items():
                     if "#" in u:
                         uobj, _, urel = u.partition("#")
-                        if (uobj.partition(":")[0], urel) in wanted:
-                            candidates.add(u)
-                        stack.append((uobj, urel))
-                    elif (u.partition(":")[0], None) in wanted:
+                        utype = uobj.partition(":")[0]
+                        matches = (utype, urel) in wanted
+                        if not matches and not reaches(utype, urel):
+                            continue
+                    else:
+                        matches = (u.partition(":")[0], None) in wanted
+                        if not matches:
+                            continue
+                    c = holds(t)
+                    if c is not True:
+                        if isinstance(c, Failure):
+                            return c
+                        continue
+                    if matches:
                         candidates.add(u)
+                    if "#" in u:
+                        stack.append((uobj, urel))
             elif kind == COMPUTED:
                 stack.append((o, part[1]))
             elif kind == TTU:
-                for parent in (lookups.tuples_of((o, part[1])) or {}):
+                for parent, t in (lookups.tuples_of((o, part[1])) or {}).items():
+                    if "#" in parent or not reaches(parent.partition(":")[0], part[2]):
+                        continue
+                    c = holds(t)
+                    if c is not True:
+                        if isinstance(c, Failure):
+                            return c
+                        continue
                     if "#" not in parent:
                         stack.append((parent, part[2]))
     return candidates
@@ -136,8 +184,12 @@ def list_users(
     filters: Iterable[tuple[str, str | None]],
 ) -> list[str] | Failure:
     otype = obj.partition(":")[0]
+    probe = Resolver(ts, lookups.tuples_of, lookups.usersets_of, context)
+    candidates = user_candidates(ts, lookups, obj, relation, filters, probe.condition)
+    if isinstance(candidates, Failure):
+        return candidates
     found = []
-    for candidate in sorted(user_candidates(ts, lookups, obj, relation, filters)):
+    for candidate in sorted(candidates):
         user = parse_user(candidate)
         resolver = Resolver(ts, lookups.tuples_of, lookups.usersets_of, context)
         r = resolver.resolve(obj, otype, relation, user, candidate, 0)
