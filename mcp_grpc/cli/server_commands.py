@@ -144,10 +144,12 @@ async def _tools(args: argparse.Namespace) -> int:
     if not tools:
         print("(no tools)")
     for tool in tools:
-        required = set(tool.input_schema.get("required", ()))
+        required = list(tool.input_schema.get("required", ()))
+        properties = tool.input_schema.get("properties", {})
+        # Struct keeps no key order: required arguments first (in their listed order), then the rest by name.
+        order = [name for name in required if name in properties] + sorted(set(properties) - set(required))
         arguments = ", ".join(
-            f"{name}{'' if name in required else '?'}: {_type_name(schema)}"
-            for name, schema in tool.input_schema.get("properties", {}).items()
+            f"{name}{'' if name in required else '?'}: {_type_name(properties[name])}" for name in order
         )
         print(f"{tool.name}({arguments})" + (f"  - {tool.description}" if tool.description else ""))
     return 0
@@ -159,6 +161,8 @@ def _type_name(schema: dict[str, Any]) -> str:
         return "|".join(kind)
     if kind:
         return str(kind)
+    if "$ref" in schema:
+        return str(schema["$ref"]).rsplit("/", 1)[-1]
     if "anyOf" in schema:
         return "|".join(_type_name(option) for option in schema["anyOf"])
     return "any"

@@ -1,0 +1,79 @@
+"""Done-when: the published mcp-grpc-transport-proto 0.2.0 stubs, an independent client, against our server.
+
+The published package defines the same protobuf symbols as ``mcp_grpc.wire``; protobuf refuses both in one process,
+so the client runs in a subprocess that never imports mcp_grpc.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import sys
+import textwrap
+
+import pytest
+
+from server_support import running
+
+CLIENT = textwrap.dedent(
+    """
+    import json, sys
+    import grpc
+    from google.protobuf import json_format
+    from mcp_grpc_transport_proto import mcp_messages_pb2 as pb, mcp_pb2_grpc
+
+    assert "mcp_grpc" not in sys.modules
+    out = {}
+    metadata = [("mcp-protocol-version", "2026-07-28")]
+    with grpc.insecure_channel(sys.argv[1]) as channel:
+        stub = mcp_pb2_grpc.McpStub(channel)
+        listed = stub.ListTools(pb.ListToolsRequest(), metadata=metadata, timeout=20)
+        out["tools"] = {t.name: json_format.MessageToDict(t.input_schema) for t in listed.tools}
+        out["descriptions"] = {t.name: t.description for t in listed.tools}
+
+        def call(name, arguments):
+            request = pb.CallToolRequest()
+            request.request.name = name
+            request.request.arguments.update(arguments)
+            response = stub.CallTool(request, metadata=metadata + [("mcp_tool", name)], timeout=20)
+            return {
+                "text": [c.text.text for c in response.content if c.HasField("text")],
+                "structured": json_format.MessageToDict(response.structured_content),
+                "is_error": response.is_error,
+            }
+
+        out["ok"] = call("add", {"a": 19, "b": 23})
+        out["echo"] = call("echo", {"text": "hi"})
+        out["missing"] = call("add", {"a": 1})
+        out["mistyped"] = call("echo", {"text": 5})
+        try:
+            call("no_such_tool", {})
+        except grpc.RpcError as error:
+            out["unknown"] = [error.code().name, error.details(), dict(error.trailing_metadata())]
+    print(json.dumps(out))
+    """
+)
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("mcp_grpc_transport_proto") is None, reason="mcp-grpc-transport-proto is not installed"
+)
+async def test_published_stubs_list_and_call_our_tools(app):
+    async with running(app) as server:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", CLIENT, server.address,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, stderr.decode()
+    out = json.loads(stdout)
+    assert out["tools"]["add"]["required"] == ["a", "b"]
+    assert out["tools"]["add"]["properties"]["a"]["type"] == "integer"
+    assert out["tools"]["echo"]["properties"]["text"]["description"] == "What to say back."
+    assert out["descriptions"]["echo"] == "Say it back."
+    assert out["ok"] == {"text": ["42"], "structured": {"result": 42.0}, "is_error": False}
+    assert out["echo"] == {"text": ["hi"], "structured": {}, "is_error": False}
+    assert out["missing"]["is_error"] and "b: required argument is missing" in out["missing"]["text"][0]
+    assert out["mistyped"]["is_error"] and "text: Input should be a valid string" in out["mistyped"]["text"][0]
+    assert out["unknown"] == ["NOT_FOUND", "unknown tool 'no_such_tool'", {"mcp-error-code": "-32602"}]
