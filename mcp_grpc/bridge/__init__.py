@@ -1,0 +1,41 @@
+"""Interoperability with the official MCP Python SDK (PyPI ``mcp``), in both directions.
+
+- ``mount_official(app, server)``: serve an existing ``MCPServer`` through mcp-grpc (identity, authorization, audit).
+- ``mcp-grpc bridge ADDRESS --stdio | --http PORT``: expose an mcp-grpc server to JSON-RPC MCP clients
+  (``mcp_grpc.bridge.gateway``). Calls through the bridge are authorized as the BRIDGE's identity.
+
+Names are loaded on first use, so ``import mcp_grpc.bridge`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mcp_grpc.bridge.gateway import BridgeError, GrpcBackend, HttpEndpoint, build_bridge_server, serve_http, serve_stdio
+    from mcp_grpc.bridge.mount import MountedServer, MountError, SkippedPrimitive, mount_official
+
+_EXPORTS = {
+    "BridgeError": "mcp_grpc.bridge.gateway",
+    "GrpcBackend": "mcp_grpc.bridge.gateway",
+    "HttpEndpoint": "mcp_grpc.bridge.gateway",
+    "build_bridge_server": "mcp_grpc.bridge.gateway",
+    "serve_http": "mcp_grpc.bridge.gateway",
+    "serve_stdio": "mcp_grpc.bridge.gateway",
+    "MountError": "mcp_grpc.bridge.mount",
+    "MountedServer": "mcp_grpc.bridge.mount",
+    "SkippedPrimitive": "mcp_grpc.bridge.mount",
+    "mount_official": "mcp_grpc.bridge.mount",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,483 @@
+"""Serve a server written with the official MCP Python SDK (``mcp.server.mcpserver.MCPServer``) through mcp-grpc.
+
+    from mcp.server.mcpserver import MCPServer
+    from mcp_grpc.bridge import mount_official
+    from mcp_grpc.server import McpApp
+
+    sdk = MCPServer("weather")          # the existing server, its code unchanged
+
+    @sdk.tool()
+    def forecast(city: str) -> str: ...
+
+    app = McpApp("weather")
+    mount_official(app, sdk)            # every tool, resource, template, prompt and completion
+
+Each primitive is registered through the McpApp's public API (``add_tool``, ``resource``, ``prompt``, ``completion``)
+with the SDK's own metadata (names, titles, descriptions, JSON Schemas, annotations), and every call goes to the SDK
+server's own public entry points (``MCPServer.call_tool``, ``read_resource``, ``get_prompt`` and its completion
+handler). The SDK therefore validates arguments and converts results exactly as it would over JSON-RPC; mcp-grpc adds
+its identity, authorization and audit in front, as for any other tool. Authorization happens before the SDK sees the
+arguments, so a caller who may not use a tool learns nothing from its validation.
+
+What a mounted handler gets from the SDK's ``Context``: ``report_progress`` (streamed to the gRPC caller on
+``CallToolStream``), ``notify_*_changed`` / ``notify_resource_updated`` (announced on ``McpStreaming.Listen``),
+``read_resource`` and ``request_id``. Logging calls (``ctx.info`` ...) go to the Python logger ``mcp_grpc.bridge``.
+Server-to-client requests (elicitation, sampling) and the SDK server's ``lifespan`` are not available: they raise a
+clear error instead of hanging.
+
+Mounting takes a snapshot: primitives the SDK server registers after ``mount_official`` returns are not served.
+"""
+
+from __future__ import annotations
+
+import base64
+import concurrent.futures
+import dataclasses
+import inspect
+import itertools
+import json
+import logging
+from typing import Annotated, Any, Awaitable, Callable, Coroutine, Mapping, Sequence, TypeVar
+
+import grpc
+import mcp_types
+import pydantic
+from mcp.server.context import ServerRequestContext
+from mcp.server.mcpserver import Context as SdkContext
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ResourceNotFoundError
+from mcp.shared.exceptions import MCPError
+from mcp.shared.subscriptions import PromptsListChanged, ResourcesListChanged, ResourceUpdated, ToolsListChanged
+from mcp.shared.uri_template import UriTemplate as SdkUriTemplate
+
+from mcp_grpc.authz.requirements import Check
+from mcp_grpc.server import errors
+from mcp_grpc.server.app import McpApp, Notification
+from mcp_grpc.server.context import Context, current_context
+from mcp_grpc.server.registry import Completion, PromptMessage, ResourceContent, ToolAnnotations, ToolResult
+from mcp_grpc.server.uri_template import UriTemplate, UriTemplateError
+
+__all__ = ["MountError", "MountedServer", "SkippedPrimitive", "mount_official"]
+
+log = logging.getLogger("mcp_grpc.bridge")
+
+#: The MCP revision a mounted SDK handler is told it serves (mcp-grpc speaks 2026-07-28).
+PROTOCOL_VERSION = "2026-07-28"
+
+T = TypeVar("T")
+
+
+class MountError(ValueError):
+    """The SDK server cannot be mounted (a name clash with the McpApp, or an SDK entry point that is not pure)."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SkippedPrimitive:
+    """A primitive of the SDK server that mcp-grpc cannot serve, and why."""
+
+    kind: str  # "resource_template"
+    name: str
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MountedServer:
+    """What ``mount_official`` registered into the McpApp."""
+
+    tools: tuple[str, ...]
+    resources: tuple[str, ...]
+    resource_templates: tuple[str, ...]
+    prompts: tuple[str, ...]
+    completions: tuple[tuple[str, str, str], ...]
+    """(ref kind, prompt name or template, argument) for which the SDK's completion handler is reachable."""
+    skipped: tuple[SkippedPrimitive, ...] = ()
+
+
+def _listed(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run one of MCPServer's ``list_*`` coroutines to completion without an event loop.
+
+    They only read the SDK's registries and never suspend, so mounting works at import time (``mcp-grpc serve``) and
+    inside a running loop alike. One that does suspend is refused rather than run on a loop we do not own.
+    """
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return done.value
+    coroutine.close()
+    raise MountError("the SDK server's list method awaited something; mount_official needs pure listings")
+
+
+# -- the SDK Context a mounted handler receives -------------------------------------------------------------------
+
+
+class _CallSession:
+    """Stands in for the SDK's ``ServerSession`` of one call: progress and logs go to mcp-grpc, nothing else does."""
+
+    def __init__(self, ctx: Context | None) -> None:
+        self._ctx = ctx
+        self.client_capabilities = None
+
+    async def report_progress(self, progress: float, total: float | None = None, message: str | None = None) -> None:
+        if self._ctx is not None:
+            self._ctx.report_progress(progress, total, message)
+
+    async def send_log_message(self, level: str, data: Any, logger: str | None = None, **_: Any) -> None:
+        log.log(_LOG_LEVELS.get(level, logging.INFO), "%s%s", f"[{logger}] " if logger else "", data)
+
+    def __getattr__(self, name: str) -> Any:
+        raise NotImplementedError(
+            f"{name} is not available to an SDK handler mounted into mcp-grpc: gRPC callers cannot answer "
+            f"server-to-client requests (elicitation, sampling, roots)"
+        )
+
+
+_LOG_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "notice": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+    "critical": logging.CRITICAL,
+    "alert": logging.CRITICAL,
+    "emergency": logging.CRITICAL,
+}
+
+
+class _AppNotifications:
+    """The SDK's ``SubscriptionBus`` seam, publishing to the McpApp's ``Listen`` streams."""
+
+    def __init__(self, app: McpApp) -> None:
+        self._app = app
+
+    async def publish(self, event: Any) -> None:
+        if isinstance(event, ToolsListChanged):
+            self._app.notify(Notification.TOOLS_CHANGED)
+        elif isinstance(event, PromptsListChanged):
+            self._app.notify(Notification.PROMPTS_CHANGED)
+        elif isinstance(event, ResourcesListChanged):
+            self._app.notify(Notification.RESOURCES_CHANGED)
+        elif isinstance(event, ResourceUpdated):
+            self._app.notify_resource_updated(event.uri)
+
+    def subscribe(self, listener: Callable[[Any], None]) -> Callable[[], None]:
+        return lambda: None  # nobody listens through the SDK: gRPC callers use McpStreaming.Listen
+
+
+_REQUEST_IDS = itertools.count(1)
+
+
+class _SdkCalls:
+    """Builds the SDK ``Context`` for each call into one mounted server."""
+
+    def __init__(self, app: McpApp, server: MCPServer) -> None:
+        self.server = server
+        self.bus = _AppNotifications(app)
+
+    def context(self, ctx: Context | None, method: str, params: Mapping[str, Any]) -> SdkContext:
+        request = ServerRequestContext(
+            session=_CallSession(ctx),  # type: ignore[arg-type]
+            lifespan_context={},
+            protocol_version=PROTOCOL_VERSION,
+            method=method,
+            params=dict(params),
+            request_id=f"mcp-grpc-{next(_REQUEST_IDS)}",
+        )
+        return SdkContext(request_context=request, mcp_server=self.server, subscriptions=self.bus)  # type: ignore[arg-type]
+
+
+# -- conversions --------------------------------------------------------------------------------------------------
+
+
+def _annotations(hints: mcp_types.ToolAnnotations | None) -> ToolAnnotations:
+    if hints is None:
+        return ToolAnnotations()
+    return ToolAnnotations(
+        title=hints.title,
+        read_only=hints.read_only_hint,
+        destructive=hints.destructive_hint,
+        idempotent=hints.idempotent_hint,
+        open_world=hints.open_world_hint,
+    )
+
+
+def _content_text(block: Any) -> str:
+    """A content block as text: mcp-grpc's ToolResult and PromptMessage carry text only."""
+    if isinstance(block, mcp_types.TextContent):
+        return block.text
+    if isinstance(block, mcp_types.EmbeddedResource):
+        contents = block.resource
+        if isinstance(contents, mcp_types.TextResourceContents):
+            return contents.text
+        return f"[resource {contents.uri} ({contents.mime_type or 'binary'}, {len(base64.b64decode(contents.blob))} bytes)]"
+    if isinstance(block, mcp_types.ResourceLink):
+        return f"[resource link {block.uri}]"
+    if isinstance(block, (mcp_types.ImageContent, mcp_types.AudioContent)):
+        return f"[{block.type} {block.mime_type}, {len(base64.b64decode(block.data))} bytes]"
+    return json.dumps(pydantic.TypeAdapter(Any).dump_python(block, mode="json"))
+
+
+def _mcp_error(error: MCPError, what: str) -> errors.McpError:
+    if error.code == mcp_types.INVALID_PARAMS:
+        return errors.invalid_params(f"{what}: {error.message}")
+    if error.code == mcp_types.METHOD_NOT_FOUND:
+        return errors.unimplemented(f"{what}: {error.message}")
+    return errors.McpError(grpc.StatusCode.INTERNAL, error.code, f"{what}: {error.message}")
+
+
+# -- tools --------------------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(slots=True)
+class OfficialSdkTool:
+    """An MCPServer tool served by mcp-grpc: the SDK's schemas, the SDK's validation, the SDK's handler.
+
+    ``validate`` passes the arguments through untouched: the SDK validates them itself when the tool runs (after
+    mcp-grpc's authorization), and its validation error comes back as a tool error, as the SDK would return it.
+    """
+
+    name: str
+    title: str | None
+    description: str
+    input_schema: Mapping[str, Any]
+    output_schema: Mapping[str, Any] | None
+    annotations: ToolAnnotations
+    checks: Sequence[Check]
+    calls: _SdkCalls
+
+    def validate(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(arguments)
+
+    async def run(
+        self, arguments: dict[str, Any], ctx: Context, executor: concurrent.futures.Executor | None
+    ) -> ToolResult:
+        sdk_ctx = self.calls.context(ctx, "tools/call", {"name": self.name, "arguments": arguments})
+        try:
+            result = await self.calls.server.call_tool(self.name, arguments, sdk_ctx)
+        except MCPError as error:
+            return ToolResult(text=f"MCP error {error.code}: {error.message}", is_error=True)
+        except Exception as error:  # noqa: BLE001 - as MCPServer does: ToolError & co. become an is_error result
+            return ToolResult(text=str(error) or type(error).__name__, is_error=True)
+        if not isinstance(result, mcp_types.CallToolResult):
+            return ToolResult(
+                text=f"tool {self.name!r} asked the client for input ({type(result).__name__}), which tools "
+                f"mounted into mcp-grpc cannot do yet",
+                is_error=True,
+            )
+        text = "\n".join(_content_text(block) for block in result.content)
+        structured = result.structured_content if isinstance(result.structured_content, dict) else None
+        return ToolResult(text=text, structured=structured, is_error=bool(result.is_error))
+
+
+# -- resources, prompts, completions: synthesized handlers for the McpApp decorators ------------------------------
+
+
+def _with_parameters(fn: Callable[..., Awaitable[Any]], parameters: Sequence[tuple[str, Any, Any]]) -> Any:
+    """Give ``fn(**kwargs)`` an explicit keyword-only signature so McpApp derives argument names and schemas from it."""
+    fn.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+            for name, annotation, default in parameters
+        ]
+    )
+    fn.__annotations__ = {name: annotation for name, annotation, _ in parameters}
+    return fn
+
+
+def _resource_reader(calls: _SdkCalls, expand: Callable[[Mapping[str, str]], str]) -> Callable[..., Awaitable[Any]]:
+    async def read(**variables: str) -> list[ResourceContent]:
+        uri = expand(variables)
+        sdk_ctx = calls.context(current_context(), "resources/read", {"uri": uri})
+        try:
+            contents = await calls.server.read_resource(uri, sdk_ctx)
+        except ResourceNotFoundError as error:
+            raise errors.not_found(f"resource {uri!r}: {error}", errors.RESOURCE_NOT_FOUND) from None
+        except MCPError as error:
+            raise _mcp_error(error, f"resource {uri!r}") from None
+        if isinstance(contents, mcp_types.InputRequiredResult):
+            raise errors.internal(f"resource {uri!r} asked the client for input, which mcp-grpc cannot relay yet")
+        items = []
+        for item in contents:
+            if isinstance(item.content, bytes):
+                items.append(ResourceContent(uri=uri, blob=item.content, mime_type=item.mime_type or "application/octet-stream"))
+            else:
+                items.append(ResourceContent(uri=uri, text=item.content, mime_type=item.mime_type or "text/plain"))
+        return items
+
+    return read
+
+
+def _prompt_renderer(calls: _SdkCalls, name: str) -> Callable[..., Awaitable[Any]]:
+    async def render(**arguments: str | None) -> list[PromptMessage]:
+        given = {key: value for key, value in arguments.items() if value is not None}
+        sdk_ctx = calls.context(current_context(), "prompts/get", {"name": name, "arguments": given})
+        try:
+            result = await calls.server.get_prompt(name, given, sdk_ctx)
+        except MCPError as error:
+            raise _mcp_error(error, f"prompt {name!r}") from None
+        except ValueError as error:  # MCPServer reports every rendering failure, bad arguments included, this way
+            raise errors.invalid_params(f"prompt {name!r}: {error}") from None
+        if not isinstance(result, mcp_types.GetPromptResult):
+            raise errors.internal(f"prompt {name!r} asked the client for input, which mcp-grpc cannot relay yet")
+        return [PromptMessage(message.role, _content_text(message.content)) for message in result.messages]
+
+    return render
+
+
+def _completer(calls: _SdkCalls, handler: Any, ref: Any) -> Callable[..., Awaitable[Completion]]:
+    async def complete(value: str, arguments: dict[str, str], *, argument: str) -> Completion:
+        params = mcp_types.CompleteRequestParams(
+            ref=ref,
+            argument=mcp_types.CompletionArgument(name=argument, value=value),
+            context=mcp_types.CompletionContext(arguments=dict(arguments)) if arguments else None,
+        )
+        sdk_ctx = calls.context(current_context(), "completion/complete", params.model_dump(mode="json"))
+        try:
+            result = await handler(sdk_ctx.request_context, params)
+        except MCPError as error:
+            raise _mcp_error(error, "completion") from None
+        completion = result.completion if isinstance(result, mcp_types.CompleteResult) else None
+        if completion is None:
+            return Completion(values=[])
+        return Completion(values=list(completion.values), total=completion.total, has_more=bool(completion.has_more))
+
+    return complete
+
+
+def _bind_argument(complete: Callable[..., Awaitable[Completion]], argument: str) -> Callable[..., Awaitable[Completion]]:
+    async def for_argument(value: str, arguments: dict[str, str]) -> Completion:
+        return await complete(value, arguments, argument=argument)
+
+    return for_argument
+
+
+# -- mounting -----------------------------------------------------------------------------------------------------
+
+
+def mount_official(
+    app: McpApp,
+    server: MCPServer,
+    *,
+    authorize: Mapping[str, Sequence[Check]] | None = None,
+) -> MountedServer:
+    """Register every tool, resource, resource template, prompt and completion of ``server`` into ``app``.
+
+    ``authorize`` adds declared checks (as ``@app.tool(authorize=...)`` would) by tool name, resource URI, template
+    or prompt name; the default checks of mcp-grpc's call policy apply to every mounted primitive regardless.
+    Raises ``MountError`` when a name is already registered in ``app``. Resource templates mcp-grpc's matcher cannot
+    express (RFC 6570 operators beyond ``{var}``, ``{+var}``, ``{var*}``) are skipped, logged and listed in
+    ``MountedServer.skipped``.
+    """
+    authorize = dict(authorize or {})
+    calls = _SdkCalls(app, server)
+    tools = _listed(server.list_tools())
+    resources = _listed(server.list_resources())
+    templates = _listed(server.list_resource_templates())
+    prompts = _listed(server.list_prompts())
+
+    clashes = sorted(
+        {tool.name for tool in tools} & set(app.tools)
+        | {str(resource.uri) for resource in resources} & set(app.resources)
+        | {template.uri_template for template in templates} & set(app.resource_templates)
+        | {prompt.name for prompt in prompts} & set(app.prompts)
+    )
+    if clashes:
+        raise MountError(f"cannot mount {server.name!r}: already registered in the McpApp: {', '.join(clashes)}")
+    unknown = set(authorize) - (
+        {tool.name for tool in tools}
+        | {str(resource.uri) for resource in resources}
+        | {template.uri_template for template in templates}
+        | {prompt.name for prompt in prompts}
+    )
+    if unknown:
+        raise MountError(f"authorize= names what {server.name!r} does not have: {', '.join(sorted(unknown))}")
+
+    for tool in tools:
+        app.add_tool(
+            OfficialSdkTool(
+                name=tool.name,
+                title=tool.title,
+                description=tool.description or "",
+                input_schema=tool.input_schema,
+                output_schema=tool.output_schema,
+                annotations=_annotations(tool.annotations),
+                checks=tuple(authorize.get(tool.name, ())),
+                calls=calls,
+            )
+        )
+
+    for resource in resources:
+        uri = str(resource.uri)
+        reader = _with_parameters(_resource_reader(calls, lambda _variables, uri=uri: uri), ())
+        app.resource(
+            uri,
+            name=resource.name,
+            title=resource.title,
+            description=resource.description or "",
+            mime_type=resource.mime_type,
+            authorize=tuple(authorize.get(uri, ())),
+        )(reader)
+
+    mounted_templates: list[str] = []
+    skipped: list[SkippedPrimitive] = []
+    for template in templates:
+        pattern = template.uri_template
+        try:
+            variables = UriTemplate(pattern).variables
+        except UriTemplateError as error:
+            skipped.append(SkippedPrimitive("resource_template", pattern, str(error)))
+            log.warning("not mounting resource template %r of %r: %s", pattern, server.name, error)
+            continue
+        sdk_template = SdkUriTemplate.parse(pattern)
+        reader = _with_parameters(
+            _resource_reader(calls, lambda values, t=sdk_template: t.expand(dict(values))),
+            [(variable, str, inspect.Parameter.empty) for variable in variables],
+        )
+        app.resource(
+            pattern,
+            name=template.name,
+            title=template.title,
+            description=template.description or "",
+            mime_type=template.mime_type,
+            authorize=tuple(authorize.get(pattern, ())),
+        )(reader)
+        mounted_templates.append(pattern)
+
+    for prompt in prompts:
+        parameters = []
+        for argument in prompt.arguments or ():
+            described = pydantic.Field(description=argument.description or "")
+            if argument.required:
+                parameters.append((argument.name, Annotated[str, described], inspect.Parameter.empty))
+            else:
+                parameters.append((argument.name, Annotated[str | None, described], None))
+        app.prompt(
+            prompt.name,
+            title=prompt.title,
+            description=prompt.description or "",
+            authorize=tuple(authorize.get(prompt.name, ())),
+        )(_with_parameters(_prompt_renderer(calls, prompt.name), parameters))
+
+    completions: list[tuple[str, str, str]] = []
+    entry = server._lowlevel_server.get_request_handler("completion/complete")  # noqa: SLF001 - see below
+    # MCPServer.completion() registers its handler on the low-level server only; get_request_handler is that
+    # server's public lookup, and the handler keeps the SDK's own error mapping.
+    if entry is not None:
+        for prompt in prompts:
+            complete = _completer(calls, entry.handler, mcp_types.PromptReference(type="ref/prompt", name=prompt.name))
+            for argument in prompt.arguments or ():
+                app.completion(prompt=prompt.name, argument=argument.name)(_bind_argument(complete, argument.name))
+                completions.append(("prompt", prompt.name, argument.name))
+        for pattern in mounted_templates:
+            complete = _completer(calls, entry.handler, mcp_types.ResourceTemplateReference(type="ref/resource", uri=pattern))
+            for variable in UriTemplate(pattern).variables:
+                app.completion(resource=pattern, argument=variable)(_bind_argument(complete, variable))
+                completions.append(("resource", pattern, variable))
+
+    return MountedServer(
+        tools=tuple(tool.name for tool in tools),
+        resources=tuple(str(resource.uri) for resource in resources),
+        resource_templates=tuple(mounted_templates),
+        prompts=tuple(prompt.name for prompt in prompts),
+        completions=tuple(completions),
+        skipped=tuple(skipped),
+    )
