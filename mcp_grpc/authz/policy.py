@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import ipaddress
 import re
 import string
@@ -85,6 +86,7 @@ class CheckArgumentError(ValueError):
         self.check = check
 
 
+@functools.lru_cache(maxsize=8192)
 def encode_object_id(text: str) -> str:
     """Encode any string as an OpenFGA object id: bytes outside ``A-Za-z0-9_|@./-`` become ``+HH``."""
     out: list[str] = []
@@ -114,6 +116,7 @@ def decode_object_id(encoded: str) -> str:
     return raw.decode("utf-8")
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_peer_ip(peer: str) -> str | None:
     """The IP address in a gRPC peer string (``ipv4:10.0.0.1:5000``, ``ipv6:[::1]:5000``, ``ipv6:%5B::1%5D:5000``).
 
@@ -303,6 +306,7 @@ class CallPolicy:
             for (server, kind, name), rules in (overrides or {}).items()
         }
         self._declared: dict[tuple[Check, ...], tuple[tuple[str, ObjectTemplate], ...]] = {}
+        self._time_cache: tuple[float, str] | None = None
 
     # -- public API --------------------------------------------------------------------------------------------
 
@@ -347,13 +351,8 @@ class CallPolicy:
 
     def context(self, arguments: Mapping[str, Any], peer: str) -> dict[str, Any]:
         """Condition context: JSON-valued arguments, then ``current_time`` and ``peer_ip`` (which always win)."""
-        context = {k: v for k, v in arguments.items() if _is_json_value(v)}
-        now = self._clock()
-        if self.time_resolution > 0:
-            now = now - (now % self.time_resolution)
-        stamp = datetime.datetime.fromtimestamp(now, datetime.timezone.utc)
-        context[CURRENT_TIME_KEY] = stamp.isoformat(timespec="microseconds" if self.time_resolution < 1 else "seconds")
-        context[CURRENT_TIME_KEY] = context[CURRENT_TIME_KEY].replace("+00:00", "Z")
+        context = {k: v for k, v in arguments.items() if _is_json_value(v)} if arguments else {}
+        context[CURRENT_TIME_KEY] = self._current_time()
         peer_ip = parse_peer_ip(peer)
         if peer_ip is not None:
             context[PEER_IP_KEY] = peer_ip
@@ -362,6 +361,20 @@ class CallPolicy:
         return context
 
     # -- internals ---------------------------------------------------------------------------------------------
+
+    def _current_time(self) -> str:
+        """RFC 3339 UTC, truncated to ``time_resolution``; formatted once per resolution step (hot path)."""
+        now = self._clock()
+        if self.time_resolution > 0:
+            now = now - (now % self.time_resolution)
+        cached = self._time_cache
+        if cached is not None and cached[0] == now:
+            return cached[1]
+        stamp = datetime.datetime.fromtimestamp(now, datetime.timezone.utc)
+        text = stamp.isoformat(timespec="microseconds" if self.time_resolution < 1 else "seconds")
+        text = text.replace("+00:00", "Z")
+        self._time_cache = (now, text)
+        return text
 
     def _parsed_declared(self, checks: tuple[Check, ...]) -> tuple[tuple[str, ObjectTemplate], ...]:
         if not checks:

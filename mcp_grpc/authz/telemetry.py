@@ -17,6 +17,7 @@ the audit record's ``trace_id`` is the RPC's trace.
 from __future__ import annotations
 
 import contextlib
+import time
 from typing import TYPE_CHECKING, Any, Iterator
 
 from opentelemetry import metrics, trace
@@ -41,6 +42,8 @@ class AuthzTelemetry:
     ) -> None:
         meter = (meter_provider or metrics.get_meter_provider()).get_meter(_SCOPE)
         self.tracer = (tracer_provider or trace.get_tracer_provider()).get_tracer(_SCOPE)
+        self._tracing = tracer_provider is not None  # once a real provider is set it stays (OpenTelemetry rule)
+        self._next_tracing_check = 0.0
         self._decisions = meter.create_counter(
             "mcp_grpc.authz.decisions", unit="{decision}", description="Authorization decisions by outcome"
         )
@@ -63,8 +66,25 @@ class AuthzTelemetry:
             return []
         return [metrics.Observation(self.cache.stats().hit_ratio)]
 
+    def tracing(self) -> bool:
+        """False while no SDK tracer provider is installed: spans would be no-ops, so skip their cost."""
+        if self._tracing:
+            return True
+        now = time.monotonic()
+        if now < self._next_tracing_check:  # looking the provider up costs more than the rest of a cached decision
+            return False
+        self._next_tracing_check = now + 1.0
+        provider = trace.get_tracer_provider()
+        self._tracing = not isinstance(provider, (trace.ProxyTracerProvider, trace.NoOpTracerProvider))
+        return self._tracing
+
+    def span(self, name: str, **attributes: Any) -> contextlib.AbstractContextManager[Any]:
+        if not self.tracing():
+            return contextlib.nullcontext()
+        return self._span(name, attributes)
+
     @contextlib.contextmanager
-    def span(self, name: str, **attributes: Any) -> Iterator[trace.Span]:
+    def _span(self, name: str, attributes: dict[str, Any]) -> Iterator[trace.Span]:
         with self.tracer.start_as_current_span(name, kind=trace.SpanKind.INTERNAL) as span:
             for key, value in attributes.items():
                 if value is not None:

@@ -186,3 +186,13 @@ async def test_errors_are_not_cached(backend):
     assert (await authorizer.authorize(principal(), tool_target("refund"))).status is DecisionStatus.UNAVAILABLE
     backend.fail_with = None
     assert (await authorizer.authorize(principal(), tool_target("refund"))).allowed
+
+
+async def test_auto_strategy_uses_list_objects_for_long_lists_only(backend):
+    authorizer = FgaAuthorizer(backend)  # "auto"
+    few = ["refund", "lookup"]
+    many = ["refund"] + [f"t{i}" for i in range(150)]
+    assert await authorizer.visible(principal(), "payments", TargetKind.TOOL, few) == {"refund"}
+    assert backend.list_calls == [] and len(backend.batch_calls) == 1
+    assert await authorizer.visible(principal(), "payments", TargetKind.TOOL, many) == {"refund"}
+    assert backend.list_calls == [(BILLING, "can_call", "tool")] and len(backend.batch_calls) == 1
