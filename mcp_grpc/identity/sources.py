@@ -81,7 +81,14 @@ class _Watcher:
     """A Workload API stream kept open in a thread: reconnects with bounded backoff, reports each outcome."""
 
     def __init__(self, target: str, name: str, max_backoff: float) -> None:
-        self._channel = grpc.insecure_channel(target)
+        # Reconnect to a restarted Workload API within our own backoff bound, not grpc's default (up to 120 s).
+        self._channel = grpc.insecure_channel(
+            target,
+            options=[
+                ("grpc.initial_reconnect_backoff_ms", 100),
+                ("grpc.max_reconnect_backoff_ms", int(max_backoff * 1000)),
+            ],
+        )
         self.stub = workload_pb2_grpc.SpiffeWorkloadAPIStub(self._channel)
         self.target = target
         self._name = name
