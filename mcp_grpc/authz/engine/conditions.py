@@ -233,6 +233,8 @@ class CompiledCondition:
     expression: str
     parameters: Mapping[str, ParamType]
     program: Any = dataclasses.field(repr=False, compare=False)
+    uses_extensions: bool = dataclasses.field(default=True, repr=False, compare=False)
+    """Whether the expression calls OpenFGA's CEL extensions (``in_cidr``, ``ipaddress``)."""
 
     def bind(
         self, request_context: Mapping[str, Any] | None, tuple_context: Mapping[str, Any] | None
@@ -269,8 +271,10 @@ class CompiledCondition:
 
     def evaluate_bound(self, values: Mapping[str, Any]) -> bool:
         try:
-            ctx = cel.Context(variables=dict(values), functions=_FUNCTIONS)
-            result = self.program.execute(ctx)
+            if self.uses_extensions:
+                result = self.program.execute(cel.Context(variables=dict(values), functions=_FUNCTIONS))
+            else:
+                result = self.program.execute(values)
         except Exception as exc:  # the CEL library raises RuntimeError/TypeError/ValueError/ZeroDivisionError
             raise ConditionError(f"condition {self.name!r} failed to evaluate: {exc}") from None
         if not isinstance(result, bool):
@@ -288,4 +292,9 @@ def compile_condition(name: str, spec: Mapping[str, Any]) -> CompiledCondition:
         program = cel.compile(expression)
     except Exception as exc:
         raise ConditionError(f"condition {name!r}: invalid CEL expression: {exc}") from None
-    return CompiledCondition(name=name, expression=expression, parameters=params, program=program)
+    try:
+        uses_extensions = bool(set(program.functions()) & set(_FUNCTIONS))
+    except Exception:  # noqa: BLE001 - static analysis is an optimisation only
+        uses_extensions = True
+    return CompiledCondition(name=name, expression=expression, parameters=params, program=program,
+                             uses_extensions=uses_extensions)

@@ -39,6 +39,7 @@ __all__ = ["Engine", "MAX_CONTEXTUAL_TUPLES"]
 
 MAX_CONTEXTUAL_TUPLES = 100
 
+_SCALARS = frozenset({str, int, bool, type(None)})
 _ALLOWED = CheckResult(Outcome.ALLOWED)
 _DENIED = CheckResult(Outcome.DENIED)
 
@@ -49,8 +50,10 @@ def _error_result(exc: FgaError | Failure) -> CheckResult:
 
 def _check_context(context: Any) -> Mapping[str, Any] | None:
     """The request context must be a JSON object of finite values (OpenFGA takes a protobuf Struct)."""
-    if context is None:
+    if not context:
         return None
+    if type(context) is dict and all(type(v) in _SCALARS for v in context.values()):
+        return context  # the common case: flat, no floats
     if not isinstance(context, Mapping):
         raise FgaError(VALIDATION_ERROR, f"context must be an object, got {type(context).__name__}")
 
@@ -123,7 +126,7 @@ class Engine:
         version = snap.model(model_id)
         ts = version.typesystem
         ctx = _check_context(context)
-        lookups = Lookups(snap.index(version.id), self._contextual(ts, contextual_tuples))
+        lookups = snap.index(version.id).lookups(self._contextual(ts, contextual_tuples))
         return snap, version.id, ts, ctx, lookups
 
     @staticmethod

@@ -117,6 +117,8 @@ class TracingResolver(Resolver):
 
     __slots__ = ("stack", "root")
 
+    tracing = True
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.stack: list[ExplainNode] = []
@@ -144,12 +146,13 @@ class TracingResolver(Resolver):
         if result is CYCLE and not node.children:
             node.error = None
             node.label += " (already being resolved on this path: cycle)"
-        elif result is False and not node.children and user.relation is None:
-            node.label += ""
+        elif result is False and not node.children:
+            node.label += " (no path from this type of user: pruned)"
         return self._close(node, result)
 
-    def rewrite(self, rw: tuple, obj: str, otype: str, relation: str, user: UserRef, user_str: str,
+    def rewrite(self, rw: tuple, obj: str, otype: str, info: Any, user: UserRef, user_str: str,
                 depth: int) -> Any:
+        relation = info.relation
         kind = rw[0]
         if kind == THIS:
             label = f"direct relationships of {obj}#{relation}"
@@ -166,7 +169,7 @@ class TracingResolver(Resolver):
         else:
             label = REWRITE_NAMES.get(kind, "rewrite")
         node = self._open(ExplainNode(REWRITE_NAMES.get(kind, "rewrite").replace(" ", "_"), label))
-        result = super().rewrite(rw, obj, otype, relation, user, user_str, depth)
+        result = super().rewrite(rw, obj, otype, info, user, user_str, depth)
         return self._close(node, result)
 
     def condition(self, t: Tuple) -> Any:
@@ -198,7 +201,8 @@ class TracingResolver(Resolver):
         return result
 
     def on_skipped(self, t: Tuple, result: Any) -> None:
-        node = ExplainNode("skipped", "tuple skipped: its condition did not hold", tuple=str(_plain(t)),
+        why = "could not be evaluated" if isinstance(result, Failure) else "is false"
+        node = ExplainNode("skipped", f"tuple skipped: its condition {why}", tuple=str(_plain(t)),
                            condition=self._condition_info(t, result))
         node.outcome = outcome_name(result)
         if isinstance(result, Failure):

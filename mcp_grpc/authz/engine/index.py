@@ -31,7 +31,7 @@ def _userset_entry(t: Tuple) -> UsersetEntry | None:
 class TupleIndex:
     """Tuples valid under one model, indexed for Check (by ``object#relation``) and ListObjects (by object type)."""
 
-    __slots__ = ("by_key", "usersets", "objects_by_type", "by_user", "ignored")
+    __slots__ = ("by_key", "usersets", "objects_by_type", "by_user", "ignored", "_plain_lookups")
 
     def __init__(
         self,
@@ -47,6 +47,16 @@ class TupleIndex:
         self.by_user = by_user
         """Reverse index for ListObjects: the tuples naming each user string (object, wildcard or userset)."""
         self.ignored = ignored
+        self._plain_lookups: "Lookups | None" = None
+
+    def lookups(self, contextual: Sequence[Tuple] = ()) -> "Lookups":
+        """The resolver's reads over this index (shared when there are no contextual tuples)."""
+        if contextual:
+            return Lookups(self, contextual)
+        plain = self._plain_lookups
+        if plain is None:
+            plain = self._plain_lookups = Lookups(self)
+        return plain
         """How many stored tuples are invalid under the model and therefore ignored."""
 
     @classmethod

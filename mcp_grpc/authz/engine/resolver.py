@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from .conditions import ConditionError
 from .errors import RESOLUTION_TOO_COMPLEX, VALIDATION_ERROR
 from .tuples import Tuple, UserRef
-from .typesystem import COMPUTED, DIFFERENCE, INTERSECTION, THIS, TTU, UNION, TypeSystem
+from .typesystem import COMPUTED, DIFFERENCE, INTERSECTION, THIS, TTU, UNION, RelationInfo, TypeSystem
 
 __all__ = ["CYCLE", "Failure", "Resolver", "MAX_RESOLUTION_DEPTH", "combine_union", "combine_intersection",
            "combine_exclusion"]
@@ -109,7 +109,7 @@ def combine_exclusion(base: Any, subtract: Callable[[], Any]) -> Any:
     return True
 
 
-def filtered_by_condition(failures: list, any_passed: list) -> Any:
+def filtered_by_condition(failures: list, any_passed: bool) -> Any:
     """OpenFGA's conditions-filtered tuple iterator: a tuple whose condition fails is skipped, and its error counts
     only when no tuple passed its condition. Returns the error to report (or False)."""
     if not any_passed and failures:
@@ -124,7 +124,10 @@ UsersetLookup = Callable[[tuple[str, str]], "Sequence[tuple[str, str, str, Tuple
 class Resolver:
     """Resolves one Check request against one snapshot. Not thread-safe; create one per request (cheap)."""
 
-    __slots__ = ("ts", "tuples_of", "usersets_of", "context", "visited")
+    __slots__ = ("ts", "tuples_of", "usersets_of", "context", "visited", "relinfo", "path_cache")
+
+    tracing = False
+    """Subclasses that record the path (explain) set this; the plain resolver skips the hooks."""
 
     def __init__(
         self,
@@ -138,6 +141,8 @@ class Resolver:
         self.usersets_of = usersets_of
         self.context = context
         self.visited: set[tuple[str, str, str]] = set()
+        self.relinfo = ts.relation_info
+        self.path_cache = ts.path_cache
 
     # A request enters here; dispatches (userset, tuple-to-userset) re-enter with depth + 1.
     def resolve(self, obj: str, otype: str, relation: str, user: UserRef, user_str: str, depth: int) -> Any:
@@ -147,41 +152,58 @@ class Resolver:
         visited = self.visited
         if key in visited:
             return CYCLE
+        # Self-reference: obj#rel is always related to itself.
+        urel = user.relation
+        if urel is not None and urel == relation and user.object == obj:
+            return True
+        info = self.relinfo.get((otype, relation))
+        if info is None:
+            return Failure(VALIDATION_ERROR, f"relation {otype}#{relation} undefined")
+        # Type pruning: no path from this kind of user to otype#relation.
+        pkey = (user.type, urel, otype, relation)
+        possible = self.path_cache.get(pkey)
+        if possible is None:
+            possible = self.path_cache[pkey] = self.ts.path_exists(user, relation, otype)
+        if not possible:
+            return False
         visited.add(key)
         try:
-            # Self-reference: obj#rel is always related to itself.
-            if user.relation == relation and user.relation is not None and user.object == obj:
-                return True
-            rewrite = self.ts.rewrite(otype, relation)
-            if rewrite is None:
-                return Failure(VALIDATION_ERROR, f"relation {otype}#{relation} undefined")
-            if not self.ts.path_exists(user, relation, otype):
-                return False
-            return self.rewrite(rewrite, obj, otype, relation, user, user_str, depth)
+            return self.rewrite(info.rewrite, obj, otype, info, user, user_str, depth)
         finally:
             visited.discard(key)
 
-    def rewrite(
-        self, rw: tuple, obj: str, otype: str, relation: str, user: UserRef, user_str: str, depth: int
-    ) -> Any:
+    def rewrite(self, rw: tuple, obj: str, otype: str, info: RelationInfo, user: UserRef, user_str: str,
+                depth: int) -> Any:
         kind = rw[0]
         if kind == THIS:
-            return self.direct(obj, otype, relation, user, user_str, depth)
+            return self.direct(obj, info, user, user_str, depth)
         if kind == COMPUTED:
             return self.resolve(obj, otype, rw[1], user, user_str, depth)
         if kind == TTU:
-            return self.tuple_to_userset(obj, otype, rw[1], rw[2], user, user_str, depth)
+            return self.tuple_to_userset(obj, rw[1], rw[2], user, user_str, depth)
+        # Operands are evaluated in order and stop at a decisive one, as OpenFGA's reducers cancel the rest.
         if kind == UNION:
-            return combine_union(self.rewrite(c, obj, otype, relation, user, user_str, depth) for c in rw[1])
+            results = []
+            for child in rw[1]:
+                r = self.rewrite(child, obj, otype, info, user, user_str, depth)
+                if r is True:
+                    return True
+                results.append(r)
+            return combine_union(results)
         if kind == INTERSECTION:
-            return combine_intersection(
-                self.rewrite(c, obj, otype, relation, user, user_str, depth) for c in rw[1])
+            results = []
+            for child in rw[1]:
+                r = self.rewrite(child, obj, otype, info, user, user_str, depth)
+                if r is False or r is CYCLE:
+                    return r
+                results.append(r)
+            return combine_intersection(results)
         if kind == DIFFERENCE:
             return combine_exclusion(
-                self.rewrite(rw[1], obj, otype, relation, user, user_str, depth),
-                lambda: self.rewrite(rw[2], obj, otype, relation, user, user_str, depth),
+                self.rewrite(rw[1], obj, otype, info, user, user_str, depth),
+                lambda: self.rewrite(rw[2], obj, otype, info, user, user_str, depth),
             )
-        return Failure(VALIDATION_ERROR, f"unknown rewrite on {otype}#{relation}")
+        return Failure(VALIDATION_ERROR, f"unknown rewrite on {otype}#{info.relation}")
 
     def condition(self, t: Tuple) -> Any:
         """True/False, or a Failure when the tuple's condition cannot be evaluated."""
@@ -196,90 +218,114 @@ class Resolver:
         except ConditionError as exc:
             return Failure(VALIDATION_ERROR, f"tuple {t}: {exc}")
 
-    def direct(self, obj: str, otype: str, relation: str, user: UserRef, user_str: str, depth: int) -> Any:
+    def direct(self, obj: str, info: RelationInfo, user: UserRef, user_str: str, depth: int) -> Any:
         """Direct relationships: the exact tuple, a public wildcard, and usersets (three operands of a union)."""
-        return combine_union(self._direct_operands(obj, otype, relation, user, user_str, depth))
-
-    def _direct_operands(
-        self, obj: str, otype: str, relation: str, user: UserRef, user_str: str, depth: int
-    ) -> Iterable[Any]:
-        ts = self.ts
-        key = (obj, relation)
-        tuples = self.tuples_of(key)
+        results = []
+        tuples = self.tuples_of((obj, info.relation))
         if tuples:
+            utype = user.type
             # The exact tuple (the user may be an object, a wildcard or a userset).
             if user.relation is None:
-                directly = user.type in ts.direct_plain_types(otype, relation) or (
-                    user.id == "*" and user.type in ts.direct_wildcard_types(otype, relation))
+                directly = utype in info.plain_types or (user.id == "*" and utype in info.wildcard_types)
             else:
-                directly = (user.type, user.relation) in ts.direct_usersets(otype, relation)
+                directly = (utype, user.relation) in info.usersets
             if directly:
                 t = tuples.get(user_str)
                 if t is not None:
-                    yield self.on_direct_tuple(t, self.condition(t))
+                    r = True if t.condition_name is None else self.condition(t)
+                    if self.tracing:
+                        r = self.on_direct_tuple(t, r)
+                    if r is True:
+                        return True
+                    results.append(r)
             # A public wildcard ``type:*``.
-            if user.relation is None and user.type in ts.direct_wildcard_types(otype, relation):
-                t = tuples.get(user.type + ":*")
+            if user.relation is None and utype in info.wildcard_types:
+                t = tuples.get(utype + ":*")
                 if t is not None and t.user != user_str:
-                    yield self.on_direct_tuple(t, self.condition(t))
+                    r = True if t.condition_name is None else self.condition(t)
+                    if self.tracing:
+                        r = self.on_direct_tuple(t, r)
+                    if r is True:
+                        return True
+                    results.append(r)
         # Usersets ``group:x#member``: dispatch into each, one hop deeper.
-        if ts.direct_usersets(otype, relation):
-            yield self.usersets(key, user, user_str, depth)
+        if info.usersets:
+            r = self.usersets((obj, info.relation), user, user_str, depth)
+            if r is True:
+                return True
+            results.append(r)
+        return combine_union(results) if results else False
 
     def on_direct_tuple(self, t: Tuple, result: Any) -> Any:
-        """Hook for tracing; returns ``result``."""
+        """Tracing hook: a direct or wildcard tuple was read; returns ``result``."""
         return result
 
-    def usersets(self, key: tuple[str, str], user: UserRef, user_str: str, depth: int) -> Any:
-        failures: list = []
-        passed: list = []
-        r = combine_union(self._userset_operands(key, user, user_str, depth, failures, passed))
-        return filtered_by_condition(failures, passed) if r is False else r
+    def on_skipped(self, t: Tuple, result: Any) -> None:
+        """Tracing hook: a tuple whose condition was false or failed."""
 
-    def _userset_operands(self, key, user, user_str, depth, failures, passed) -> Iterable[Any]:
+    def dispatch(self, via: Tuple, obj: str, otype: str, relation: str, user: UserRef, user_str: str,
+                 depth: int) -> Any:
+        """Tracing hook around one userset or tuple-to-userset hop."""
+        return self.resolve(obj, otype, relation, user, user_str, depth)
+
+    def usersets(self, key: tuple[str, str], user: UserRef, user_str: str, depth: int) -> Any:
+        results = []
+        failures = []
+        passed = False
+        depth += 1
         for uobj, utype, urel, t in self.usersets_of(key):
             if t.condition_name is not None:
                 c = self.condition(t)
                 if c is not True:
                     if c is not False:
                         failures.append(c)
-                    self.on_skipped(t, c)
+                    if self.tracing:
+                        self.on_skipped(t, c)
                     continue
-            passed.append(True)
-            yield self.dispatch(t, uobj, utype, urel, user, user_str, depth + 1)
-
-    def dispatch(self, via: Tuple, obj: str, otype: str, relation: str, user: UserRef, user_str: str,
-                 depth: int) -> Any:
-        """One userset or tuple-to-userset hop (hook for tracing)."""
-        return self.resolve(obj, otype, relation, user, user_str, depth)
-
-    def on_skipped(self, t: Tuple, result: Any) -> None:
-        """Hook for tracing: a tuple whose condition was false or failed."""
+            passed = True
+            if self.tracing:
+                r = self.dispatch(t, uobj, utype, urel, user, user_str, depth)
+            else:
+                r = self.resolve(uobj, utype, urel, user, user_str, depth)
+            if r is True:
+                return True
+            results.append(r)
+        if not passed:
+            return filtered_by_condition(failures, passed)
+        return combine_union(results)
 
     def tuple_to_userset(
-        self, obj: str, otype: str, tupleset: str, computed: str, user: UserRef, user_str: str, depth: int
+        self, obj: str, tupleset: str, computed: str, user: UserRef, user_str: str, depth: int
     ) -> Any:
         tuples = self.tuples_of((obj, tupleset))
         if not tuples:
             return False
-        failures: list = []
-        passed: list = []
-        r = combine_union(self._ttu_operands(tuples, computed, user, user_str, depth, failures, passed))
-        return filtered_by_condition(failures, passed) if r is False else r
-
-    def _ttu_operands(self, tuples, computed, user, user_str, depth, failures, passed) -> Iterable[Any]:
-        rewrite = self.ts.rewrite
+        relinfo = self.relinfo
+        results = []
+        failures = []
+        passed = False
+        depth += 1
         for t in tuples.values():
             if t.condition_name is not None:
                 c = self.condition(t)
                 if c is not True:
                     if c is not False:
                         failures.append(c)
-                    self.on_skipped(t, c)
+                    if self.tracing:
+                        self.on_skipped(t, c)
                     continue
-            passed.append(True)
+            passed = True
             parent = t.user
-            ptype = parent.partition(":")[0]
-            if rewrite(ptype, computed) is None:
+            ptype = parent[:parent.index(":")]
+            if (ptype, computed) not in relinfo:
                 continue  # the parent's type has no such relation: this branch cannot apply
-            yield self.dispatch(t, parent, ptype, computed, user, user_str, depth + 1)
+            if self.tracing:
+                r = self.dispatch(t, parent, ptype, computed, user, user_str, depth)
+            else:
+                r = self.resolve(parent, ptype, computed, user, user_str, depth)
+            if r is True:
+                return True
+            results.append(r)
+        if not passed:
+            return filtered_by_condition(failures, passed)
+        return combine_union(results)

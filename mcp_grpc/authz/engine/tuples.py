@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 from typing import Any, Mapping
@@ -45,6 +46,7 @@ class UserRef:
         return f"{self.type}:{self.id}#{self.relation}" if self.relation else f"{self.type}:{self.id}"
 
 
+@functools.lru_cache(maxsize=8192)
 def parse_object(text: str, what: str = "object") -> tuple[str, str]:
     """``type:id`` to ``(type, id)``; raises FgaError 2000 on any other shape."""
     match = _OBJECT_RE.fullmatch(text) if isinstance(text, str) else None
@@ -53,6 +55,7 @@ def parse_object(text: str, what: str = "object") -> tuple[str, str]:
     return match.group(1), match.group(2)
 
 
+@functools.lru_cache(maxsize=8192)
 def parse_user(text: str) -> UserRef:
     """``type:id``, ``type:*`` or ``type:id#relation``; raises FgaError 2000 on any other shape."""
     match = _USER_RE.fullmatch(text) if isinstance(text, str) else None

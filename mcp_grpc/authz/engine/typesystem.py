@@ -74,6 +74,20 @@ def _walk(rewrite: tuple) -> Iterable[tuple]:
         yield from _walk(rewrite[2])
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class RelationInfo:
+    """Everything the resolver needs about one relation, precomputed: one dict lookup per resolution step."""
+
+    relation: str
+    rewrite: tuple
+    plain_types: frozenset[str]
+    """Types allowed as plain users (``user``)."""
+    wildcard_types: frozenset[str]
+    """Types allowed as a public wildcard (``user:*``)."""
+    usersets: frozenset[tuple[str, str]]
+    """Usersets allowed (``group#member`` as ``("group", "member")``)."""
+
+
 class TypeSystem:
     """Everything the engine asks of a model. Construct with :meth:`from_model`."""
 
@@ -137,6 +151,17 @@ class TypeSystem:
                             ttu_parents.setdefault((child_type, node[2]), set()).add((tname, node[1], rname))
         self._computed_parents = {k: tuple(sorted(v)) for k, v in computed_parents.items()}
         self._ttu_parents = {k: tuple(sorted(v)) for k, v in ttu_parents.items()}
+        self.relation_info: dict[tuple[str, str], RelationInfo] = {
+            (tname, rname): RelationInfo(
+                rname, rewrite,
+                self._direct_plain.get((tname, rname), frozenset()),
+                self._direct_wild.get((tname, rname), frozenset()),
+                frozenset(self._direct_usersets.get((tname, rname), ())),
+            )
+            for tname, rels in self.rewrites.items() for rname, rewrite in rels.items()
+        }
+        self.path_cache: dict[tuple[str, str | None, str, str], bool] = {}
+        """Memo of :meth:`path_exists` by (user type, user relation, object type, relation)."""
         self._reachable: dict[tuple[str, str], frozenset[tuple[str, str]]] = {}
         self._reachable_user_types: dict[tuple[str, str], frozenset[str]] = {}
 

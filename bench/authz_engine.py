@@ -1,0 +1,325 @@
+"""Time per Check of the embedded OpenFGA engine, side by side with the ``fga`` CLI's in-memory OpenFGA.
+
+The store is realistic for a tool server: several thousand tuples, teams nested three levels deep (usersets),
+folder chains six levels deep (tuple-to-userset), an exclusion (``blocked``), a public wildcard, and one
+conditional relation (a CEL condition on the request context).
+
+Embedded engine: each check is timed alone (uncached: the engine has no decision cache), reporting p50/p90/p99 over
+every query of the set, repeated. The ``fga`` CLI: the same checks as assertions of a ``fga model test`` store file;
+the CLI's own start-up and store loading are removed by timing a file with 1 check and one with N checks, and
+reporting the marginal time per check = (time(N) - time(1)) / (N - 1). Both engines' answers are compared.
+
+Run::
+
+    .venv/bin/python bench/authz_engine.py [--tuples 5000] [--queries 300] [--repeat 20] [--cli-checks 300]
+
+Prints a table and writes ``bench/out/authz_engine.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any
+
+import yaml
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from mcp_grpc.authz.engine import Engine  # noqa: E402
+
+MODEL_DSL = """\
+model
+  schema 1.1
+
+type user
+
+type team
+  relations
+    define member: [user, team#member]
+
+type org
+  relations
+    define member: [user, team#member]
+    define admin: [user]
+
+type folder
+  relations
+    define parent: [folder]
+    define owner: [user, team#member]
+    define viewer: [user, team#member, org#member] or owner or viewer from parent
+
+type document
+  relations
+    define parent: [folder]
+    define owner: [user]
+    define editor: [user, team#member] or owner
+    define viewer: [user, user:*, team#member with in_hours] or editor or viewer from parent
+    define blocked: [user]
+    define can_view: viewer but not blocked
+
+condition in_hours(hour: int, start: int, end: int) {
+  hour >= start && hour < end
+}
+"""
+
+
+def build_store(n_tuples: int, seed: int = 7) -> tuple[list[dict], dict]:
+    """Tuples for the model: nested teams, folder chains, documents; returns (tuples, shape summary)."""
+    rng = random.Random(seed)
+    tuples: list[dict] = []
+
+    def add(user: str, relation: str, obj: str, condition: dict | None = None) -> None:
+        t = {"user": user, "relation": relation, "object": obj}
+        if condition:
+            t["condition"] = condition
+        tuples.append(t)
+
+    n_users = max(50, n_tuples // 10)
+    users = [f"user:u{i}" for i in range(n_users)]
+    # Teams three levels deep: t0_k contains t1_k's members, which contains t2_k's members, which has users.
+    n_teams = max(4, n_tuples // 250)
+    for k in range(n_teams):
+        add(f"team:t1_{k}#member", "member", f"team:t0_{k}")
+        add(f"team:t2_{k}#member", "member", f"team:t1_{k}")
+        for u in rng.sample(users, 8):
+            add(u, "member", f"team:t2_{k}")
+    for j in range(3):
+        add(f"team:t0_{j}#member", "member", f"org:o{j}")
+        add(rng.choice(users), "admin", f"org:o{j}")
+    # Folder chains six levels deep.
+    n_chains = max(4, n_tuples // 200)
+    leaves = []
+    for c in range(n_chains):
+        prev = None
+        for level in range(6):
+            f = f"folder:c{c}_l{level}"
+            if prev:
+                add(prev, "parent", f)
+            prev = f
+        leaves.append(prev)
+        root = f"folder:c{c}_l0"
+        add(f"team:t0_{c % n_teams}#member", "viewer", root)
+        add(rng.choice(users), "owner", f"folder:c{c}_l2")
+        if c % 5 == 0:
+            add(f"org:o{c % 3}#member", "viewer", f"folder:c{c}_l1")
+    # Documents fill the rest.
+    d = 0
+    while len(tuples) < n_tuples:
+        doc = f"document:d{d}"
+        add(rng.choice(leaves), "parent", doc)
+        add(rng.choice(users), "owner", doc)
+        r = d % 10
+        if r == 0:
+            add(f"team:t2_{rng.randrange(n_teams)}#member", "viewer", doc,
+                {"name": "in_hours", "context": {"start": 9, "end": 17}})
+        elif r == 1:
+            add("user:*", "viewer", doc)
+        elif r == 2:
+            add(rng.choice(users), "blocked", doc)
+        else:
+            add(rng.choice(users), "editor", doc)
+        d += 1
+    shape = {"tuples": len(tuples), "users": n_users, "teams": n_teams * 3, "team_depth": 3,
+             "folder_chains": n_chains, "folder_depth": 6, "documents": d}
+    return tuples, shape
+
+
+def build_queries(tuples: list[dict], n: int, seed: int = 11) -> list[dict]:
+    rng = random.Random(seed)
+    docs = sorted({t["object"] for t in tuples if t["object"].startswith("document:")})
+    users = sorted({t["user"] for t in tuples if t["user"].startswith("user:u")})
+    queries = []
+    for i in range(n):
+        queries.append({
+            "user": rng.choice(users),
+            "relation": rng.choice(["can_view", "can_view", "viewer", "editor"]),
+            "object": rng.choice(docs),
+            "context": {"hour": rng.choice([8, 10, 12, 18])},
+        })
+    return queries
+
+
+def dsl_to_model(dsl: str) -> dict:
+    try:
+        from mcp_grpc.authz.model import parse_dsl
+
+        return parse_dsl(dsl)
+    except ImportError:
+        with tempfile.NamedTemporaryFile("w", suffix=".fga", delete=False) as fh:
+            fh.write(dsl)
+        try:
+            out = subprocess.run([str(fga_cli()), "model", "transform", "--input-format", "fga", "--file", fh.name],
+                                 check=True, capture_output=True, text=True).stdout
+        finally:
+            os.unlink(fh.name)
+        return json.loads(out)
+
+
+def fga_cli() -> pathlib.Path | None:
+    local = REPO_ROOT / ".venv" / "bin" / "fga"
+    if local.exists():
+        return local
+    found = shutil.which("fga")
+    return pathlib.Path(found) if found else None
+
+
+def bench_engine(tuples: list[dict], queries: list[dict], repeat: int) -> tuple[dict, list[bool]]:
+    engine = Engine()
+    t0 = time.perf_counter()
+    engine.write_model(dsl_to_model(MODEL_DSL))
+    engine.write(tuples)
+    load_s = time.perf_counter() - t0
+    answers = []
+    for q in queries:  # warm-up (imports, condition compilation) and answers for the CLI comparison
+        r = engine.check(q["user"], q["relation"], q["object"], context=q["context"])
+        assert r.error is None, r
+        answers.append(r.allowed)
+    samples = []
+    perf = time.perf_counter_ns
+    check = engine.check
+    for _ in range(repeat):
+        for q in queries:
+            start = perf()
+            check(q["user"], q["relation"], q["object"], context=q["context"])
+            samples.append(perf() - start)
+    samples.sort()
+
+    def pct(p: float) -> float:
+        return samples[min(len(samples) - 1, int(p * len(samples)))] / 1000.0
+
+    stats = {
+        "checks": len(samples),
+        "p50_us": pct(0.50), "p90_us": pct(0.90), "p99_us": pct(0.99),
+        "mean_us": statistics.fmean(samples) / 1000.0,
+        "allowed_fraction": sum(answers) / len(answers),
+        "load_seconds": load_s,
+    }
+    # Without the condition (no request context): the plain graph walk.
+    plain = []
+    for q in queries:
+        if q["relation"] == "editor":
+            start = perf()
+            check(q["user"], q["relation"], q["object"])
+            plain.append(perf() - start)
+    plain.sort()
+    if plain:
+        stats["editor_p50_us"] = plain[len(plain) // 2] / 1000.0
+    return stats, answers
+
+
+def _store_file(path: pathlib.Path, tuples_file: str, queries: list[dict], answers: list[bool]) -> None:
+    checks = [{"user": q["user"], "object": q["object"], "context": q["context"],
+               "assertions": {q["relation"]: a}} for q, a in zip(queries, answers)]
+    doc = {"name": "bench", "model_file": "model.fga", "tuple_file": tuples_file,
+           "tests": [{"name": "bench", "check": checks}]}
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+
+
+def bench_cli(tuples: list[dict], queries: list[dict], answers: list[bool], n_checks: int, runs: int) -> dict | None:
+    cli = fga_cli()
+    if cli is None:
+        return None
+    n = min(n_checks, len(queries))
+    with tempfile.TemporaryDirectory() as tmp:
+        d = pathlib.Path(tmp)
+        (d / "model.fga").write_text(MODEL_DSL)
+        (d / "tuples.yaml").write_text(yaml.safe_dump(tuples, sort_keys=False))
+        _store_file(d / "one.fga.yaml", "tuples.yaml", queries[:1], answers[:1])
+        _store_file(d / "many.fga.yaml", "tuples.yaml", queries[:n], answers[:n])
+
+        def run(name: str) -> tuple[float, dict]:
+            start = time.perf_counter()
+            proc = subprocess.run([str(cli), "model", "test", "--tests", str(d / name), "--verbose",
+                                   "--suppress-summary"], capture_output=True, text=True, timeout=600)
+            elapsed = time.perf_counter() - start
+            return elapsed, {"rc": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr}
+
+        one = [run("one.fga.yaml")[0] for _ in range(runs)]
+        many_runs = [run("many.fga.yaml") for _ in range(runs)]
+        many = [t for t, _ in many_runs]
+        last = many_runs[-1][1]
+    disagreements = _count_disagreements(last["stdout"])
+    t1, tn = statistics.median(one), statistics.median(many)
+    return {
+        "checks_in_file": n,
+        "runs": runs,
+        "time_1_check_s": t1,
+        "time_n_checks_s": tn,
+        "marginal_us_per_check": (tn - t1) / (n - 1) * 1e6 if n > 1 else None,
+        "exit_code": last["rc"],
+        "disagreements_with_engine": disagreements,
+    }
+
+
+def _count_disagreements(stdout: str) -> int | None:
+    """Assertions the CLI marks failed: each is a check where OpenFGA and the engine answered differently."""
+    try:
+        results = json.loads(stdout)
+    except json.JSONDecodeError:
+        return None
+    failed = 0
+    for file_result in results if isinstance(results, list) else [results]:
+        for test in file_result.get("test_results", file_result.get("results", [])) or []:
+            for check in test.get("check_results", []) or []:
+                if check.get("got") != check.get("expected") or check.get("error"):
+                    failed += 1
+    return failed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tuples", type=int, default=5000)
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--cli-checks", type=int, default=300)
+    parser.add_argument("--cli-runs", type=int, default=3)
+    parser.add_argument("--no-cli", action="store_true")
+    parser.add_argument("--out", default=str(REPO_ROOT / "bench" / "out" / "authz_engine.json"))
+    args = parser.parse_args(argv)
+
+    tuples, shape = build_store(args.tuples)
+    queries = build_queries(tuples, args.queries)
+    engine_stats, answers = bench_engine(tuples, queries, args.repeat)
+    cli_stats = None if args.no_cli else bench_cli(tuples, queries, answers, args.cli_checks, args.cli_runs)
+
+    print(f"store: {shape}")
+    print(f"{'engine':34} {'p50 µs':>10} {'p90 µs':>10} {'p99 µs':>10} {'per check µs':>14}")
+    print(f"{'embedded (in-process, uncached)':34} {engine_stats['p50_us']:10.1f} {engine_stats['p90_us']:10.1f} "
+          f"{engine_stats['p99_us']:10.1f} {engine_stats['mean_us']:14.1f}")
+    if cli_stats:
+        print(f"{'fga CLI (OpenFGA in-memory)':34} {'':>10} {'':>10} {'':>10} "
+              f"{cli_stats['marginal_us_per_check']:14.1f}")
+        print(f"fga CLI: 1 check {cli_stats['time_1_check_s']:.2f} s, {cli_stats['checks_in_file']} checks "
+              f"{cli_stats['time_n_checks_s']:.2f} s (median of {cli_stats['runs']}); "
+              f"disagreements with the engine: {cli_stats['disagreements_with_engine']}")
+    result = {
+        "benchmark": "authz_engine",
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
+        "params": vars(args),
+        "store": shape,
+        "embedded": engine_stats,
+        "fga_cli": cli_stats,
+    }
+    out = pathlib.Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+    print(f"wrote {out.relative_to(REPO_ROOT) if out.is_relative_to(REPO_ROOT) else out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
