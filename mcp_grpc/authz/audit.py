@@ -77,7 +77,8 @@ class JsonAuditSink:
     """An ``AuditSink`` (``mcp_grpc.server.hooks``) writing one JSON line per decision through ``logging``.
 
     - ``logger``: a logger name or object (default ``mcp_grpc.audit``). Records are logged at INFO.
-    - ``handler``: optionally attached to that logger (``close`` detaches it). Without one, configure the logger as
+    - ``handler``: optionally attached to that logger, which then stops propagating to the root logger (``close``
+      detaches it and restores propagation). Without one, configure the logger as
       usual; the sink sets the logger's level to INFO when it is unset so records are not lost to the root default.
     - ``include_arguments``: add argument values to records (names are always recorded).
     - ``max_pending``: the queue bound; beyond it events are dropped and counted.
@@ -95,8 +96,10 @@ class JsonAuditSink:
         if self.logger.level == logging.NOTSET:
             self.logger.setLevel(logging.INFO)
         self._handler = handler
+        self._propagate = self.logger.propagate
         if handler is not None:
             self.logger.addHandler(handler)
+            self.logger.propagate = False  # the audit trail goes to its handler, not also to the root's
         self.include_arguments = include_arguments
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_pending)
         self.dropped = 0
@@ -162,3 +165,4 @@ class JsonAuditSink:
         if self._handler is not None:
             self._handler.flush()
             self.logger.removeHandler(self._handler)
+            self.logger.propagate = self._propagate
