@@ -1,0 +1,219 @@
+"""Helpers of the bridge tests: a real Authorizer (the hooks.py protocol) that denies one tool and cannot decide one
+resource, an mcp-grpc test app, an official-SDK test server, and ``running`` (a real grpc.aio server on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from typing import Annotated, AsyncIterator, Sequence
+
+from pydantic import BaseModel, Field
+
+from mcp.server.mcpserver import AssistantMessage, Context as SdkContext, MCPServer, UserMessage
+from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
+from mcp.types import Completion as SdkCompletion
+from mcp.types import PromptReference, ToolAnnotations as SdkToolAnnotations
+from mcp_grpc.identity.principal import Principal
+from mcp_grpc.server import Context, McpApp, Server, ServerConfig, ToolAnnotations
+from mcp_grpc.server.hooks import CallTarget, Decision, DecisionStatus, TargetKind
+
+DENIED_TOOL = "delete_everything"
+UNDECIDABLE_RESOURCE = "secret://plans"
+
+
+@dataclasses.dataclass
+class Seen:
+    principal: str
+    kind: TargetKind
+    name: str
+    checks: tuple
+
+
+class DenyOneAuthorizer:
+    """Allows everything except: the tool ``denied_tool`` (PERMISSION_DENIED) and the resource ``undecidable``
+    (UNAVAILABLE, as a backend that cannot answer). Records every decision it was asked for."""
+
+    def __init__(self, denied_tool: str = DENIED_TOOL, undecidable: str = UNDECIDABLE_RESOURCE) -> None:
+        self.denied_tool = denied_tool
+        self.undecidable = undecidable
+        self.seen: list[Seen] = []
+
+    async def authorize(self, principal: Principal, target: CallTarget) -> Decision:
+        self.seen.append(Seen(principal.spiffe_id, target.kind, target.name, tuple(target.required_checks)))
+        if target.kind is TargetKind.TOOL and target.name == self.denied_tool:
+            return Decision(DecisionStatus.DENY, f"{principal.spiffe_id} lacks can_call on tool:{target.name}")
+        if target.kind is TargetKind.RESOURCE and target.name == self.undecidable:
+            return Decision(DecisionStatus.UNAVAILABLE, "authorization backend timed out")
+        return Decision(DecisionStatus.ALLOW)
+
+    async def visible(self, principal: Principal, server_name: str, kind: TargetKind, names: Sequence[str]) -> set[str]:
+        return set(names)
+
+
+class Sum(BaseModel):
+    total: int
+
+
+def build_native_app() -> McpApp:
+    """An mcp-grpc app written with the framework's own decorators (what the bridge exposes)."""
+    app = McpApp("bridge-test")
+
+    @app.tool(title="Echo", annotations=ToolAnnotations(read_only=True, idempotent=True))
+    def echo(text: Annotated[str, Field(description="What to say back.")]) -> str:
+        """Say it back."""
+        return text
+
+    @app.tool()
+    def add(a: int, b: int) -> Sum:
+        """Add two integers."""
+        return Sum(total=a + b)
+
+    @app.tool()
+    async def count(n: int, ctx: Context) -> int:
+        """Count to n with progress."""
+        for i in range(1, n + 1):
+            await ctx.report_progress(i, n, f"step {i}")
+        return n
+
+    @app.tool(annotations=ToolAnnotations(destructive=True))
+    def delete_everything() -> str:
+        """Never allowed."""
+        raise AssertionError("the authorizer must stop this call before the handler")
+
+    @app.tool()
+    def fail() -> str:
+        """Always fails."""
+        raise RuntimeError("disk on fire")
+
+    @app.resource("notes://hello", mime_type="text/plain")
+    def hello() -> str:
+        """A greeting note."""
+        return "hello, world"
+
+    @app.resource("notes://{name}", mime_type="text/markdown")
+    def note(name: str) -> str:
+        """A note by name."""
+        if name != "todo":
+            raise KeyError(name)
+        return "- write tests"
+
+    @app.resource(UNDECIDABLE_RESOURCE)
+    def plans() -> str:
+        """Nobody reads this: authorization cannot decide."""
+        raise AssertionError("unreachable")
+
+    @app.completion(resource="notes://{name}", argument="name")
+    def complete_note(value: str, arguments: dict[str, str]) -> list[str]:
+        return [name for name in ("todo", "today", "ideas") if name.startswith(value)]
+
+    @app.prompt(title="Summarize")
+    def summarize(topic: Annotated[str, Field(description="What to summarize.")]) -> str:
+        """Summarize a topic."""
+        return f"Summarize {topic} in one line."
+
+    return app
+
+
+@dataclasses.dataclass
+class SdkCalls:
+    handler_runs: list[str] = dataclasses.field(default_factory=list)
+
+
+def build_sdk_server(calls: SdkCalls) -> MCPServer:
+    """A server written with the official SDK, as its docs show (fresh per test: it keeps no global state)."""
+    sdk = MCPServer("sdk-under-test", instructions="SDK test server")
+
+    @sdk.tool(title="Divide", annotations=SdkToolAnnotations(read_only_hint=True, open_world_hint=False))
+    def divide(a: float, b: Annotated[float, Field(description="The divisor.")]) -> float:
+        """Divide a by b."""
+        calls.handler_runs.append("divide")
+        if b == 0:
+            raise ToolError("division by zero")
+        return a / b
+
+    @sdk.tool()
+    def crash() -> str:
+        """Crashes with internals the caller must not see."""
+        raise RuntimeError("secret internals")
+
+    @sdk.tool()
+    async def slow_count(n: Annotated[int, Field(ge=1, le=5)], ctx: SdkContext) -> str:
+        """Count with progress."""
+        for i in range(1, n + 1):
+            await ctx.report_progress(i, n, f"at {i}")
+        return f"counted to {n}"
+
+    @sdk.tool()
+    async def announce(ctx: SdkContext) -> str:
+        """Announce a tools change."""
+        await ctx.notify_tools_changed()
+        return "announced"
+
+    @sdk.tool()
+    async def ask(ctx: SdkContext) -> str:
+        """Needs the client to answer a question."""
+
+        class Answer(BaseModel):
+            ok: bool
+
+        result = await ctx.elicit("ok?", Answer)
+        return str(result)
+
+    @sdk.tool()
+    async def read_config(ctx: SdkContext) -> str:
+        """Reads another resource of the same server through the SDK context."""
+        contents = list(await ctx.read_resource("data://config"))
+        return contents[0].content
+
+    @sdk.resource("data://config", mime_type="application/json")
+    def config() -> str:
+        """The configuration."""
+        return '{"mode": "test"}'
+
+    @sdk.resource("data://logo", mime_type="image/png")
+    def logo() -> bytes:
+        """Binary data."""
+        return b"\x89PNG\x00\x01"
+
+    @sdk.resource("data://users/{user_id}/profile")
+    def profile(user_id: str) -> str:
+        """A user's profile."""
+        if user_id != "42":
+            raise ResourceNotFoundError(f"no user {user_id}")
+        return "Ada, user 42"
+
+    @sdk.resource("search://items{?q}")
+    def search(q: str = "") -> str:
+        """A query template mcp-grpc's matcher cannot express."""
+        return q
+
+    @sdk.prompt(title="Greeting")
+    def greeting(name: str, tone: str = "warm") -> str:
+        """Greet someone."""
+        return f"Write a {tone} greeting for {name}."
+
+    @sdk.prompt()
+    def dialogue(topic: str) -> list:
+        """A two-turn dialogue."""
+        return [UserMessage(f"Tell me about {topic}."), AssistantMessage(f"{topic} is interesting.")]
+
+    @sdk.completion()
+    async def complete(ref, argument, context):
+        if isinstance(ref, PromptReference) and argument.name == "tone":
+            return SdkCompletion(values=[t for t in ("warm", "wry", "formal") if t.startswith(argument.value)])
+        if argument.name == "user_id":
+            return SdkCompletion(values=["42"])
+        return None
+
+    return sdk
+
+
+@contextlib.asynccontextmanager
+async def running(app: McpApp, authorizer: DenyOneAuthorizer | None = None) -> AsyncIterator[Server]:
+    """A real grpc.aio server on 127.0.0.1 (port 0) in insecure-local mode."""
+    server = Server(app, ServerConfig(port=0, insecure_local=True, handle_signals=False, authorizer=authorizer))
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop(0)
