@@ -92,6 +92,9 @@ class FakeOpenFga:
         self.delay = 0.0
         self.fail_status: int | None = None
         self.required_token: str | None = None
+        self.oauth_clients: dict[str, str] = {}
+        """client_id -> client_secret accepted by the OAuth2 token endpoint (``POST /oauth/token``)."""
+        self.token_requests: list[dict[str, str]] = []
         self.url = ""
         self._runner: web.AppRunner | None = None
         self._released = asyncio.Event()
@@ -108,6 +111,7 @@ class FakeOpenFga:
         app.router.add_post(base + "/write", self._write)
         app.router.add_get(base + "/authorization-models", self._list_models)
         app.router.add_get(base + "/authorization-models/{model_id}", self._read_model)
+        app.router.add_post("/oauth/token", self._oauth_token)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -136,6 +140,8 @@ class FakeOpenFga:
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.path == "/oauth/token":
+            return await handler(request)
         body = None
         if request.can_read_body:
             try:
@@ -272,3 +278,14 @@ class FakeOpenFga:
         if model_id != self.model_id:
             return _error(404, "authorization_model_not_found", f"Authorization Model '{model_id}' not found")
         return web.json_response({"authorization_model": {"id": self.model_id, **self.model}})
+
+    async def _oauth_token(self, request: web.Request) -> web.Response:
+        """OAuth2 client credentials (RFC 6749 4.4): a form post answered with a bearer token."""
+        form = dict(await request.post())
+        self.token_requests.append({k: str(v) for k, v in form.items()})
+        client_id = str(form.get("client_id", ""))
+        if form.get("grant_type") != "client_credentials" or self.oauth_clients.get(client_id) != form.get("client_secret"):
+            return web.json_response({"error": "invalid_client"}, status=401)
+        token = f"token-for-{client_id}"
+        self.required_token = token
+        return web.json_response({"access_token": token, "expires_in": 3600, "token_type": "Bearer"})

@@ -267,3 +267,36 @@ async def test_server_error_is_unavailable(fake, status):
         assert "could not be evaluated" in decision.reason
     finally:
         await authorizer.close()
+
+
+async def test_client_credentials_fetch_a_token_then_send_it(fake):
+    fake.oauth_clients = {"mcp-server": "client-secret"}
+    fake.required_token = "not-yet-issued"
+    backend = OpenFgaBackend(
+        fake.url, STORE_ID, model_id=MODEL_ID, client_id="mcp-server", client_secret="client-secret",
+        api_issuer=f"{fake.url}/oauth/token", api_audience="https://openfga.example/",
+    )
+    try:
+        assert (await backend.check(CheckRequest(BILLING, "can_call", "tool:payments/refund"))).allowed
+        assert fake.token_requests == [{
+            "client_id": "mcp-server", "client_secret": "client-secret",
+            "audience": "https://openfga.example/", "grant_type": "client_credentials",
+        }]
+        assert fake.requests[-1].headers["Authorization"] == "Bearer token-for-mcp-server"
+    finally:
+        await backend.close()
+
+
+async def test_rejected_client_credentials_are_an_error_not_an_allow(fake):
+    fake.oauth_clients = {"mcp-server": "client-secret"}
+    backend = OpenFgaBackend(
+        fake.url, STORE_ID, model_id=MODEL_ID, client_id="mcp-server", client_secret="wrong",
+        api_issuer=f"{fake.url}/oauth/token",
+    )
+    try:
+        result = await backend.check(CheckRequest(BILLING, "can_call", "tool:payments/refund"))
+        assert result.outcome is Outcome.ERROR
+        batch = await backend.batch_check([CheckRequest(BILLING, "can_call", "tool:payments/refund")])
+        assert batch[0].outcome is Outcome.ERROR
+    finally:
+        await backend.close()
