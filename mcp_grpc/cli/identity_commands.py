@@ -74,7 +74,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "Admin socket (DIR/_admin.sock): see `mcp-grpc identity admin --help` to rotate the CA in steps, remove\n"
             "or restore a workload's identity, force an SVID rotation or read the status.\n\n"
             "Leaves are signed directly by the bundle root (no intermediate), so verifiers that see only the peer's\n"
-            "leaf certificate can still verify it."
+            "leaf certificate can still verify it.\n\n"
+            "Security: whoever can open DIR/NAME.sock receives NAME's identity. A DIR created here is mode 0700;\n"
+            "this server is for development and tests, not production (use SPIRE there)."
         ),
         epilog=(
             "example:\n"

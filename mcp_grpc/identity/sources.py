@@ -39,6 +39,7 @@ __all__ = [
     "WorkloadTrustBundles",
     "WorkloadX509Source",
     "X509SourceError",
+    "WorkloadIdentity",
     "X509SourceLike",
     "resolve_socket",
 ]
@@ -106,12 +107,12 @@ class _Watcher:
         def loop() -> None:
             backoff = _FIRST_BACKOFF
             while not self._closed.is_set():
+                call = None
                 try:
                     call = open_stream()
                     with self._lock:
                         self._call = call  # type: ignore[assignment]
                     if self._closed.is_set():
-                        call.cancel()  # type: ignore[attr-defined]
                         break
                     for message in call:
                         on_message(message)
@@ -122,6 +123,9 @@ class _Watcher:
                     details = (exc.details() if isinstance(exc, grpc.Call) else str(exc)) or ""
                 except Exception as exc:  # a malformed response: keep what we have, retry
                     code, details = grpc.StatusCode.INTERNAL, f"cannot parse the Workload API response: {exc}"
+                finally:
+                    if call is not None:
+                        call.cancel()  # type: ignore[attr-defined]
                 if self._closed.is_set():
                     break
                 on_error(code, details)
@@ -489,3 +493,35 @@ class WorkloadTrustBundles:
                 self._jwt, self._jwt_der = jwt_map, der_map
                 self._generation += 1
 
+
+
+class WorkloadIdentity:
+    """Everything a server or client needs from one Workload API socket: X.509 source, JWT source, trust bundles.
+
+        identity = WorkloadIdentity("unix:///tmp/spiffe/server.sock")   # or $SPIFFE_ENDPOINT_SOCKET
+        credentials = spiffe_server_credentials(identity.x509)
+        authenticator = SpiffeAuthenticator(identity.trust_bundles, accepted_trust_domains={"example.org"})
+        ...
+        identity.close()
+    """
+
+    def __init__(self, socket_path: str | None = None, *, timeout: float = 10.0, jwt: bool = True) -> None:
+        self.x509 = WorkloadX509Source(socket_path, timeout=timeout)
+        try:
+            self.jwt = WorkloadJwtSource(socket_path, timeout=timeout) if jwt else None
+        except Exception:
+            self.x509.close()
+            raise
+        self.trust_bundles = WorkloadTrustBundles(self.x509, self.jwt)
+
+    def close(self) -> None:
+        self.trust_bundles.close()
+        self.x509.close()
+        if self.jwt is not None:
+            self.jwt.close()
+
+    def __enter__(self) -> "WorkloadIdentity":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

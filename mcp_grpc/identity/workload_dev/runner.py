@@ -104,9 +104,10 @@ async def serve(
     on_ready: Callable[[DevState], None] | None = None,
 ) -> None:
     """Serve until ``stop`` is set. Setting ``rotate`` runs a full CA rotation (as SIGHUP does)."""
-    config.socket_dir.mkdir(parents=True, exist_ok=True)
+    # Whoever can open DIR/NAME.sock gets NAME's identity: a directory we create is private to us.
+    config.socket_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     if config.state_dir is not None:
-        config.state_dir.mkdir(parents=True, exist_ok=True)
+        config.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     paths = [config.socket_path(w.name) for w in config.workloads] + [config.admin_path]
     for path in paths:
         _claim_socket(path)

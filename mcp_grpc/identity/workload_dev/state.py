@@ -253,7 +253,8 @@ class DevState:
         if which in ("jwt", "both"):
             done["jwt"] = (self.authority.prepare_jwt if step == "prepare" else self.authority.activate_jwt)()
         if any(done.values()):
-            _log.info("CA rotation: %s %s", step, ", ".join(k for k, v in done.items() if v))
+            _log.info("CA rotation: %s %s; authorities now: %s", step, ", ".join(k for k, v in done.items() if v),
+                      _describe(self.authority.authorities()))
             self._after_authority_change()
         return done
 
@@ -263,6 +264,7 @@ class DevState:
         if self.authority.tick(automatic=self.automatic_ca_rotation):
             self._after_authority_change(bump=False)
             changed = True
+            _log.info("authorities now: %s", _describe(self.authority.authorities()))
         now = self._clock()
         for name, svid in list(self._svids.items()):
             if now >= svid.rotate_at:
@@ -335,3 +337,9 @@ class DevState:
     def _save_state(self) -> None:
         if self.state_file is not None:
             atomic_write(self.state_file, json.dumps(self.authority.to_state(), indent=1).encode(), mode=0o600)
+
+
+def _describe(authorities: Mapping[str, Any]) -> str:
+    return "; ".join(
+        f"{kind} " + ", ".join(f"{a['id'][:8]}={a['role']}" for a in entries) for kind, entries in authorities.items()
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import pathlib
+import signal
 import time
 from typing import AsyncIterator
 
@@ -195,3 +196,43 @@ async def test_server_keeps_serving_through_a_workload_api_restart(tmp_path: pat
                 agent.close()
     assert caller.failures == [], caller.failures[:5]
     assert roots_before and bundles.generation == generation, "--state-dir kept the CA: trust did not change"
+
+
+async def test_manual_ca_rotation_in_two_steps_by_admin_and_sighup(tmp_path: pathlib.Path) -> None:
+    from mcp_grpc.cli.main import main
+
+    async with dev_server(tmp_path, "--x509-ttl", "1h", "--ca-rotation", "manual",
+                          "--ca-activation-delay", "1s") as dev:
+        source = await asyncio.to_thread(WorkloadX509Source, dev.socket("agent"), timeout=15)
+        bundles = WorkloadTrustBundles(source)
+        try:
+            first = source.svid.leaf
+
+            async def reissue() -> x509.Certificate:
+                serial = source.svid.leaf.serial_number
+                await asyncio.to_thread(dev.admin, "rotate-svid", name="agent")
+                assert await wait_for(lambda: source.svid.leaf.serial_number != serial, 10)
+                return source.svid.leaf
+
+            # Prepare: the next CA reaches every consumer's bundle but signs nothing yet.
+            argv = ["identity", "admin", "--socket-dir", str(dev.socket_dir), "rotate-ca", "--step", "prepare"]
+            assert await asyncio.to_thread(main, argv) == 0
+            assert await wait_for(lambda: len(bundles.x509_authorities(TD) or ()) == 2, 10)
+            assert (await reissue()).issuer == first.issuer
+            # Activate: it signs from now on; the old CA stays trusted while its SVIDs live.
+            await asyncio.to_thread(dev.admin, "rotate-ca", step="activate")
+            leaf = await reissue()
+            assert leaf.issuer != first.issuer
+            assert any(leaf.issuer == root.subject for root in bundles.x509_authorities(TD))
+            assert len(bundles.x509_authorities(TD)) == 2
+            # SIGHUP: a full rotation, prepared now and activated after --ca-activation-delay.
+            dev.proc.send_signal(signal.SIGHUP)
+            assert await wait_for(lambda: len(bundles.x509_authorities(TD) or ()) == 3, 10)
+
+            def roles() -> list[str]:
+                return sorted(a["role"] for a in dev.admin("status")["authorities"]["x509"])
+
+            assert await wait_for(lambda: roles() == ["active", "retired", "retired"], 10)
+        finally:
+            bundles.close()
+            source.close()
