@@ -443,8 +443,22 @@ def model_from_dsl_text(text: str, path: str | os.PathLike[str]) -> dict[str, An
     try:
         parsed = parse(text)
     except Exception as exc:  # the parser's own error types; re-raised with the file name
-        raise ModelFileError(path, _describe_model_error(exc), line=_model_error_line(exc)) from exc
+        if not _only_lint_issues(exc):
+            raise ModelFileError(path, _describe_model_error(exc), line=_model_error_line(exc)) from exc
+        parsed = model_language.parse_dsl(text)
     return _as_model_dict(parsed)
+
+
+# Issues the language validator reports but OpenFGA's server (and so ``fga model test`` / ``fga model validate``)
+# accepts: refusing them would make ``mcp-grpc authz test`` fail files that ``fga model test`` passes.
+_LINT_ONLY_ERROR_TYPES = frozenset({"condition-not-used"})
+
+
+def _only_lint_issues(exc: BaseException) -> bool:
+    issues = getattr(exc, "issues", None)
+    if not issues:
+        return False
+    return all(getattr(issue, "metadata", {}).get("errorType") in _LINT_ONLY_ERROR_TYPES for issue in issues)
 
 
 def model_from_json_text(text: str, path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -469,6 +483,8 @@ def model_from_json_text(text: str, path: str | os.PathLike[str]) -> dict[str, A
     try:
         return _as_model_dict(validate(dict(document)))
     except Exception as exc:  # the model language's validation errors, re-raised with the file name
+        if _only_lint_issues(exc):
+            return dict(document)
         raise ModelFileError(path, _describe_model_error(exc)) from exc
 
 

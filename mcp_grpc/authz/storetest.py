@@ -49,6 +49,7 @@ __all__ = [
     "StoreTestError",
     "StoreTestFile",
     "TestCase",
+    "build_engine",
     "engine_evaluator",
     "load_store_test",
     "run_store_test",
@@ -457,39 +458,47 @@ class EvaluationError(Exception):
         self.code = code
 
 
+def build_engine(model: Mapping[str, Any], tuples: Sequence[TupleKey]) -> Any:
+    """A fresh embedded ``Engine`` holding ``model`` (validated JSON) and ``tuples`` (written with OpenFGA's rules:
+    an invalid or duplicate tuple raises the engine's ``FgaError``)."""
+    try:
+        from mcp_grpc.authz.engine import Engine  # late: the engine is not needed to load and validate files
+    except ImportError:
+        from mcp_grpc.authz.engine.engine import Engine
+
+    engine = Engine()
+    engine.write_model(dict(model))
+    if tuples:
+        engine.write(list(tuples))
+    return engine
+
+
 def engine_evaluator(model: Mapping[str, Any], tuples: Sequence[TupleKey]) -> Evaluator:
     """A fresh embedded engine holding ``model`` and ``tuples`` (the default evaluator)."""
-    return _EngineEvaluator(model, tuples)
+    return _EngineEvaluator(build_engine(model, tuples))
 
 
 class _EngineEvaluator:
     """Adapts the embedded engine (``mcp_grpc.authz.engine.Engine``) to ``Evaluator``."""
 
-    def __init__(self, model: Mapping[str, Any], tuples: Sequence[TupleKey]):
-        from mcp_grpc.authz.engine import Engine  # late: the engine is optional for loading and validating files
-
-        self.engine = Engine()
-        self.model_id = self.engine.write_model(dict(model))
-        if tuples:
-            self.engine.write(list(tuples))
+    def __init__(self, engine: Any):
+        self.engine = engine
 
     def check(self, user: str, relation: str, object: str, context: Mapping[str, Any] | None) -> bool:
-        from mcp_grpc.authz.backend import CheckRequest, Outcome
+        from mcp_grpc.authz.backend import Outcome
 
-        result = self.engine.check(CheckRequest(user=user, relation=relation, object=object, context=context))
+        result = self.engine.check(user, relation, object, context=context)
         if result.outcome is Outcome.ERROR:
             raise EvaluationError(result.error or "error", result.error_code)
         return result.outcome is Outcome.ALLOWED
 
     def list_objects(self, user: str, relation: str, object_type: str, context: Mapping[str, Any] | None) -> Sequence[str]:
-        result = self.engine.list_objects(user, relation, object_type, context=context)
-        return _list_items(result)
+        return _list_items(self.engine.list_objects(user, relation, object_type, context=context))
 
     def list_users(
         self, object: str, relation: str, user_filters: Sequence[str], context: Mapping[str, Any] | None
     ) -> Sequence[str]:
-        result = self.engine.list_users(object, relation, list(user_filters), context=context)
-        return _list_items(result)
+        return _list_items(self.engine.list_users(object, relation, list(user_filters), context=context))
 
 
 def _list_items(result: Any) -> Sequence[str]:

@@ -1,0 +1,584 @@
+"""Differential testing of the embedded engine against the real OpenFGA engine inside the ``fga`` CLI.
+
+``generate_store(seed)`` builds a random but valid store test file (a model with direct relations, wildcards,
+usersets, computed usersets, tuple-to-userset including recursive parents, union / intersection / exclusion, and
+sometimes a condition; tuples; Check, ListObjects and ListUsers queries). Both engines answer every query of the same
+file: ``fga model test --verbose`` and our ``storetest`` runner. Expectations in the file are placeholders; only the
+two engines' answers are compared.
+
+Run more stores than ``make test`` does::
+
+    .venv/bin/python tests/authz/differential/fga_differential.py --stores 1000 --seed 7 --keep /tmp/diff
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import pathlib
+import random
+import shutil
+import subprocess
+import sys
+from typing import Any, Iterable
+
+import yaml
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[3]
+FGA_BINARY = REPO_ROOT / ".venv" / "bin" / "fga"
+
+USER_TYPE = "user"
+USER_IDS = ("u0", "u1", "u2", "u3")
+OBJECT_IDS = ("a", "b", "c")
+CONDITION_DSL = {
+    "lt": "condition lt(x: int, limit: int) {\n  x < limit\n}",
+    "flag": "condition flag(enabled: bool) {\n  enabled\n}",
+}
+
+
+# --- model ---------------------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Restriction:
+    type: str
+    relation: str | None = None
+    wildcard: bool = False
+    condition: str | None = None
+
+    def dsl(self) -> str:
+        text = f"{self.type}:*" if self.wildcard else (f"{self.type}#{self.relation}" if self.relation else self.type)
+        return f"{text} with {self.condition}" if self.condition else text
+
+
+@dataclasses.dataclass
+class Relation:
+    name: str
+    direct: list[Restriction]
+    rewrite: str | None  # DSL text after the direct part; None for direct only
+    tupleset: bool = False
+
+    def dsl(self) -> str:
+        parts = []
+        if self.direct:
+            parts.append("[" + ", ".join(r.dsl() for r in self.direct) + "]")
+        if self.rewrite:
+            parts.append(self.rewrite)
+        return self.rewrite_joiner.join(parts) if len(parts) == 2 else parts[0]
+
+    rewrite_joiner: str = " or "
+
+
+@dataclasses.dataclass
+class TypeDef:
+    name: str
+    relations: list[Relation]
+
+    def relation(self, name: str) -> Relation | None:
+        return next((r for r in self.relations if r.name == name), None)
+
+
+@dataclasses.dataclass
+class Model:
+    types: list[TypeDef]
+    conditions: list[str]
+
+    def dsl(self) -> str:
+        lines = ["model", "  schema 1.1"]
+        for type_def in self.types:
+            lines.append(f"type {type_def.name}")
+            if type_def.relations:
+                lines.append("  relations")
+                lines.extend(f"    define {r.name}: {r.dsl()}" for r in type_def.relations)
+        for name in self.conditions:
+            lines.append(CONDITION_DSL[name])
+        return "\n".join(lines) + "\n"
+
+    def type(self, name: str) -> TypeDef:
+        return next(t for t in self.types if t.name == name)
+
+
+def generate_model(rng: random.Random) -> Model:
+    """A valid model: relations refer only to earlier relations of their type or to earlier/self types."""
+    type_count = rng.randint(2, 3)
+    types = [TypeDef(USER_TYPE, [])]
+    use_conditions = rng.random() < 0.35
+    conditions_used: set[str] = set()
+    for index in range(1, type_count + 1):
+        type_def = TypeDef(f"t{index}", [])
+        types.append(type_def)
+        earlier = types[1:index]  # object types before this one
+        # A tupleset relation first (sometimes): parent-like, to an earlier type or to itself (recursion).
+        if rng.random() < 0.7:
+            targets = [type_def.name] if not earlier or rng.random() < 0.4 else []
+            if earlier:
+                targets.append(rng.choice(earlier).name)
+            targets = sorted(set(targets))
+            type_def.relations.append(Relation("p", [Restriction(t) for t in targets], None, tupleset=True))
+        relation_count = rng.randint(2, 4)
+        for r_index in range(relation_count):
+            name = f"r{r_index}"
+            type_def.relations.append(_generate_relation(rng, name, type_def, types, use_conditions, conditions_used))
+    # only the conditions some restriction still names (a relation may have dropped its direct part)
+    named = {r.condition for t in types for rel in t.relations for r in rel.direct if r.condition}
+    return Model(types, sorted(named))
+
+
+def _restrictions(
+    rng: random.Random, type_def: TypeDef, types: list[TypeDef], use_conditions: bool, used: set[str]
+) -> list[Restriction]:
+    choices: list[Restriction] = [Restriction(USER_TYPE)]
+    if rng.random() < 0.3:
+        choices.append(Restriction(USER_TYPE, wildcard=True))
+    if use_conditions and rng.random() < 0.6:
+        condition = rng.choice(sorted(CONDITION_DSL))
+        used.add(condition)
+        choices.append(Restriction(USER_TYPE, condition=condition))
+        if rng.random() < 0.5:
+            choices = [c for c in choices if c.condition or c.wildcard] or choices  # only the conditional one
+    # usersets: type#relation on earlier types, or on this type (self-referencing usersets, defined so far)
+    for other in types[1:]:
+        candidates = [r.name for r in other.relations if not r.tupleset]
+        if other is type_def:
+            candidates = [r.name for r in type_def.relations if not r.tupleset]
+        if candidates and rng.random() < 0.3:
+            choices.append(Restriction(other.name, relation=rng.choice(candidates)))
+    if rng.random() < 0.15 and len(types) > 2:
+        other = rng.choice(types[1:])
+        if other is not type_def:
+            choices.append(Restriction(other.name))
+    unique: dict[str, Restriction] = {}
+    for choice in choices:
+        unique.setdefault(choice.dsl(), choice)
+    return list(unique.values())
+
+
+def _generate_relation(
+    rng: random.Random, name: str, type_def: TypeDef, types: list[TypeDef], use_conditions: bool, used: set[str]
+) -> Relation:
+    computed = [r.name for r in type_def.relations if not r.tupleset]
+    tuplesets = [r for r in type_def.relations if r.tupleset]
+
+    def leaf() -> str | None:
+        options = []
+        if computed:
+            options.append(lambda: rng.choice(computed))
+        for tupleset in tuplesets:
+            targets = [types_by_name[t.type] for t in tupleset.direct]
+            common = set.intersection(*(set(r.name for r in t.relations if not r.tupleset) for t in targets))
+            common.discard(name) if any(t is type_def for t in targets) else None
+            if common:
+                options.append(lambda tupleset=tupleset, common=common: f"{rng.choice(sorted(common))} from {tupleset.name}")
+        if not options:
+            return None
+        return rng.choice(options)()
+
+    types_by_name = {t.name: t for t in types}
+    shape = rng.random()
+    direct = _restrictions(rng, type_def, types, use_conditions, used)
+    if not computed or shape < 0.3:
+        relation = Relation(name, direct, None)
+    elif shape < 0.55:
+        # union of direct and one or two leaves
+        leaves = [leaf() for _ in range(rng.randint(1, 2))]
+        leaves = [l for l in dict.fromkeys(leaves) if l]
+        relation = Relation(name, direct if rng.random() < 0.7 else [], " or ".join(leaves) or None)
+    elif shape < 0.7:
+        # intersection
+        leaves = [l for l in dict.fromkeys(leaf() for _ in range(2)) if l]
+        if rng.random() < 0.5 or len(leaves) < 2:
+            relation = Relation(name, direct, " and ".join(leaves) or None)
+            relation.rewrite_joiner = " and "
+        else:
+            relation = Relation(name, [], " and ".join(leaves))
+    elif shape < 0.85:
+        # exclusion
+        base = leaf()
+        subtract = leaf()
+        if rng.random() < 0.5 or not base:
+            relation = Relation(name, direct, f"but not {subtract}" if subtract else None)
+            relation.rewrite_joiner = " "
+        else:
+            relation = Relation(name, [], f"{base} but not {subtract}" if subtract and subtract != base else base)
+    else:
+        # nested: (a or b) and c / a or (b but not c)
+        a, b, c = leaf(), leaf(), leaf()
+        if rng.random() < 0.5:
+            rewrite = f"({a} or {b}) and {c}"
+        else:
+            rewrite = f"{a} or ({b} but not {c})"
+        relation = Relation(name, [], rewrite)
+    # recursive tuple-to-userset on a self-typed tupleset: `[..] or name from p` (needs the direct entry point)
+    self_tuplesets = [t for t in tuplesets if any(r.type == type_def.name for r in t.direct) and len(t.direct) == 1]
+    if self_tuplesets and relation.rewrite is None and rng.random() < 0.5:
+        relation.rewrite = f"{name} from {self_tuplesets[0].name}"
+        relation.rewrite_joiner = " or "
+    if not relation.direct and not relation.rewrite:
+        relation.direct = direct
+    return relation
+
+
+# --- tuples and queries ----------------------------------------------------------------------------------------------
+
+
+def _condition_context(rng: random.Random, condition: str, *, for_tuple: bool) -> dict[str, Any] | None:
+    if condition == "lt":
+        context: dict[str, Any] = {}
+        if rng.random() < 0.85:
+            context["limit" if for_tuple else "x"] = rng.randint(0, 10)
+        if not for_tuple and rng.random() < 0.2:
+            context["limit"] = rng.randint(0, 10)  # the tuple's value wins where it has one
+        return context or None
+    if rng.random() < 0.8:
+        return {"enabled": rng.random() < 0.5}
+    return None
+
+
+def _user_for(rng: random.Random, restriction: Restriction) -> str:
+    if restriction.wildcard:
+        return f"{restriction.type}:*"
+    if restriction.type == USER_TYPE:
+        return f"user:{rng.choice(USER_IDS)}"
+    base = f"{restriction.type}:{rng.choice(OBJECT_IDS)}"
+    return f"{base}#{restriction.relation}" if restriction.relation else base
+
+
+def generate_tuples(rng: random.Random, model: Model, count: int) -> list[dict[str, Any]]:
+    slots = [(t, r) for t in model.types for r in t.relations if r.direct]
+    tuples: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for _ in range(count * 3):
+        if len(tuples) >= count or not slots:
+            break
+        type_def, relation = rng.choice(slots)
+        restriction = rng.choice(relation.direct)
+        entry: dict[str, Any] = {
+            "user": _user_for(rng, restriction),
+            "relation": relation.name,
+            "object": f"{type_def.name}:{rng.choice(OBJECT_IDS)}",
+        }
+        key = (entry["user"], entry["relation"], entry["object"])
+        if key in tuples:
+            continue
+        if restriction.condition:
+            condition: dict[str, Any] = {"name": restriction.condition}
+            context = _condition_context(rng, restriction.condition, for_tuple=True)
+            if context:
+                condition["context"] = context
+            entry["condition"] = condition
+        tuples[key] = entry
+    return list(tuples.values())
+
+
+def _query_users(rng: random.Random, model: Model) -> list[str]:
+    users = [f"user:{u}" for u in USER_IDS]
+    if rng.random() < 0.3:
+        users.append("user:*")
+    for type_def in model.types[1:]:
+        for relation in type_def.relations:
+            if not relation.tupleset and rng.random() < 0.25:
+                users.append(f"{type_def.name}:{rng.choice(OBJECT_IDS)}#{relation.name}")
+    return users
+
+
+def _query_context(rng: random.Random, model: Model) -> dict[str, Any] | None:
+    if not model.conditions or rng.random() < 0.3:
+        return None
+    context: dict[str, Any] = {}
+    for condition in model.conditions:
+        context.update(_condition_context(rng, condition, for_tuple=False) or {})
+    return context or None
+
+
+def generate_store(seed: int) -> dict[str, Any]:
+    """A store test file (as data) for ``seed``; the same seed always gives the same file."""
+    rng = random.Random(seed)
+    model = generate_model(rng)
+    tuples = generate_tuples(rng, model, rng.randint(4, 22))
+    users = _query_users(rng, model)
+    object_types = model.types[1:]
+    checks: dict[str, dict[str, Any]] = {}
+    for _ in range(rng.randint(8, 16)):
+        type_def = rng.choice(object_types)
+        relations = [r.name for r in type_def.relations]
+        entry: dict[str, Any] = {"user": rng.choice(users), "object": f"{type_def.name}:{rng.choice(OBJECT_IDS)}"}
+        context = _query_context(rng, model)
+        if context:
+            entry["context"] = context
+        entry["assertions"] = {r: False for r in rng.sample(relations, k=min(len(relations), rng.randint(1, 3)))}
+        checks.setdefault(json.dumps([entry["user"], entry["object"], context], sort_keys=True), entry)
+    list_objects: dict[str, dict[str, Any]] = {}
+    for _ in range(rng.randint(2, 5)):
+        type_def = rng.choice(object_types)
+        relations = [r.name for r in type_def.relations]
+        entry = {"user": rng.choice(users), "type": type_def.name}
+        context = _query_context(rng, model)
+        if context:
+            entry["context"] = context
+        entry["assertions"] = {r: [] for r in rng.sample(relations, k=min(len(relations), rng.randint(1, 2)))}
+        list_objects.setdefault(json.dumps([entry["user"], entry["type"], context], sort_keys=True), entry)
+    list_users: dict[str, dict[str, Any]] = {}
+    for _ in range(rng.randint(2, 5)):
+        type_def = rng.choice(object_types)
+        relations = [r.name for r in type_def.relations]
+        user_filter: dict[str, str] = {"type": USER_TYPE}
+        if rng.random() < 0.3:
+            other = rng.choice(object_types)
+            candidates = [r.name for r in other.relations if not r.tupleset]
+            user_filter = {"type": other.name, "relation": rng.choice(candidates)} if candidates else user_filter
+        entry = {"object": f"{type_def.name}:{rng.choice(OBJECT_IDS)}", "user_filter": [user_filter]}
+        context = _query_context(rng, model)
+        if context:
+            entry["context"] = context
+        entry["assertions"] = {
+            r: {"users": []} for r in rng.sample(relations, k=min(len(relations), rng.randint(1, 2)))
+        }
+        list_users.setdefault(json.dumps([entry["object"], user_filter, context], sort_keys=True), entry)
+    test: dict[str, Any] = {"name": "random", "check": list(checks.values())}
+    if list_objects:
+        test["list_objects"] = list(list_objects.values())
+    if list_users:
+        test["list_users"] = list(list_users.values())
+    return {"name": f"differential seed {seed}", "model": model.dsl(), "tuples": tuples, "tests": [test]}
+
+
+class _BlockDumper(yaml.SafeDumper):
+    """Writes multi-line strings (the model) as YAML block literals, so the files read like hand-written ones."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_BlockDumper.add_representer(str, _represent_str)
+
+
+def write_store(store: dict[str, Any], path: pathlib.Path) -> None:
+    path.write_text(yaml.dump(store, Dumper=_BlockDumper, sort_keys=False, width=1000), encoding="utf-8")
+
+
+# --- running and comparing ---------------------------------------------------------------------------------------------
+
+
+def _key(kind: str, test: str, relation: str, *, user: Any = None, target: Any = None, context: Any = None) -> str:
+    return json.dumps([test, kind, user, target, relation, context or None], sort_keys=True)
+
+
+@dataclasses.dataclass
+class Answer:
+    got: Any
+    error: bool
+
+
+def run_fga(path: pathlib.Path, timeout: float = 60.0) -> tuple[dict[str, Answer] | None, str]:
+    """The ``fga`` CLI's answers per assertion key, or None and the CLI's message when the file as a whole failed."""
+    completed = subprocess.run(
+        [str(FGA_BINARY), "model", "test", "--tests", str(path), "--verbose", "--suppress-summary"],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=path.parent,
+    )
+    out = completed.stdout.strip()
+    if not out.startswith("["):
+        return None, (completed.stderr or completed.stdout).strip()
+    answers: dict[str, Answer] = {}
+    for test in json.loads(out):
+        name = test["name"]
+        for result in test.get("check_results") or []:
+            request = result["request"]
+            key = _key("check", name, request["relation"], user=request["user"], target=request["object"],
+                       context=request.get("context"))
+            answers[key] = Answer(result["got"], result["error"] is not None)
+        for result in test.get("list_objects_results") or []:
+            request = result["request"]
+            key = _key("list_objects", name, request["relation"], user=request["user"], target=request["type"],
+                       context=request.get("context"))
+            got = None if result["got"] is None else sorted(result["got"])
+            answers[key] = Answer(got, result["error"] is not None)
+        for result in test.get("list_users_results") or []:
+            request = result["request"]
+            obj = f"{request['object']['type']}:{request['object']['id']}"
+            filters = [f"{f['type']}#{f['relation']}" if f.get("relation") else f["type"] for f in request["user_filters"]]
+            key = _key("list_users", name, request["relation"], user=filters, target=obj, context=request.get("context"))
+            users = (result.get("got") or {}).get("users")
+            answers[key] = Answer(None if result["error"] is not None else sorted(users or []), result["error"] is not None)
+    return answers, ""
+
+
+def run_ours(path: pathlib.Path) -> tuple[dict[str, Answer] | None, str]:
+    """Our engine's answers per assertion key, or None and the reason when the file as a whole was refused."""
+    from mcp_grpc.authz.files import FileFormatError
+    from mcp_grpc.authz.storetest import load_store_test, run_store_test
+
+    try:
+        suite = load_store_test(path)
+    except FileFormatError as exc:
+        return None, str(exc)
+    answers: dict[str, Answer] = {}
+    for record in run_store_test(suite):
+        if record.error is not None and record.error.startswith("cannot set up the store"):
+            return None, record.error
+        if record.kind == "check":
+            key = _key("check", record.test, record.relation, user=record.user, target=record.object, context=record.context)
+            got = record.got
+        elif record.kind == "list_objects":
+            key = _key("list_objects", record.test, record.relation, user=record.user, target=record.type,
+                       context=record.context)
+            got = None if record.got is None else sorted(record.got)
+        else:
+            key = _key("list_users", record.test, record.relation, user=list(record.user_filter or ()),
+                       target=record.object, context=record.context)
+            got = None if record.got is None else sorted(record.got)
+        answers[key] = Answer(got, record.error is not None)
+    return answers, ""
+
+
+@dataclasses.dataclass
+class Comparison:
+    path: pathlib.Path
+    agreed: int = 0
+    both_errors: int = 0
+    mismatches: list[str] = dataclasses.field(default_factory=list)
+    """Both answered, differently: ``key: fga=... ours=...``."""
+    error_mismatches: list[str] = dataclasses.field(default_factory=list)
+    """One engine answered, the other reported an error."""
+    store_failure: str | None = None
+    """The file as a whole: both refused it (fine, counted) or only one did (a mismatch)."""
+    both_refused: bool = False
+
+
+def compare_file(path: pathlib.Path) -> Comparison:
+    comparison = Comparison(path)
+    theirs, their_message = run_fga(path)
+    ours, our_message = run_ours(path)
+    if theirs is None or ours is None:
+        if theirs is None and ours is None:
+            comparison.both_refused = True
+        else:
+            comparison.store_failure = (
+                f"fga: {their_message or 'ran'}; ours: {our_message or 'ran'}"
+            )
+        return comparison
+    compare_answers(theirs, ours, comparison)
+    return comparison
+
+
+def compare_answers(theirs: dict[str, Answer], ours: dict[str, Answer], comparison: Comparison) -> Comparison:
+    """Fill ``comparison`` from two engines' answers keyed alike."""
+    for key in sorted(set(theirs) | set(ours)):
+        their = theirs.get(key)
+        our = ours.get(key)
+        if their is None or our is None:
+            comparison.mismatches.append(f"{key}: present only in {'ours' if their is None else 'fga'}")
+        elif their.error and our.error:
+            comparison.both_errors += 1
+        elif their.error != our.error:
+            comparison.error_mismatches.append(
+                f"{key}: fga={'error' if their.error else their.got} ours={'error' if our.error else our.got}"
+            )
+        elif their.got != our.got:
+            comparison.mismatches.append(f"{key}: fga={their.got} ours={our.got}")
+        else:
+            comparison.agreed += 1
+    return comparison
+
+
+def compare_seeds(seeds: Iterable[int], directory: pathlib.Path, workers: int = 2) -> list[Comparison]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for seed in seeds:
+        path = directory / f"seed-{seed}.fga.yaml"
+        write_store(generate_store(seed), path)
+        paths.append(path)
+    # fga runs in subprocesses, so threads overlap its work with ours
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(compare_file, paths))
+
+
+def summarize(comparisons: list[Comparison]) -> str:
+    agreed = sum(c.agreed for c in comparisons)
+    both_errors = sum(c.both_errors for c in comparisons)
+    mismatches = sum(len(c.mismatches) for c in comparisons)
+    error_mismatches = sum(len(c.error_mismatches) for c in comparisons)
+    refused = sum(c.both_refused for c in comparisons)
+    store_failures = sum(c.store_failure is not None for c in comparisons)
+    return (
+        f"{len(comparisons)} stores: {agreed} assertions agreed, {both_errors} errors on both sides, "
+        f"{mismatches} answer mismatches, {error_mismatches} error mismatches, "
+        f"{refused} stores refused by both, {store_failures} stores refused by one side only"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import tempfile
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stores", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=0, help="first seed")
+    parser.add_argument("--keep", type=pathlib.Path, help="write the store files here and keep them")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(REPO_ROOT))
+    directory = args.keep or pathlib.Path(tempfile.mkdtemp(prefix="fga-differential-"))
+    try:
+        comparisons = compare_seeds(range(args.seed, args.seed + args.stores), directory, args.workers)
+        for comparison in comparisons:
+            for line in comparison.mismatches + comparison.error_mismatches:
+                print(f"{comparison.path.name}: {line}")
+            if comparison.store_failure:
+                print(f"{comparison.path.name}: store refused by one side: {comparison.store_failure}")
+        print(summarize(comparisons))
+        bad = any(c.mismatches or c.error_mismatches or c.store_failure for c in comparisons)
+        return 1 if bad else 0
+    finally:
+        if args.keep is None:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+def minimize(path: pathlib.Path, out: pathlib.Path) -> pathlib.Path | None:
+    """Shrink a store with a disagreement to the first disagreeing assertion and as few tuples as still disagree.
+
+    Writes the reproducer to ``out`` and returns it, or None when ``path`` shows no disagreement.
+    """
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+
+    def disagrees(candidate: dict[str, Any]) -> bool:
+        write_store(candidate, out)
+        comparison = compare_file(out)
+        return bool(comparison.mismatches or comparison.error_mismatches or comparison.store_failure)
+
+    if not disagrees(document):
+        return None
+    # one assertion: try each (kind, entry, relation) alone and keep the first that still disagrees
+    test = document["tests"][0]
+    singles: list[dict[str, Any]] = []
+    for kind in ("check", "list_objects", "list_users"):
+        for entry in test.get(kind) or []:
+            for relation, expected in entry["assertions"].items():
+                single = {**entry, "assertions": {relation: expected}}
+                singles.append({"name": test["name"], kind: [single]})
+    for single in singles:
+        candidate = {**document, "tests": [single]}
+        if disagrees(candidate):
+            document = candidate
+            break
+    # tuples: drop one at a time while the disagreement remains (bounded: one pass per remaining tuple)
+    index = 0
+    while index < len(document.get("tuples") or []):
+        tuples = document["tuples"]
+        candidate = {**document, "tuples": tuples[:index] + tuples[index + 1:]}
+        if candidate["tuples"] and disagrees(candidate):
+            document = candidate
+        else:
+            index += 1
+    write_store(document, out)
+    return out
