@@ -25,6 +25,7 @@ from typing import Any, Mapping
 from aiohttp import web
 
 from mcp_grpc.authz.backend import AuthorizationBackend, CheckRequest, Outcome, TupleKey
+from mcp_grpc.authz.remote import OPENFGA_ERROR_CODES
 
 STORE_ID = "01JDQ3N3WW2K7ZFDJ9Y9Q2X5AB"
 MODEL_ID = "01JDQ3N3WW2K7ZFDJ9Y9Q2X5MD"
@@ -39,6 +40,9 @@ _ERROR_BODIES = {
     500: {"code": "internal_error", "message": "Internal Server Error"},
     503: {"code": "unavailable", "message": "service unavailable"},
 }
+
+
+_CODE_NAMES = {code: name for name, code in OPENFGA_ERROR_CODES.items()}
 
 
 @dataclasses.dataclass
@@ -198,7 +202,7 @@ class FakeOpenFga:
             return _error(400, "validation_error", "invalid CheckRequest.TupleKey: value is required")
         result = await self.backend.check(check, consistency=body.get("consistency"))
         if result.outcome is Outcome.ERROR:
-            return _error(400, "validation_error", result.error or "error")
+            return _error(400, _CODE_NAMES.get(result.error_code or 0, "validation_error"), result.error or "error")
         return web.json_response({"allowed": result.outcome is Outcome.ALLOWED, "resolution": ""})
 
     async def _batch_check(self, request: web.Request) -> web.Response:
@@ -219,7 +223,10 @@ class FakeOpenFga:
             if result.outcome is Outcome.ERROR:
                 out[correlation_id] = {
                     "allowed": False,
-                    "error": {"input_error": "validation_error", "message": result.error or "error"},
+                    "error": {
+                        "input_error": _CODE_NAMES.get(result.error_code or 0, "validation_error"),
+                        "message": result.error or "error",
+                    },
                 }
             else:
                 out[correlation_id] = {"allowed": result.outcome is Outcome.ALLOWED}
@@ -260,8 +267,9 @@ class FakeOpenFga:
         deletes = [_tuple_key(t) for t in (body.get("deletes") or {}).get("tuple_keys", [])]
         if not writes and not deletes:
             return _error(400, "invalid_write_input", "Invalid input. Make sure you provide at least one write or delete")
+        write = getattr(self.backend, "write", None) or self.backend.engine.write  # type: ignore[attr-defined]
         try:
-            outcome = self.backend.write(writes, deletes)  # type: ignore[attr-defined]
+            outcome = write(writes, deletes)
             if asyncio.iscoroutine(outcome):
                 outcome = await outcome
         except Exception as exc:  # noqa: BLE001 - reported as OpenFGA does

@@ -7,10 +7,13 @@ import socket
 
 import pytest
 
-from callpath_support import Condition, TupleBackend, principal, tool_target
+from callpath_support import principal, tool_target
 from fake_openfga import MODEL_ID, STORE_ID, FakeOpenFga
 from mcp_grpc.authz.authorizer import FgaAuthorizer
 from mcp_grpc.authz.backend import CheckRequest, Outcome, TupleKey
+from mcp_grpc.authz.cache import ModelIndex
+from mcp_grpc.authz.engine import EmbeddedBackend, Engine
+from mcp_grpc.authz.files import model_from_dsl_text
 from mcp_grpc.authz.remote import OpenFgaBackend
 from mcp_grpc.authz.requirements import Check
 from mcp_grpc.server.hooks import DecisionStatus, TargetKind
@@ -22,22 +25,35 @@ TUPLES = [
     TupleKey(BILLING, "can_refund", "ledger:payments", "amount_within_limit", {"limit": 100.0}),
     TupleKey("team:finance#member", "can_call", "tool:payments/refund"),
 ]
-LIMIT = Condition(("amount", "limit"), lambda c: float(c["amount"]) <= float(c["limit"]))
-MODEL = {
-    "schema_version": "1.1",
-    "type_definitions": [
-        {"type": "agent"},
-        {"type": "tool", "relations": {"can_call": {"this": {}}},
-         "metadata": {"relations": {"can_call": {"directly_related_user_types": [{"type": "agent"}]}}}},
-    ],
-    "conditions": {},
+MODEL_DSL = """
+model
+  schema 1.1
+type agent
+type team
+  relations
+    define member: [agent]
+type tool
+  relations
+    define can_call: [agent, team#member, agent with amount_within_limit]
+type bucket
+  relations
+    define can_read: [agent]
+type ledger
+  relations
+    define can_refund: [agent with amount_within_limit]
+condition amount_within_limit(amount: double, limit: double) {
+  amount <= limit
 }
+"""
+MODEL = model_from_dsl_text(MODEL_DSL, "test model")
 
 
 @pytest.fixture
 async def fake():
-    backend = TupleBackend(TUPLES, {"amount_within_limit": LIMIT})
-    async with FakeOpenFga(backend, model=MODEL) as server:
+    engine = Engine()
+    engine.write_model(MODEL)
+    engine.write(TUPLES)
+    async with FakeOpenFga(EmbeddedBackend(engine), model=MODEL) as server:
         yield server
 
 
@@ -154,7 +170,12 @@ async def test_write_and_read_model(fake, remote):
     assert (await remote.check(CheckRequest("agent:example.org/x", "can_call", "tool:payments/refund"))).allowed
     model = await remote.read_authorization_model()
     assert fake.requests[-1].path == f"/stores/{STORE_ID}/authorization-models/{MODEL_ID}"
-    assert model["type_definitions"][1]["relations"] == {"can_call": {"this": {}}}
+    assert [(t["type"], t.get("relations") or {}) for t in model["type_definitions"]] == [
+        (t["type"], t.get("relations") or {}) for t in MODEL["type_definitions"]
+    ]
+    index = ModelIndex(model)  # what the authorizer's cache builds from it
+    assert index.is_conditional("ledger", "can_refund") and not index.is_conditional("bucket", "can_read")
+    assert model["conditions"]["amount_within_limit"]["expression"] == "amount <= limit"
 
 
 async def test_read_latest_model_without_model_id(fake):
@@ -300,3 +321,16 @@ async def test_rejected_client_credentials_are_an_error_not_an_allow(fake):
         assert batch[0].outcome is Outcome.ERROR
     finally:
         await backend.close()
+
+
+async def test_authorizer_loads_the_model_index_from_the_server(fake):
+    authorizer = FgaAuthorizer.from_openfga(fake.url, STORE_ID, model_id=MODEL_ID, timeout=2.0)
+    try:
+        assert authorizer.cache.model_index is None
+        assert await authorizer.load_model_index() is True
+        assert not authorizer.cache.model_index.is_conditional("bucket", "can_read")
+        fake.fail_status = 500
+        assert await authorizer.load_model_index() is False  # kept the index, reported the failure
+        assert authorizer.cache.model_index is not None
+    finally:
+        await authorizer.close()
