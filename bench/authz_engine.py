@@ -271,12 +271,13 @@ def _count_disagreements(stdout: str) -> int | None:
     except json.JSONDecodeError:
         return None
     failed = 0
-    for file_result in results if isinstance(results, list) else [results]:
-        for test in file_result.get("test_results", file_result.get("results", [])) or []:
-            for check in test.get("check_results", []) or []:
-                if check.get("got") != check.get("expected") or check.get("error"):
-                    failed += 1
-    return failed
+    seen = 0
+    for test in results if isinstance(results, list) else [results]:
+        for check in test.get("check_results", []) or []:
+            seen += 1
+            if check.get("got") != check.get("expected") or check.get("error"):
+                failed += 1
+    return failed if seen else None
 
 
 def main(argv: list[str] | None = None) -> int:

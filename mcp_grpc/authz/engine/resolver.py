@@ -124,7 +124,7 @@ UsersetLookup = Callable[[tuple[str, str]], "Sequence[tuple[str, str, str, Tuple
 class Resolver:
     """Resolves one Check request against one snapshot. Not thread-safe; create one per request (cheap)."""
 
-    __slots__ = ("ts", "tuples_of", "usersets_of", "context", "visited", "relinfo", "path_cache")
+    __slots__ = ("ts", "tuples_of", "usersets_of", "context", "visited", "relinfo")
 
     tracing = False
     """Subclasses that record the path (explain) set this; the plain resolver skips the hooks."""
@@ -142,7 +142,6 @@ class Resolver:
         self.context = context
         self.visited: set[tuple[str, str, str]] = set()
         self.relinfo = ts.relation_info
-        self.path_cache = ts.path_cache
 
     # A request enters here; dispatches (userset, tuple-to-userset) re-enter with depth + 1.
     def resolve(self, obj: str, otype: str, relation: str, user: UserRef, user_str: str, depth: int) -> Any:
@@ -160,15 +159,17 @@ class Resolver:
         if info is None:
             return Failure(VALIDATION_ERROR, f"relation {otype}#{relation} undefined")
         # Type pruning: no path from this kind of user to otype#relation.
-        pkey = (user.type, urel, otype, relation)
-        possible = self.path_cache.get(pkey)
-        if possible is None:
-            possible = self.path_cache[pkey] = self.ts.path_exists(user, relation, otype)
-        if not possible:
+        if urel is None:
+            if user.type not in info.reachable_user_types:
+                return False
+        elif (user.type, urel) not in info.reachable_nodes:
             return False
         visited.add(key)
         try:
-            return self.rewrite(info.rewrite, obj, otype, info, user, user_str, depth)
+            rw = info.rewrite
+            if rw[0] == THIS and not self.tracing:
+                return self.direct(obj, info, user, user_str, depth)
+            return self.rewrite(rw, obj, otype, info, user, user_str, depth)
         finally:
             visited.discard(key)
 
@@ -185,7 +186,7 @@ class Resolver:
         if kind == UNION:
             results = []
             for child in rw[1]:
-                r = self.rewrite(child, obj, otype, info, user, user_str, depth)
+                r = self.operand(child, obj, otype, info, user, user_str, depth)
                 if r is True:
                     return True
                 results.append(r)
@@ -193,7 +194,7 @@ class Resolver:
         if kind == INTERSECTION:
             results = []
             for child in rw[1]:
-                r = self.rewrite(child, obj, otype, info, user, user_str, depth)
+                r = self.operand(child, obj, otype, info, user, user_str, depth)
                 if r is False or r is CYCLE:
                     return r
                 results.append(r)
@@ -204,6 +205,21 @@ class Resolver:
                 lambda: self.rewrite(rw[2], obj, otype, info, user, user_str, depth),
             )
         return Failure(VALIDATION_ERROR, f"unknown rewrite on {otype}#{info.relation}")
+
+    def operand(self, rw: tuple, obj: str, otype: str, info: RelationInfo, user: UserRef, user_str: str,
+                depth: int) -> Any:
+        """One operand of a set operator: the common leaf kinds are dispatched here without going through
+        :meth:`rewrite` (one call less per operand); tracing always goes through :meth:`rewrite`."""
+        kind = rw[0]
+        if self.tracing:
+            return self.rewrite(rw, obj, otype, info, user, user_str, depth)
+        if kind == COMPUTED:
+            return self.resolve(obj, otype, rw[1], user, user_str, depth)
+        if kind == THIS:
+            return self.direct(obj, info, user, user_str, depth)
+        if kind == TTU:
+            return self.tuple_to_userset(obj, rw[1], rw[2], user, user_str, depth)
+        return self.rewrite(rw, obj, otype, info, user, user_str, depth)
 
     def condition(self, t: Tuple) -> Any:
         """True/False, or a Failure when the tuple's condition cannot be evaluated."""

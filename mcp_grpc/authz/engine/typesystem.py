@@ -86,6 +86,10 @@ class RelationInfo:
     """Types allowed as a public wildcard (``user:*``)."""
     usersets: frozenset[tuple[str, str]]
     """Usersets allowed (``group#member`` as ``("group", "member")``)."""
+    reachable_user_types: frozenset[str] = frozenset()
+    """Type pruning: user types (plain or wildcard) that can ever be related through this relation."""
+    reachable_nodes: frozenset[tuple[str, str]] = frozenset()
+    """Type pruning for userset users: every ``type#relation`` this relation can reach."""
 
 
 class TypeSystem:
@@ -151,19 +155,21 @@ class TypeSystem:
                             ttu_parents.setdefault((child_type, node[2]), set()).add((tname, node[1], rname))
         self._computed_parents = {k: tuple(sorted(v)) for k, v in computed_parents.items()}
         self._ttu_parents = {k: tuple(sorted(v)) for k, v in ttu_parents.items()}
-        self.relation_info: dict[tuple[str, str], RelationInfo] = {
-            (tname, rname): RelationInfo(
-                rname, rewrite,
-                self._direct_plain.get((tname, rname), frozenset()),
-                self._direct_wild.get((tname, rname), frozenset()),
-                frozenset(self._direct_usersets.get((tname, rname), ())),
-            )
-            for tname, rels in self.rewrites.items() for rname, rewrite in rels.items()
-        }
-        self.path_cache: dict[tuple[str, str | None, str, str], bool] = {}
-        """Memo of :meth:`path_exists` by (user type, user relation, object type, relation)."""
         self._reachable: dict[tuple[str, str], frozenset[tuple[str, str]]] = {}
         self._reachable_user_types: dict[tuple[str, str], frozenset[str]] = {}
+        self.relation_info: dict[tuple[str, str], RelationInfo] = {}
+        for tname, rels in self.rewrites.items():
+            for rname, rewrite in rels.items():
+                nodes = self.reachable_relations(tname, rname)
+                self.relation_info[(tname, rname)] = RelationInfo(
+                    rname, rewrite,
+                    self._direct_plain.get((tname, rname), frozenset()),
+                    self._direct_wild.get((tname, rname), frozenset()),
+                    frozenset(self._direct_usersets.get((tname, rname), ())),
+                    frozenset(ut for node in nodes for ut in self._direct_plain.get(node, frozenset())
+                              | self._direct_wild.get(node, frozenset())),
+                    nodes,
+                )
 
     @classmethod
     def from_model(cls, model: Mapping[str, Any]) -> "TypeSystem":
