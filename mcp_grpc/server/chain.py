@@ -143,7 +143,7 @@ class Call:
             reason=reason,
             checks=tuple(checks if checks is not None else self.checks),
             latency_ms=(time.perf_counter() - self.started) * 1000.0,
-            trace_id=_trace_id(self.metadata),
+            trace_id=_trace_id(self.metadata) if "traceparent" in self.metadata else None,
             peer=self.peer,
             arguments=dict(target.arguments) if (target is not None and self.chain.audit_arguments) else None,
         )

@@ -50,7 +50,8 @@ class Context:
         "method",
         "peer",
         "server_name",
-        "cancel_event",
+        "_cancelled",
+        "_cancel_event",
         "_grpc_context",
         "_progress_sink",
     )
@@ -73,13 +74,33 @@ class Context:
         self.method = method
         self.peer = peer
         self.server_name = server_name
-        self.cancel_event = threading.Event()
+        self._cancelled = False
+        self._cancel_event: threading.Event | None = None  # created on first use: most handlers never ask
         self._grpc_context = grpc_context
         self._progress_sink = progress_sink
 
     @property
     def cancelled(self) -> bool:
-        return self.cancel_event.is_set()
+        return self._cancelled
+
+    @property
+    def cancel_event(self) -> threading.Event:
+        """Set when the call is cancelled; a sync handler may ``wait()`` on it. Safe to fetch from any thread."""
+        event = self._cancel_event
+        if event is None:
+            event = threading.Event()
+            self._cancel_event = event
+            # Written before reading _cancelled (cancel() does the reverse), so one of the two always sees the other.
+            if self._cancelled:
+                event.set()
+        return self._cancel_event
+
+    def cancel(self) -> None:
+        """Mark the call cancelled (the framework calls this on client cancel or deadline)."""
+        self._cancelled = True
+        event = self._cancel_event
+        if event is not None:
+            event.set()
 
     def time_remaining(self) -> float | None:
         """Seconds until the caller's deadline, or None when it set none."""

@@ -82,7 +82,7 @@ async def invoke(
             executor, contextvars.copy_context().run, functools.partial(fn, **kwargs)
         )
     except asyncio.CancelledError:
-        ctx.cancel_event.set()
+        ctx.cancel()
         raise
 
 

@@ -158,6 +158,7 @@ class Server:
         self._server: grpc.aio.Server | None = None
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._health: Any = None
+        self._streaming: McpStreamingServicer | None = None
         self._stopping = False
 
     @property
@@ -191,7 +192,8 @@ class Server:
             lists=ListSettings(config.page_size, config.list_ttl, cache_scope),
         )
         mcp_pb2_grpc.add_McpServicer_to_server(mcp, server)
-        streaming_pb2_grpc.add_McpStreamingServicer_to_server(McpStreamingServicer(mcp), server)
+        self._streaming = McpStreamingServicer(mcp)
+        streaming_pb2_grpc.add_McpStreamingServicer_to_server(self._streaming, server)
         service_names = [MCP_SERVICE, STREAMING_SERVICE]
         for service in self.app.proto_services:
             server.add_generic_rpc_handlers((generic_handler(service, self.chain, self._executor),))
@@ -233,6 +235,8 @@ class Server:
         self._stopping = True
         if self._health is not None:
             await self._health.enter_graceful_shutdown()
+        if self._streaming is not None:
+            self._streaming.close()
         await self._server.stop(self.config.drain_seconds if grace is None else grace)
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)

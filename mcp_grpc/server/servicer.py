@@ -24,7 +24,7 @@ import pydantic_core
 
 from mcp_grpc import wire
 from mcp_grpc.server import errors
-from mcp_grpc.server.app import McpApp, Notification
+from mcp_grpc.server.app import McpApp, Notification, _offer
 from mcp_grpc.server.chain import Call, CallChain, Rejected, abort
 from mcp_grpc.server.context import Context, Progress
 from mcp_grpc.server.hooks import TargetKind
@@ -238,7 +238,7 @@ class McpServicer(mcp_pb2_grpc.McpServicer):
         try:
             result = await tool.run(arguments, ctx, self.executor)
         except asyncio.CancelledError:
-            ctx.cancel_event.set()
+            ctx.cancel()
             raise
         except Exception as exc:  # noqa: BLE001 - a failing tool is a tool error, not a protocol error
             message = str(exc) or type(exc).__name__
@@ -455,6 +455,12 @@ class McpStreamingServicer(streaming_pb2_grpc.McpStreamingServicer):
         self.mcp = mcp
         self.chain = mcp.chain
         self.app = mcp.app
+        self._listeners: set[tuple[Any, asyncio.Queue]] = set()
+
+    def close(self) -> None:
+        """End every Listen stream with OK (the server is shutting down; clients reconnect elsewhere)."""
+        for loop, queue in list(self._listeners):
+            loop.call_soon_threadsafe(_offer, queue, (_END, None))
 
     async def CallToolStream(self, request: streaming_pb2.CallToolStreamRequest, context: Any):  # type: ignore[override]
         call = None
@@ -519,6 +525,7 @@ class McpStreamingServicer(streaming_pb2_grpc.McpStreamingServicer):
         assert call is not None
         call.target = self.chain.target(call, TargetKind.METHOD, f"/{STREAMING_SERVICE}/Listen")
         entry = self.app.subscribe()
+        self._listeners.add(entry)
         try:
             ack = streaming_pb2.ListenResponse()
             ack.acknowledged.notifications.CopyFrom(wanted)
@@ -533,6 +540,8 @@ class McpStreamingServicer(streaming_pb2_grpc.McpStreamingServicer):
             queue = entry[1]
             while True:
                 kind, uri = await queue.get()
+                if kind is _END:
+                    return
                 frame = streaming_pb2.ListenResponse()
                 if kind == Notification.RESOURCE_UPDATED:
                     if uri not in subscribed:
@@ -548,4 +557,5 @@ class McpStreamingServicer(streaming_pb2_grpc.McpStreamingServicer):
                     frame.resources_list_changed.SetInParent()
                 yield frame
         finally:
+            self._listeners.discard(entry)
             self.app.unsubscribe(entry)

@@ -42,7 +42,8 @@ def small_app(name: str = "client-test") -> McpApp:
 @contextlib.asynccontextmanager
 async def running(app: McpApp, **fields: Any) -> AsyncIterator[Server]:
     fields.setdefault("insecure_local", fields.get("authenticator") is None)
-    server = Server(app, ServerConfig(port=0, handle_signals=False, drain_seconds=0.2, **fields))
+    fields.setdefault("drain_seconds", 0.2)
+    server = Server(app, ServerConfig(port=0, handle_signals=False, **fields))
     await server.start()
     try:
         yield server

@@ -162,7 +162,8 @@ def build_app(observed: Observed) -> McpApp:
 @contextlib.asynccontextmanager
 async def running(app: McpApp, **fields: Any) -> AsyncIterator[Server]:
     fields.setdefault("insecure_local", fields.get("authenticator") is None)
-    server = Server(app, ServerConfig(port=0, handle_signals=False, drain_seconds=0.5, **fields))
+    fields.setdefault("drain_seconds", 0.5)
+    server = Server(app, ServerConfig(port=0, handle_signals=False, **fields))
     await server.start()
     try:
         yield server

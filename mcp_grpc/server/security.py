@@ -1,0 +1,183 @@
+"""Compose identity and authorization for a server or a client: the one place where SPIFFE and OpenFGA meet MCP.
+
+    identity = ServerIdentity.from_workload_api("/run/spire/agent.sock")        # mTLS + SpiffeAuthenticator
+    authorizer = authorizer_from_authz_dir("authz/")                            # embedded OpenFGA engine
+    config = ServerConfig(port=50051, **identity.config_fields(), authorizer=authorizer, audit_sink=audit)
+
+    identity = ClientIdentity.from_workload_api(socket, server_dns_name="payments.example.org",
+                                                server_trust_domain="example.org")
+    async with identity.client("127.0.0.1:50051") as client: ...
+
+``mcp_grpc.identity`` and ``mcp_grpc.authz`` never import each other; the server composes them here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from typing import Any, Callable, Sequence
+
+import grpc
+
+from mcp_grpc.server.hooks import AuditSink
+
+log = logging.getLogger("mcp_grpc.server")
+
+
+@dataclasses.dataclass
+class ServerIdentity:
+    """What a server needs from SPIFFE: rotating mTLS credentials and the authenticator that checks every call."""
+
+    x509_source: Any
+    jwt_source: Any | None
+    bundles: Any
+    credentials: grpc.ServerCredentials
+    authenticator: Any
+    max_connection_age: float
+
+    @classmethod
+    def from_workload_api(
+        cls,
+        socket_path: str | None = None,
+        *,
+        accepted_trust_domains: Sequence[str] | None = None,
+        jwt_audience: str | None = None,
+        authorize: Callable[[Any], None] | None = None,
+        max_connection_age: float = 300.0,
+        timeout: float = 10.0,
+    ) -> "ServerIdentity":
+        """Connect to the Workload API (``socket_path`` or ``$SPIFFE_ENDPOINT_SOCKET``) and wait for the first SVID.
+
+        ``accepted_trust_domains`` None accepts our own trust domain only (fail closed: federated domains must be
+        named). ``jwt_audience`` enables JWT-SVID bearer tokens for that audience (for hops where TLS ends at a proxy).
+        """
+        from mcp_grpc.identity.authenticator import SpiffeAuthenticator
+        from mcp_grpc.identity.credentials import spiffe_server_credentials
+        from mcp_grpc.identity.sources import WorkloadJwtSource, WorkloadTrustBundles, WorkloadX509Source
+
+        x509_source = WorkloadX509Source(socket_path, timeout=timeout)
+        jwt_source = None
+        try:
+            if jwt_audience:
+                jwt_source = WorkloadJwtSource(socket_path, timeout=timeout)
+            own_domain = x509_source.svid.spiffe_id.trust_domain.name
+            domains = list(accepted_trust_domains) if accepted_trust_domains else [own_domain]
+            bundles = WorkloadTrustBundles(x509_source, jwt_source)
+            credentials = spiffe_server_credentials(x509_source, accepted_trust_domains=domains)
+            authenticator = SpiffeAuthenticator(
+                bundles,
+                accepted_trust_domains=domains,
+                jwt_audience=jwt_audience,
+                allow_jwt=bool(jwt_audience),
+                authorize=authorize,
+            )
+        except BaseException:
+            x509_source.close()
+            if jwt_source is not None:
+                jwt_source.close()
+            raise
+        log.info("SPIFFE identity %s; accepting trust domains %s", x509_source.svid.spiffe_id, ", ".join(domains))
+        return cls(x509_source, jwt_source, bundles, credentials, authenticator, max_connection_age)
+
+    def config_fields(self) -> dict[str, Any]:
+        """``ServerConfig`` keyword arguments: credentials, authenticator and a bounded connection age."""
+        return {
+            "credentials": self.credentials,
+            "authenticator": self.authenticator,
+            "max_connection_age": self.max_connection_age,
+        }
+
+    def close(self) -> None:
+        self.bundles.close()
+        self.x509_source.close()
+        if self.jwt_source is not None:
+            self.jwt_source.close()
+
+
+@dataclasses.dataclass
+class ClientIdentity:
+    """A caller's SPIFFE identity: an mTLS channel rebuilt on SVID rotation, pinned to the server's DNS SAN."""
+
+    x509_source: Any
+    server_dns_name: str
+    server_trust_domain: str
+
+    @classmethod
+    def from_workload_api(
+        cls,
+        socket_path: str | None = None,
+        *,
+        server_dns_name: str,
+        server_trust_domain: str | None = None,
+        timeout: float = 10.0,
+    ) -> "ClientIdentity":
+        """``server_trust_domain`` defaults to our own: only that domain's bundle is trusted for the server."""
+        from mcp_grpc.identity.sources import WorkloadX509Source
+
+        source = WorkloadX509Source(socket_path, timeout=timeout)
+        domain = server_trust_domain or source.svid.spiffe_id.trust_domain.name
+        return cls(source, server_dns_name, domain.removeprefix("spiffe://"))
+
+    def channel(self, address: str, *, options: Sequence[tuple[str, Any]] = ()) -> Any:
+        """A ``SpiffeChannel``: read ``.channel`` for each call, it is replaced when the SVID rotates."""
+        from mcp_grpc.identity.credentials import SpiffeChannel
+
+        return SpiffeChannel(
+            address,
+            self.x509_source,
+            server_dns_name=self.server_dns_name,
+            server_trust_domain=self.server_trust_domain,
+            options=options,
+        )
+
+    def client(self, address: str, **client_options: Any) -> Any:
+        """An ``AsyncClient`` over a rotating SPIFFE channel."""
+        from mcp_grpc.client import AsyncClient
+
+        return AsyncClient(channel_provider=self.channel(address), **client_options)
+
+    def close(self) -> None:
+        self.x509_source.close()
+
+
+def authorizer_from_authz_dir(path: str | os.PathLike[str], *, cache: bool = True, timeout: float = 1.0) -> Any:
+    """The embedded OpenFGA engine over an ``authz/`` folder (model and tuples), reloaded when files change."""
+    from mcp_grpc.authz.authorizer import FgaAuthorizer
+
+    return FgaAuthorizer.from_authz_dir(path, cache=cache, timeout=timeout)
+
+
+def authorizer_from_openfga(
+    api_url: str,
+    store_id: str,
+    *,
+    model_id: str | None = None,
+    api_token: str | None = None,
+    consistency: str | None = None,
+    timeout: float = 1.0,
+    cache: bool = True,
+) -> Any:
+    """A remote OpenFGA server through openfga-sdk; unreachable or slow means UNAVAILABLE, never allow."""
+    from mcp_grpc.authz.authorizer import FgaAuthorizer
+
+    return FgaAuthorizer.from_openfga(
+        api_url,
+        store_id,
+        model_id=model_id,
+        api_token=api_token,
+        consistency=consistency,
+        timeout=timeout,
+        cache=cache,
+    )
+
+
+def json_audit_sink(path: str | None = None, *, include_arguments: bool = False) -> AuditSink:
+    """One JSON line per decision on logger ``mcp_grpc.audit``; into ``path`` when given, else wherever logging goes."""
+    from mcp_grpc.authz.audit import JsonAuditSink
+
+    handler: logging.Handler | None = None
+    if path:
+        handler = logging.FileHandler(path, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    return JsonAuditSink(handler=handler, include_arguments=include_arguments)
