@@ -104,6 +104,8 @@ class FgaAuthorizer:
             self.telemetry.cache = cache
         self.list_strategy = list_strategy
         self._reloader = reloader
+        self._index_task: asyncio.Task[None] | None = None
+        self._index_retry_at = 0.0
 
     # -- construction helpers ----------------------------------------------------------------------------------
 
@@ -155,7 +157,8 @@ class FgaAuthorizer:
         headers: Mapping[str, str] | None = None,
     ) -> FgaAuthorizer:
         """A remote OpenFGA server. ``cache=True`` keeps answers 1 s: writes made directly on the server are seen
-        after at most that long (there is no write feed to invalidate on). List filtering defaults to BatchCheck:
+        after at most that long (there is no write feed to invalidate on). With ``model_id`` pinned, the model is
+        read once in the background so the cache can leave the context out of unconditional relations' keys. List filtering defaults to BatchCheck:
         OpenFGA caps ListObjects results (1,000 by default), which would silently hide tools."""
         from mcp_grpc.authz.remote import OpenFgaBackend
 
@@ -173,7 +176,28 @@ class FgaAuthorizer:
             headers=headers,
         )
         decision_cache = DecisionCache(ttl=1.0) if cache is True else (cache or None)
-        return cls(backend, policy, cache=decision_cache, audit=audit, timeout=timeout, list_strategy=list_strategy)
+        authorizer = cls(
+            backend, policy, cache=decision_cache, audit=audit, timeout=timeout, list_strategy=list_strategy
+        )
+        if model_id and decision_cache is not None:
+            # A pinned model never changes, so its index is exact: fetch it in the background on first use.
+            authorizer._reloader = authorizer._fetch_index_once
+        return authorizer
+
+    async def _fetch_index_once(self) -> None:
+        """Start one background ``load_model_index``; retry at most every 30 s while it fails. Never blocks a call."""
+        now = time.monotonic()
+        if self._index_task is not None or now < self._index_retry_at:
+            return
+        self._index_retry_at = now + 30.0
+
+        async def fetch() -> None:
+            loaded = await self.load_model_index()
+            self._index_task = None
+            if loaded:
+                self._reloader = None
+
+        self._index_task = asyncio.get_running_loop().create_task(fetch())
 
     async def load_model_index(self) -> bool:
         """Fetch the model from a backend that can read it (``read_authorization_model``) and give the cache its
@@ -190,6 +214,8 @@ class FgaAuthorizer:
             return False
 
     async def close(self) -> None:
+        if self._index_task is not None:
+            self._index_task.cancel()
         await self.backend.close()
 
     # -- the Authorizer protocol -------------------------------------------------------------------------------

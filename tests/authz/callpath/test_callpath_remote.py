@@ -334,3 +334,17 @@ async def test_authorizer_loads_the_model_index_from_the_server(fake):
         assert authorizer.cache.model_index is not None
     finally:
         await authorizer.close()
+
+
+async def test_pinned_model_index_is_fetched_in_the_background_on_first_use(fake):
+    authorizer = FgaAuthorizer.from_openfga(fake.url, STORE_ID, model_id=MODEL_ID, timeout=2.0)
+    try:
+        assert (await authorizer.authorize(principal(), tool_target("refund"))).allowed
+        for _ in range(200):  # bounded wait for the background fetch
+            if authorizer.cache.model_index is not None:
+                break
+            await asyncio.sleep(0.01)
+        assert authorizer.cache.model_index is not None
+        assert any(r.path.endswith(f"/authorization-models/{MODEL_ID}") for r in fake.requests)
+    finally:
+        await authorizer.close()
