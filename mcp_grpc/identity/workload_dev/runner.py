@@ -11,6 +11,7 @@ import os
 import pathlib
 import signal
 import socket
+import sys
 from typing import Any, Callable, Mapping, Sequence
 
 import grpc
@@ -227,7 +228,7 @@ def run(config: DevServerConfig, *, ready_message: bool = True) -> int:
         try:
             await serve(config, stop=stop, rotate=rotate, on_ready=ready)
         except DevServerError as exc:
-            _log.error("%s", exc)
+            print(f"mcp-grpc identity dev: error: {exc}", file=sys.stderr, flush=True)
             return 1
         return 0
 

@@ -290,3 +290,14 @@ def test_admin_reports_status_and_refuses_bad_commands(dev_server: DevServer) ->
         dev_server.admin("remove-identity", name="nobody")
     with pytest.raises(AdminError, match="unknown command"):
         dev_server.admin("explode")
+
+
+def test_a_second_server_on_live_sockets_is_refused(dev_server: DevServer, capsys) -> None:
+    from mcp_grpc.cli.main import main
+
+    code = main(["identity", "dev", "--socket-dir", str(dev_server.socket_dir), "--trust-domain", TD,
+                 "--workload", f"agent={AGENT_ID}"])
+    assert code == 1
+    assert "another server is already listening on" in capsys.readouterr().err
+    with WorkloadApiClient(dev_server.socket("agent")) as client:  # the running server was not disturbed
+        assert str(client.fetch_x509_svid(timeout=10).spiffe_id) == AGENT_ID

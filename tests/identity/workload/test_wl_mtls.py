@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import pathlib
 
 import grpc
 import pytest
 from cryptography import x509
-from spiffe import X509Source
+from spiffe import JwtSource, WorkloadApiClient, X509Source
 from spiffe.errors import ArgumentError
-from spiffe import WorkloadApiClient
 
 from mcp_grpc.identity.authenticator import SpiffeAuthenticator
 from mcp_grpc.identity.credentials import JwtBearer, SpiffeChannel, spiffe_server_credentials
@@ -125,6 +123,18 @@ async def test_trust_bundles_follow_the_workload_api(dev_server, identities) -> 
     assert bundles.x509_authorities("other.org")
     assert len(bundles.jwt_authorities(TD)) == 1 and bundles.jwt_authorities("other.org") is not None
     assert bundles.x509_authorities("unknown.org") is None and bundles.jwt_authorities("unknown.org") is None
+    # py-spiffe's own sources plug in the same way.
+    py_x509 = await asyncio.to_thread(X509Source, socket_path=dev_server.socket("server"), timeout_in_seconds=10)
+    py_jwt = await asyncio.to_thread(JwtSource, socket_path=dev_server.socket("server"), timeout_in_seconds=10)
+    try:
+        theirs = WorkloadTrustBundles(py_x509, py_jwt)
+        for td in (TD, "other.org"):
+            assert set(theirs.x509_authorities(td)) == set(bundles.x509_authorities(td))
+            assert theirs.jwt_authorities(td).keys() == bundles.jwt_authorities(td).keys()
+        theirs.close()
+    finally:
+        py_x509.close()
+        py_jwt.close()
     generation, revision = bundles.generation, server_x509.revision
     await asyncio.to_thread(dev_server.admin, "rotate-svid", name="server")
     assert await wait_for(lambda: server_x509.revision != revision, 10)
