@@ -185,3 +185,37 @@ def test_default_check_for_listing_skips_argument_checks():
     p = policy(overrides={("payments", TargetKind.TOOL, "copy"): [Check("w", "bucket:{bucket}")]})
     assert p.default_check("payments", TargetKind.TOOL, "copy") == ()
     assert p.default_check("payments", TargetKind.TOOL, "x") == (PlannedCheck("can_call", "tool:payments/x"),)
+
+
+# -- properties: whatever the input, an id is valid for OpenFGA or the call is refused ---------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+# OpenFGA's language validators (the strictest of OpenFGA's checks; see the object-id validation cases).
+_LANGUAGE_ID = __import__("re").compile(r"^[A-Za-z0-9_|@.+/\-][A-Za-z0-9_|*@.+/\-]*$")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(min_size=1, max_size=80))
+def test_any_name_encodes_to_a_valid_reversible_id(name):
+    encoded = encode_object_id(name)
+    assert _LANGUAGE_ID.match(encoded)
+    assert decode_object_id(encoded) == name
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["bucket", "key"]),
+                       st.one_of(st.text(max_size=40), st.integers(), st.booleans(), st.none(), st.floats()),
+                       max_size=2))
+def test_any_arguments_give_a_valid_object_or_a_precise_refusal(arguments):
+    target = tool_target("copy", arguments, [Check("can_write", "object:{bucket}/{key}")])
+    try:
+        plan = policy().plan(principal(), target)
+    except CheckArgumentError as exc:
+        assert exc.argument in ("bucket", "key")
+        return
+    obj = plan.checks[1].object
+    assert obj == f"object:{arguments['bucket']}/{arguments['key']}"
+    type_name, _, object_id = obj.partition(":")
+    assert _LANGUAGE_ID.match(object_id) and len(obj) <= 256
+    assert "/" not in str(arguments["bucket"])  # the first placeholder can never shift the second
