@@ -72,14 +72,19 @@ class McpApp:
 
     def tool(
         self,
-        name: str | None = None,
+        name: str | Callable[..., Any] | None = None,
         *,
         title: str | None = None,
         description: str | None = None,
         annotations: ToolAnnotations | None = None,
         authorize: Sequence[Check] = (),
     ) -> Callable[[F], F]:
-        """Register a function as a tool. Arguments come from its parameters, the output schema from its return type."""
+        """Register a function as a tool. Arguments come from its parameters, the output schema from its return type.
+
+        Usable as ``@app.tool`` or ``@app.tool(...)``.
+        """
+        if callable(name):
+            return self.tool()(name)  # type: ignore[return-value]
 
         def register(fn: F) -> F:
             tool_name = name or fn.__name__
@@ -161,13 +166,18 @@ class McpApp:
 
     def prompt(
         self,
-        name: str | None = None,
+        name: str | Callable[..., Any] | None = None,
         *,
         title: str | None = None,
         description: str | None = None,
         authorize: Sequence[Check] = (),
     ) -> Callable[[F], F]:
-        """Register a prompt. Its parameters are the prompt arguments (MCP passes them as strings)."""
+        """Register a prompt. Its parameters are the prompt arguments (MCP passes them as strings).
+
+        Usable as ``@app.prompt`` or ``@app.prompt(...)``.
+        """
+        if callable(name):
+            return self.prompt()(name)  # type: ignore[return-value]
 
         def register(fn: F) -> F:
             prompt_name = name or fn.__name__

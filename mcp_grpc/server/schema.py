@@ -16,6 +16,7 @@ import typing
 from typing import Any, Callable, Mapping
 
 import pydantic
+import typing_extensions
 
 _EMPTY = inspect.Parameter.empty
 
@@ -60,7 +61,7 @@ def _is_object_type(annotation: Any) -> bool:
     if typing.get_origin(target) is typing.Annotated:
         target = typing.get_args(target)[0]
     if inspect.isclass(target) and (
-        issubclass(target, pydantic.BaseModel) or dataclasses.is_dataclass(target) or typing.is_typeddict(target)
+        issubclass(target, pydantic.BaseModel) or dataclasses.is_dataclass(target) or typing_extensions.is_typeddict(target)
     ):
         return True
     return target is dict or typing.get_origin(target) is dict

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime
+import threading
 import time
 from typing import Annotated, Any, AsyncIterator, Literal, Optional, Sequence
 
@@ -53,6 +54,8 @@ class Observed:
     calls: list[str] = dataclasses.field(default_factory=list)
     principals: list[str] = dataclasses.field(default_factory=list)
     metadata: list[dict] = dataclasses.field(default_factory=list)
+    sync_started: threading.Event = dataclasses.field(default_factory=threading.Event)
+    sync_cancelled: threading.Event = dataclasses.field(default_factory=threading.Event)
 
 
 def build_app(observed: Observed) -> McpApp:
@@ -108,6 +111,15 @@ def build_app(observed: Observed) -> McpApp:
             observed.cancelled.set()
             raise
         return "never"
+
+    @app.tool()
+    def sync_wait(ctx: Context) -> str:
+        """A sync handler that stops when its call is cancelled."""
+        observed.sync_started.set()
+        if ctx.cancel_event.wait(10):
+            observed.sync_cancelled.set()
+            return "cancelled"
+        return "not cancelled"
 
     @app.tool()
     async def progress(steps: int, ctx: Context) -> int:

@@ -75,6 +75,15 @@ async def test_client_cancel_cancels_the_handler(server, observed, streaming):
             await reader
 
 
+async def test_sync_handlers_see_cancellation_through_their_context(server, observed):
+    async with AsyncClient(server.address) as client:
+        with pytest.raises(McpCallError) as caught:
+            await client.call_tool("sync_wait", timeout=0.5)
+    assert caught.value.status == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert observed.sync_started.is_set()
+    assert await asyncio.to_thread(observed.sync_cancelled.wait, 10)
+
+
 async def test_deadline_cancels_the_handler(server, observed):
     async with AsyncClient(server.address) as client:
         with pytest.raises(McpCallError) as caught:
