@@ -341,6 +341,8 @@ class WorkloadJwtSource:
         )
         if not self._ready.wait(timeout) or self._bundles is None:
             self.close()
+            if self._ready.is_set():
+                raise JwtSourceError(f"cannot start the JWT source: {self._last_error}")
             raise JwtSourceError(
                 f"no JWT bundles from the Workload API at {self._watcher.target} within {timeout:g}s: "
                 f"{self._last_error}"
@@ -410,6 +412,9 @@ class WorkloadJwtSource:
     def _on_error(self, code: grpc.StatusCode, details: str) -> None:
         # Bundles are trust data, not identity: keep the last good ones while reconnecting.
         self._last_error = f"{code.name}: {details}"
+        if code in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.INVALID_ARGUMENT) and self._bundles is None:
+            self._ready.set()  # fail the constructor now: waiting will not help
+            return
         _log.info("JWT bundle stream interrupted (%s); reconnecting", self._last_error)
 
 

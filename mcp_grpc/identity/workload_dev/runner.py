@@ -162,7 +162,10 @@ async def serve(
         for spec in config.workloads:
             server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
             add_workload_api(server, state, spec.name)
-            server.add_insecure_port(f"unix:{config.socket_path(spec.name)}")
+            try:
+                server.add_insecure_port(f"unix:{config.socket_path(spec.name)}")
+            except RuntimeError as exc:
+                raise DevServerError(f"cannot listen on {config.socket_path(spec.name)}: {exc}") from None
             await server.start()
             servers.append(server)
         admin_server = await serve_admin(str(config.admin_path), admin)

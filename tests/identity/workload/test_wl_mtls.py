@@ -11,12 +11,14 @@ import os
 import grpc
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from spiffe import JwtSource, WorkloadApiClient, X509Source
 from spiffe.errors import ArgumentError
 
 from mcp_grpc.identity.authenticator import SpiffeAuthenticator
 from mcp_grpc.identity.credentials import JwtBearer, SpiffeChannel, spiffe_server_credentials
 from mcp_grpc.identity.sources import (
+    JwtSourceError,
     NoIdentityError,
     WorkloadJwtSource,
     WorkloadTrustBundles,
@@ -164,8 +166,12 @@ async def test_source_waits_a_bounded_time_for_a_socket_that_does_not_exist_yet(
 
 
 async def test_source_for_a_socket_without_identity_fails_fast(dev_server) -> None:
+    started = asyncio.get_running_loop().time()
     with pytest.raises(NoIdentityError, match="no identity issued"):
         await asyncio.to_thread(WorkloadX509Source, dev_server.socket("ghost"), timeout=10)
+    with pytest.raises(JwtSourceError, match="PERMISSION_DENIED: no identity issued"):
+        await asyncio.to_thread(WorkloadJwtSource, dev_server.socket("ghost"), timeout=10)
+    assert asyncio.get_running_loop().time() - started < 5  # not the full timeouts
 
 
 def test_socket_setting_errors() -> None:
@@ -198,3 +204,34 @@ async def test_channel_stops_presenting_a_removed_identity(dev_server) -> None:
         await asyncio.to_thread(dev_server.admin, "restore-identity", name="agent")
         await channel.close()
         source.close()
+
+
+@pytest.mark.parametrize("accepted", [None, [TD]], ids=["tls-accepts-federated", "tls-limited-to-own-domain"])
+async def test_federated_client_is_refused_by_tls_or_by_the_authenticator(
+    identities, federated_authority, accepted
+) -> None:
+    """A client of the federated domain other.org: its chain is valid there, but this server accepts only example.org."""
+    server_x509, _, _, bundles = identities
+    server = EchoServer(SpiffeAuthenticator(bundles, accepted_trust_domains={TD}))
+    port = await server.start(spiffe_server_credentials(server_x509, accepted_trust_domains=accepted))
+    svid = federated_authority.issue_x509_svid("spiffe://other.org/ns/x/sa/intruder")
+    pem = serialization.Encoding.PEM
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=b"".join(c.public_bytes(pem) for c in bundles.x509_authorities(TD)),
+        private_key=svid.private_key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
+                                                   serialization.NoEncryption()),
+        certificate_chain=svid.leaf.public_bytes(pem),
+    )
+    try:
+        async with grpc.aio.secure_channel(f"127.0.0.1:{port}", credentials,
+                                           [("grpc.ssl_target_name_override", SERVER_DNS)]) as channel:
+            with pytest.raises(grpc.RpcError) as info:
+                await echo(channel, timeout=5)
+        if accepted is None:  # TLS pools every bundle's roots; the authenticator refuses the foreign domain
+            assert info.value.code() is grpc.StatusCode.UNAUTHENTICATED
+            assert "other.org" in info.value.details()
+        else:  # TLS itself trusts only example.org's roots
+            assert info.value.code() is grpc.StatusCode.UNAVAILABLE
+        assert server.accepted == 0
+    finally:
+        await server.stop()
