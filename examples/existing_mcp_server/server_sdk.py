@@ -11,6 +11,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import Completion, PromptReference, ToolAnnotations
 
 mcp = MCPServer("inventory", instructions="A small warehouse inventory.")
@@ -28,7 +29,7 @@ class StockLevel(BaseModel):
 def check_stock(item: Annotated[str, Field(description="The item to look up.")]) -> StockLevel:
     """How many of an item are in stock."""
     if item not in STOCK:
-        raise ValueError(f"unknown item {item!r}")
+        raise ToolError(f"unknown item {item!r}")
     return StockLevel(item=item, quantity=STOCK[item], in_stock=STOCK[item] > 0)
 
 

@@ -433,16 +433,27 @@ async def serve_http(
             else:
                 yield
 
+    if not 0 <= port <= 65535:
+        raise BridgeError(f"cannot listen on port {port}: out of range 0-65535")
     asgi = server.streamable_http_app(streamable_http_path=path, host=host)
     uv = _Uvicorn(uvicorn.Config(asgi, host=host, port=port, log_level="warning", lifespan="on", access_log=False))
-    task = asyncio.ensure_future(uv.serve())
+
+    async def run() -> None:
+        try:
+            await uv.serve()
+        except SystemExit:  # uvicorn exits the process when it cannot bind; we report instead
+            raise BridgeError(f"cannot listen on {host}:{port} (in use or not available)") from None
+
+    task = asyncio.ensure_future(run())
     try:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + startup_timeout
         while not uv.started:
             if task.done():
-                task.result()  # raises the startup failure (e.g. port in use)
-                raise BridgeError(f"the HTTP server on {host}:{port} stopped during startup")
+                error = task.exception()
+                if isinstance(error, BridgeError):
+                    raise error
+                raise BridgeError(f"cannot listen on {host}:{port}: {error or 'the server stopped during startup'}")
             if loop.time() > deadline:
                 raise BridgeError(f"the HTTP server on {host}:{port} did not start within {startup_timeout:g}s")
             await asyncio.sleep(0.02)

@@ -137,3 +137,22 @@ async def test_unreachable_server_is_a_tool_error_and_a_list_error():
         await backend.close()
     assert result.is_error and _text(result).startswith("UNAVAILABLE: ")
     assert listing.value.message.startswith("UNAVAILABLE: ")
+
+
+async def test_a_port_in_use_is_a_clear_error(grpc_server: Server):
+    import socket
+
+    from mcp_grpc.bridge import BridgeError
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    backend = GrpcBackend.insecure_local(grpc_server.address)
+    try:
+        with pytest.raises(BridgeError, match=f"cannot listen on 127.0.0.1:{port}"):
+            async with serve_http(build_bridge_server(backend), port=port):
+                pass
+    finally:
+        taken.close()
+        await backend.close()

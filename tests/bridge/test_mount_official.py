@@ -1,0 +1,170 @@
+"""``mount_official``: an official-SDK server served through mcp-grpc, called over real gRPC with mcp_grpc.client."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import AsyncIterator
+
+import grpc
+import pytest
+
+from bridge_support import DenyOneAuthorizer, SdkCalls, build_sdk_server, running
+from mcp_grpc.authz.requirements import Check
+from mcp_grpc.bridge import MountError, mount_official
+from mcp_grpc.client import AsyncClient, McpCallError
+from mcp_grpc.server import McpApp
+from mcp_grpc.server.hooks import TargetKind
+
+
+@pytest.fixture
+def sdk_calls() -> SdkCalls:
+    return SdkCalls()
+
+
+@pytest.fixture
+def mounted_app(sdk_calls: SdkCalls) -> McpApp:
+    app = McpApp("mounted")
+    mount_official(app, build_sdk_server(sdk_calls), authorize={"divide": [Check("can_divide", "calculator:main")]})
+    return app
+
+
+@pytest.fixture
+async def client(mounted_app: McpApp, authorizer: DenyOneAuthorizer) -> AsyncIterator[AsyncClient]:
+    async with running(mounted_app, authorizer) as server:
+        async with AsyncClient(server.address, timeout=10) as connected:
+            yield connected
+
+
+def test_mount_reports_what_it_registered_and_what_it_skipped(sdk_calls: SdkCalls):
+    app = McpApp("mounted")
+    mounted = mount_official(app, build_sdk_server(sdk_calls))
+    assert mounted.tools == ("divide", "crash", "slow_count", "announce", "ask", "read_config")
+    assert mounted.resources == ("data://config", "data://logo")
+    assert mounted.resource_templates == ("data://users/{user_id}/profile",)
+    assert mounted.prompts == ("greeting", "dialogue")
+    assert ("prompt", "greeting", "tone") in mounted.completions
+    assert ("resource", "data://users/{user_id}/profile", "user_id") in mounted.completions
+    (skipped,) = mounted.skipped
+    assert skipped.kind == "resource_template" and skipped.name == "search://items{?q}"
+    assert set(app.tools) == set(mounted.tools) and set(app.prompts) == set(mounted.prompts)
+
+
+async def test_tools_keep_the_sdk_metadata(client: AsyncClient, sdk_calls: SdkCalls):
+    sdk_tools = {tool.name: tool for tool in await build_sdk_server(sdk_calls).list_tools()}
+    tools = {tool.name: tool for tool in await client.list_tools()}
+    assert set(tools) == set(sdk_tools)
+    divide = tools["divide"]
+    assert divide.title == "Divide" and divide.description == "Divide a by b."
+    assert divide.input_schema == sdk_tools["divide"].input_schema
+    assert divide.input_schema["properties"]["b"]["description"] == "The divisor."
+    assert divide.output_schema == sdk_tools["divide"].output_schema
+    assert divide.annotations["read_only"] is True and divide.annotations["open_world"] is False
+
+
+async def test_calls_run_the_sdk_handler_and_convert_its_result(client: AsyncClient, sdk_calls: SdkCalls):
+    result = await client.call_tool("divide", {"a": 6, "b": 3})
+    assert not result.is_error
+    assert result.structured == {"result": 2.0} and result.text == "2.0"
+    assert sdk_calls.handler_runs == ["divide"]
+    config = await client.call_tool("read_config", {})
+    assert config.text == '{"mode": "test"}'
+
+
+async def test_sdk_validation_and_tool_errors_become_tool_errors(client: AsyncClient, sdk_calls: SdkCalls):
+    invalid = await client.call_tool("divide", {"a": 1, "b": "zero"})
+    assert invalid.is_error
+    assert "validation error" in invalid.text and "\nb\n" in invalid.text  # the SDK's own message names the field
+    missing = await client.call_tool("divide", {"a": 1})
+    assert missing.is_error and "Field required" in missing.text
+    zero = await client.call_tool("divide", {"a": 1, "b": 0})
+    assert zero.is_error and zero.text == "Error executing tool divide: division by zero"
+    crash = await client.call_tool("crash", {})
+    assert crash.is_error and crash.text == "Error executing tool crash"  # the SDK keeps internals server-side
+    assert "secret internals" not in crash.text
+    assert sdk_calls.handler_runs == ["divide"]  # validation failures never reached the handler
+
+
+async def test_mounted_tools_are_authorized_like_any_other(
+    mounted_app: McpApp, sdk_calls: SdkCalls
+):
+    authorizer = DenyOneAuthorizer(denied_tool="divide")
+    async with running(mounted_app, authorizer) as server:
+        async with AsyncClient(server.address, timeout=10) as client:
+            with pytest.raises(McpCallError) as denied:
+                await client.call_tool("divide", {"a": 1, "b": 1})
+    assert denied.value.status == grpc.StatusCode.PERMISSION_DENIED
+    assert sdk_calls.handler_runs == []  # denied before the SDK saw the call
+    (seen,) = [seen for seen in authorizer.seen if seen.name == "divide"]
+    assert seen.kind is TargetKind.TOOL and seen.checks == (Check("can_divide", "calculator:main"),)
+
+
+async def test_sdk_progress_reaches_the_grpc_caller(client: AsyncClient):
+    updates = []
+    result = await client.call_tool("slow_count", {"n": 3}, progress=updates.append)
+    assert result.text == "counted to 3"
+    assert [(u.progress, u.total, u.message) for u in updates] == [(1, 3, "at 1"), (2, 3, "at 2"), (3, 3, "at 3")]
+
+
+async def test_sdk_notifications_reach_listen_streams(client: AsyncClient):
+    events = client.listen()
+    assert await anext(events) == ("acknowledged", None)
+    assert (await client.call_tool("announce", {})).text == "announced"
+    assert await asyncio.wait_for(anext(events), timeout=5) == ("tools/list_changed", None)
+    await events.aclose()
+
+
+async def test_server_to_client_requests_fail_clearly(client: AsyncClient):
+    result = await client.call_tool("ask", {})
+    assert result.is_error and "Error executing tool ask" in result.text
+
+
+async def test_resources_and_templates(client: AsyncClient):
+    listed = {r.uri: r for r in await client.list_resources()}
+    assert listed["data://config"].mime_type == "application/json"
+    assert listed["data://config"].description == "The configuration."
+    (template,) = await client.list_resource_templates()
+    assert (template.uri, template.name) == ("data://users/{user_id}/profile", "profile")
+
+    (config,) = await client.read_resource("data://config")
+    assert (config.text, config.mime_type) == ('{"mode": "test"}', "application/json")
+    (logo,) = await client.read_resource("data://logo")
+    assert (logo.blob, logo.mime_type) == (b"\x89PNG\x00\x01", "image/png")
+    (profile,) = await client.read_resource("data://users/42/profile")
+    assert profile.text == "Ada, user 42" and profile.uri == "data://users/42/profile"
+
+    with pytest.raises(McpCallError) as unknown_user:
+        await client.read_resource("data://users/7/profile")
+    assert unknown_user.value.status == grpc.StatusCode.NOT_FOUND and unknown_user.value.mcp_code == -32002
+    assert "no user 7" in unknown_user.value.message
+
+
+async def test_prompts_and_completions(client: AsyncClient):
+    prompts = {p.name: p for p in await client.list_prompts()}
+    assert prompts["greeting"].title == "Greeting"
+    assert [(a["name"], a["required"]) for a in prompts["greeting"].arguments] == [("name", True), ("tone", False)]
+
+    rendered = await client.get_prompt("greeting", {"name": "Ada"})
+    assert rendered.messages == [("user", "Write a warm greeting for Ada.")]
+    dialogue = await client.get_prompt("dialogue", {"topic": "gRPC"})
+    assert dialogue.messages == [("user", "Tell me about gRPC."), ("assistant", "gRPC is interesting.")]
+    with pytest.raises(McpCallError) as missing:
+        await client.get_prompt("greeting", {})
+    assert missing.value.status == grpc.StatusCode.INVALID_ARGUMENT and "name" in missing.value.message
+
+    tones = await client.complete("tone", "w", prompt="greeting")
+    assert tones.values == ["warm", "wry"]
+    users = await client.complete("user_id", "", resource="data://users/{user_id}/profile")
+    assert users.values == ["42"]
+
+
+def test_clashing_names_and_unknown_authorize_keys_are_refused(sdk_calls: SdkCalls):
+    app = McpApp("mounted")
+
+    @app.tool()
+    def divide(a: float, b: float) -> float:
+        return a / b
+
+    with pytest.raises(MountError, match="already registered in the McpApp: divide"):
+        mount_official(app, build_sdk_server(sdk_calls))
+    with pytest.raises(MountError, match="does not have: multiply"):
+        mount_official(McpApp("other"), build_sdk_server(sdk_calls), authorize={"multiply": []})
