@@ -324,6 +324,7 @@ class FgaAuthorizer:
             missing.append(i)
         if cache is not None:
             self.telemetry.cache_lookups(hits, len(missing))
+            epoch = cache.epoch
         if missing:
             requests = [
                 CheckRequest(user, checks[i].relation, checks[i].object, context=context, correlation_id=str(n))
@@ -345,7 +346,7 @@ class FgaAuthorizer:
                     raise _Unavailable("authorization unavailable: backend returned a malformed answer")
                 results[i] = answer
                 if cache is not None:
-                    cache.put(keys[i], answer)
+                    cache.put(keys[i], answer, epoch)
         return results  # type: ignore[return-value]
 
     async def _allowed_by_list_objects(
@@ -439,8 +440,7 @@ class AuthzDirectory:
         self.last_error: str | None = None
         self.generation = 0
         signature = self._signature()
-        self._backend, self.engine, self._remove_listener = self._load(signature)
-        self._signature_loaded = signature
+        self._install(self._load(signature), signature)
 
     # -- files -----------------------------------------------------------------------------------------------------
 
@@ -465,7 +465,7 @@ class AuthzDirectory:
             out.append((str(f), st.st_mtime_ns, st.st_size))
         return tuple(out)
 
-    def _load(self, signature: Any) -> tuple[Any, Any, Callable[[], None]]:
+    def _load(self, signature: Any) -> tuple[Any, Any, Callable[[], None], ModelIndex]:
         from mcp_grpc.authz.engine import EmbeddedBackend, Engine
         from mcp_grpc.authz.files import load_model_file, load_tuples
 
@@ -477,7 +477,6 @@ class AuthzDirectory:
             engine.write(tuples)
         remove = lambda: None  # noqa: E731
         if self.cache is not None:
-            self.cache.set_model_index(ModelIndex(model))
             cache = self.cache
 
             def on_change(event: Any) -> None:
@@ -487,9 +486,19 @@ class AuthzDirectory:
                     cache.clear()
 
             remove = engine.store.add_listener(on_change)
-        self.generation += 1
         log.info("loaded authorization model and %d tuples from %s", len(tuples), self.path)
-        return EmbeddedBackend(engine), engine, remove
+        return EmbeddedBackend(engine), engine, remove, ModelIndex(model)
+
+    def _install(self, loaded: tuple[Any, Any, Callable[[], None], ModelIndex], signature: Any) -> None:
+        """Swap in a loaded version, then reset the cache (its epoch keeps in-flight answers of the old one out)."""
+        old_remove = getattr(self, "_remove_listener", None)
+        self._backend, self.engine, self._remove_listener, index = loaded
+        self._signature_loaded = signature
+        self.generation += 1
+        if self.cache is not None:
+            self.cache.set_model_index(index)
+        if old_remove is not None:
+            old_remove()
 
     async def maybe_reload(self) -> bool:
         """Reload when a file changed (checked at most every ``reload_interval`` s). True when a reload happened."""
@@ -508,16 +517,13 @@ class AuthzDirectory:
             if signature == self._signature_loaded:
                 return False
             try:
-                backend, engine, remove = await asyncio.to_thread(self._load, signature)
+                loaded = await asyncio.to_thread(self._load, signature)
             except Exception as exc:  # noqa: BLE001 - keep serving the last good version
                 self._reload_failed(f"{type(exc).__name__}: {exc}")
                 self._signature_loaded = signature  # do not retry the same broken files every interval
                 return False
-            old_remove = self._remove_listener
-            self._backend, self.engine, self._remove_listener = backend, engine, remove
-            self._signature_loaded = signature
+            self._install(loaded, signature)
             self.last_error = None
-            old_remove()
             return True
 
     def _reload_failed(self, reason: str) -> None:

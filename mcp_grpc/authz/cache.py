@@ -187,6 +187,9 @@ class DecisionCache:
         self.hits = 0
         self.misses = 0
         self.invalidations = 0
+        self.epoch = 0
+        """Bumped by every invalidation. Read it before asking the backend and pass it to ``put``: an answer computed
+        before a write or reload is then not cached after the invalidation it raced with."""
 
     # -- keys ----------------------------------------------------------------------------------------------------
 
@@ -226,12 +229,14 @@ class DecisionCache:
             self.hits += 1
             return result
 
-    def put(self, key: _Key, result: CheckResult) -> None:
-        """Remember an allowed or denied answer; errors are never cached."""
+    def put(self, key: _Key, result: CheckResult, epoch: int | None = None) -> None:
+        """Remember an allowed or denied answer; errors are never cached, nor answers older than ``epoch``."""
         if result.outcome is Outcome.ERROR:
             return
         expires = self._clock() + self.ttl
         with self._lock:
+            if epoch is not None and epoch != self.epoch:
+                return
             if key in self._entries:
                 self._entries.move_to_end(key)
             self._entries[key] = (expires, result)
@@ -250,6 +255,7 @@ class DecisionCache:
 
     def clear(self) -> None:
         with self._lock:
+            self.epoch += 1
             self.invalidations += len(self._entries)
             self._entries.clear()
             self._by_type_relation.clear()
@@ -272,6 +278,7 @@ class DecisionCache:
             return dropped
         dropped = 0
         with self._lock:
+            self.epoch += 1
             for tuple_key in changed:
                 dropped += self._invalidate_one(tuple_key)
             self.invalidations += dropped

@@ -171,3 +171,39 @@ async def test_authorizer_caches_per_context_for_conditional_checks():
     assert len(backend.batch_calls) == 1
     await authorizer.authorize(principal(), tool_target("refund", {"amount": 51}))
     assert len(backend.batch_calls) == 2  # no model index: a different context is a different key
+
+
+def test_an_answer_computed_before_an_invalidation_is_not_cached():
+    cache = DecisionCache()
+    key = cache.key(A, "r", "t:x")
+    epoch = cache.epoch
+    cache.on_tuples_changed([TupleKey(A, "r", "t:x")])
+    cache.put(key, ALLOW, epoch)
+    assert cache.get(key) is None
+    cache.put(key, ALLOW, cache.epoch)
+    assert cache.get(key) == ALLOW
+
+
+async def test_in_flight_check_racing_a_write_does_not_poison_the_cache():
+    import asyncio
+
+    class SlowAfterReading(TupleBackend):
+        """Reads the tuples, then takes a while to answer (like a remote server under load)."""
+
+        async def batch_check(self, requests, *, consistency=None):
+            answers = [self._evaluate(r) for r in requests]
+            await asyncio.sleep(self.stall)
+            return answers
+
+    backend = SlowAfterReading([])
+    cache = DecisionCache(ttl=60)
+    authorizer = FgaAuthorizer(backend, cache=cache)
+    backend.stall = 0.2
+    call = asyncio.ensure_future(authorizer.authorize(principal(), tool_target("refund")))
+    await asyncio.sleep(0.05)  # the check is now waiting on the backend
+    grant = TupleKey("agent:example.org/ns/prod/sa/billing", "can_call", "tool:payments/refund")
+    backend.tuples.append(grant)
+    cache.on_tuples_changed([grant])
+    assert not (await call).allowed  # answered from the state before the write
+    backend.stall = 0
+    assert (await authorizer.authorize(principal(), tool_target("refund"))).allowed  # the stale denial was not kept
