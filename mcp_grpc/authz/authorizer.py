@@ -59,10 +59,9 @@ class AuthorizationUnavailable(Exception):
 
 
 class _Unavailable(Exception):
-    def __init__(self, reason: str, outcomes: Sequence[CheckOutcome] = ()) -> None:
+    def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.outcomes = outcomes
 
 
 class FgaAuthorizer:
@@ -246,12 +245,14 @@ class FgaAuthorizer:
             )
         try:
             results = await self._decide(plan.user, plan.checks, plan.context, target.consistency)
-        except _Unavailable as exc:
-            return Decision(DecisionStatus.UNAVAILABLE, exc.reason, exc.outcomes)
+        except _Unavailable as exc:  # no answer at all: every check is recorded as an error
+            errors = tuple(CheckOutcome(c.relation, c.object, Outcome.ERROR.value) for c in plan.checks)
+            return Decision(DecisionStatus.UNAVAILABLE, exc.reason, errors)
         outcomes = tuple(CheckOutcome(c.relation, c.object, r.outcome.value) for c, r in zip(plan.checks, results))
         for check, result in zip(plan.checks, results):
             if result.outcome is Outcome.DENIED:
-                return Decision(DecisionStatus.DENY, f"permission denied: requires {check.relation} on {check.object}", outcomes)
+                reason = f"permission denied: requires {check.relation} on {check.object}"
+                return Decision(DecisionStatus.DENY, reason, outcomes)
         for check, result in zip(plan.checks, results):
             if result.outcome is not Outcome.ALLOWED:
                 log.warning(

@@ -91,6 +91,7 @@ async def test_backend_exception_is_unavailable(authorizer, backend):
     decision = await authorizer.authorize(principal(), tool_target("refund"))
     assert decision.status is DecisionStatus.UNAVAILABLE
     assert decision.reason == "authorization unavailable: backend error (ConnectionError)"
+    assert [(c.object, c.result) for c in decision.checks] == [("tool:payments/refund", "error")]
 
 
 async def test_backend_timeout_is_unavailable(backend):
