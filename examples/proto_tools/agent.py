@@ -26,6 +26,8 @@ async def run(address: str) -> dict:
         seen["put_via_mcp"] = put.structured
         listed = await client.call_tool("list_objects", {"bucket": "notes"})
         seen["list_via_mcp"] = listed.structured
+        index = await client.read_resource("storage://notes/index")
+        seen["index_via_mcp"] = json.loads(index[0].text)
         missing = await client.call_tool("read_object", {"bucket": "notes", "key": "nope"})
         seen["missing_via_mcp"] = {"is_error": missing.is_error, "text": missing.text}
         async with grpc.aio.insecure_channel(address) as channel:

@@ -4,7 +4,8 @@
 
 ``StorageService`` is an ordinary grpc.aio servicer generated from ``protos/acme/storage/v1/storage.proto``;
 ``app.add_proto_service`` serves it as is and turns the rpcs carrying ``(mcp_grpc.v1.tool)`` into the MCP tools
-``list_objects``, ``read_object`` and ``put_object``. ``GetStats`` stays typed-only.
+``list_objects``, ``read_object`` and ``put_object``, and ``GetBucketIndex`` into the resource template
+``storage://{bucket}/index``. ``GetStats`` stays typed-only.
 """
 
 from __future__ import annotations
@@ -49,6 +50,13 @@ class StorageService(storage_pb2_grpc.StorageServiceServicer):
         with self._lock:
             self._buckets.setdefault(request.bucket, {})[request.key] = request.content
         return storage_pb2.PutObjectResponse(info=self._info(request.key, request.content))
+
+    async def GetBucketIndex(self, request, context):
+        with self._lock:
+            if request.bucket not in self._buckets:
+                await context.abort(grpc.StatusCode.NOT_FOUND, f"no bucket {request.bucket!r}")
+            objects = sorted(self._buckets[request.bucket].items())
+        return storage_pb2.ListObjectsResponse(objects=[self._info(key, content) for key, content in objects])
 
     async def GetStats(self, request, context):
         with self._lock:

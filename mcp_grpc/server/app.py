@@ -154,15 +154,19 @@ class McpApp:
                 checks=tuple(authorize),
                 template=template,
             )
-            with self._lock:
-                table = self.resource_templates if template is not None else self.resources
-                if uri in table:
-                    raise ValueError(f"resource {uri!r} is already registered")
-                table[uri] = entry
-            self.notify(Notification.RESOURCES_CHANGED)
+            self.add_resource(entry)
             return fn
 
         return register
+
+    def add_resource(self, entry: Any) -> None:
+        """Register a built resource (``entry.template`` set: a resource template)."""
+        with self._lock:
+            table = self.resource_templates if entry.template is not None else self.resources
+            if entry.uri in table:
+                raise ValueError(f"resource {entry.uri!r} is already registered")
+            table[entry.uri] = entry
+        self.notify(Notification.RESOURCES_CHANGED)
 
     def prompt(
         self,
@@ -226,7 +230,8 @@ class McpApp:
         return register
 
     def add_proto_service(self, servicer: Any, service_descriptor: Any) -> list[str]:
-        """Serve a typed gRPC service and expose each rpc carrying ``(mcp_grpc.v1.tool)`` as an MCP tool.
+        """Serve a typed gRPC service; each rpc carrying ``(mcp_grpc.v1.tool)`` becomes an MCP tool and each one
+        carrying ``(mcp_grpc.v1.resource)`` an MCP resource or resource template.
 
         Returns the names of the tools added. See ``mcp_grpc.server.proto_first`` for the options.
         """
@@ -236,6 +241,8 @@ class McpApp:
         self.proto_services.append(service)
         for tool in service.tools:
             self.add_tool(tool)
+        for resource in service.resources:
+            self.add_resource(resource)
         return [tool.name for tool in service.tools]
 
     # -- notifications ------------------------------------------------------------------------------------------

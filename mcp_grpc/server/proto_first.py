@@ -8,9 +8,13 @@ that carries ``(mcp_grpc.v1.tool)`` as an MCP tool:
 - ``authorize`` entries of the option become ``Check``s; their ``{placeholders}`` are required arguments;
 - the tool's name is the option's ``name`` or the method name in snake_case (``ListObjects`` -> ``list_objects``).
 
+An rpc carrying ``(mcp_grpc.v1.resource)`` becomes a resource (fixed ``uri``) or a resource template
+(``uri_template``, whose variables fill the request fields of the same names); its response is returned as JSON.
+
 Both ways in are guarded by the same ``CallChain``. A typed call of an rpc that is a tool is authorized exactly as
-the tool (kind TOOL, same name, same checks, arguments from the request message), so permissions cannot differ by
-path; other rpcs are authorized as kind METHOD with the full method name.
+the tool (kind TOOL, same name, same checks, arguments from the request message), one that is a resource exactly as
+a read of the URI its request names (kind RESOURCE), so permissions cannot differ by path; other rpcs are
+authorized as kind METHOD with the full method name.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import contextvars
 import dataclasses
 import functools
 import inspect
+import json
 import re
 from typing import Any, Callable, Mapping, Sequence
 
@@ -32,8 +37,10 @@ from google.protobuf import json_format, message_factory
 from mcp_grpc import wire
 from mcp_grpc.authz.requirements import Check
 from mcp_grpc.server.context import _CURRENT, Context
-from mcp_grpc.server.registry import ToolAnnotations, ToolResult
+from mcp_grpc.server import errors
+from mcp_grpc.server.registry import ResourceContent, ToolAnnotations, ToolResult
 from mcp_grpc.server.schema import ArgumentError, render_text
+from mcp_grpc.server.uri_template import UriTemplate, UriTemplateError
 from mcp_grpc.wire import options_pb2
 
 _FD = _descriptor.FieldDescriptor
@@ -199,6 +206,8 @@ class _ToolServicerContext:
 class _ServicerAborted(Exception):
     def __init__(self, code: grpc.StatusCode, details: str) -> None:
         super().__init__(f"{code.name}: {details}")
+        self.code = code
+        self.details = details
 
 
 class _MessageArguments(dict):
@@ -281,6 +290,54 @@ class ProtoTool:
 
 
 @dataclasses.dataclass(slots=True)
+class ProtoResource:
+    """An rpc exposed as an MCP resource (fixed URI) or resource template (its variables fill request fields)."""
+
+    uri: str
+    name: str
+    title: str | None
+    description: str
+    mime_type: str | None
+    checks: Sequence[Check]
+    method: "ProtoMethod"
+    template: UriTemplate | None = None
+
+    def validate(self, variables: Mapping[str, str]) -> dict[str, Any]:
+        validated = _MessageArguments(variables)
+        try:
+            validated.message = json_format.ParseDict(dict(variables), self.method.request_class())
+        except json_format.ParseError as exc:
+            raise ArgumentError(f"invalid URI variables: {exc}", tuple(variables)) from None
+        return validated
+
+    async def read(
+        self, uri: str, arguments: dict[str, Any], ctx: Context, executor: concurrent.futures.Executor | None
+    ) -> list[ResourceContent]:
+        _CURRENT.set(ctx)
+        servicer_context = _ToolServicerContext(ctx)
+        try:
+            response = await _run_method(
+                self.method.handler, arguments.message, servicer_context, executor  # type: ignore[attr-defined]
+            )
+        except _ServicerAborted as aborted:
+            raise _status_error(aborted.code, aborted.details, uri) from None
+        if servicer_context.code not in (None, grpc.StatusCode.OK):
+            raise _status_error(servicer_context.code, servicer_context.details, uri)
+        data = json_format.MessageToDict(
+            response, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+        )
+        return [ResourceContent(uri=uri, text=json.dumps(data, ensure_ascii=False), mime_type=self.mime_type or "application/json")]
+
+
+def _status_error(code: grpc.StatusCode, details: str, uri: str) -> Exception:
+    if code == grpc.StatusCode.NOT_FOUND:
+        return errors.not_found(f"resource {uri!r} not found: {details}", errors.RESOURCE_NOT_FOUND)
+    if code == grpc.StatusCode.INVALID_ARGUMENT:
+        return errors.invalid_params(f"resource {uri!r}: {details}")
+    return errors.internal(f"reading {uri!r} failed: {code.name}: {details}")
+
+
+@dataclasses.dataclass(slots=True)
 class ProtoMethod:
     descriptor: _descriptor.MethodDescriptor
     full_method: str  # /package.Service/Method
@@ -288,6 +345,7 @@ class ProtoMethod:
     response_class: type
     handler: Callable[..., Any]
     tool: ProtoTool | None = None
+    resource: ProtoResource | None = None
 
 
 @dataclasses.dataclass(slots=True)
@@ -299,6 +357,10 @@ class ProtoService:
     @property
     def tools(self) -> list[ProtoTool]:
         return [method.tool for method in self.methods if method.tool is not None]
+
+    @property
+    def resources(self) -> list[ProtoResource]:
+        return [method.resource for method in self.methods if method.resource is not None]
 
     @classmethod
     def build(cls, servicer: Any, service_descriptor: _descriptor.ServiceDescriptor) -> "ProtoService":
@@ -319,8 +381,48 @@ class ProtoService:
                 if method.client_streaming or method.server_streaming:
                     raise TypeError(f"{method.full_name}: only unary rpcs can be MCP tools")
                 entry.tool = _tool_from_options(entry, options.Extensions[options_pb2.tool])
+            if options.HasExtension(options_pb2.resource):
+                if method.client_streaming or method.server_streaming:
+                    raise TypeError(f"{method.full_name}: only unary rpcs can be MCP resources")
+                entry.resource = _resource_from_options(entry, options.Extensions[options_pb2.resource])
             methods.append(entry)
         return cls(servicer, service_descriptor, methods)
+
+
+def _resource_from_options(method: ProtoMethod, options: Any) -> ProtoResource:
+    full_name = method.descriptor.full_name
+    which = options.WhichOneof("target")
+    if which is None:
+        raise ValueError(f"{full_name}: (mcp_grpc.v1.resource) needs uri or uri_template")
+    uri = getattr(options, which)
+    template = None
+    if which == "uri_template":
+        try:
+            template = UriTemplate(uri)
+        except UriTemplateError as exc:
+            raise ValueError(f"{full_name}: {exc}") from None
+        fields = method.descriptor.input_type.fields_by_name
+        for variable in template.variables:
+            if variable not in fields or fields[variable].message_type is not None:
+                raise ValueError(
+                    f"{full_name}: URI template variable {{{variable}}} is not a scalar field of "
+                    f"{method.descriptor.input_type.full_name}"
+                )
+    checks = tuple(Check(item.relation, item.object_template) for item in options.authorize)
+    for check in checks:
+        for path in _PLACEHOLDER.findall(check.object_template):
+            if template is None or path not in template.variables:
+                raise ValueError(f"{full_name}: {check.object_template!r} names {{{path}}}, which is not a URI variable")
+    return ProtoResource(
+        uri=uri,
+        name=options.name or snake_case(method.descriptor.name),
+        title=options.title or None,
+        description=options.description or wire.leading_comments(method.descriptor),
+        mime_type=options.mime_type or None,
+        checks=checks,
+        method=method,
+        template=template,
+    )
 
 
 def _tool_from_options(method: ProtoMethod, options: Any) -> ProtoTool:
@@ -372,11 +474,16 @@ def generic_handler(
             call = chain.begin(context, service_name, method.descriptor.name, check_version=False)
             arguments = (
                 json_format.MessageToDict(request, preserving_proto_field_name=True)
-                if request is not None and needs_arguments
+                if request is not None and (needs_arguments or method.resource is not None)
                 else {}
             )
             if method.tool is not None:
                 target = chain.target(call, TargetKind.TOOL, method.tool.name, arguments, method.tool.checks)
+            elif method.resource is not None:
+                resource = method.resource
+                values = {name: _lookup(arguments, name) for name in resource.template.variables} if resource.template else {}
+                uri = resource.template.expand(values) if resource.template else resource.uri
+                target = chain.target(call, TargetKind.RESOURCE, uri, values, resource.checks)
             else:
                 target = chain.target(call, TargetKind.METHOD, method.full_method, arguments)
             await chain.authorize(call, target)

@@ -157,10 +157,13 @@ class Resource:
     checks: Sequence[Check]
     template: UriTemplate | None = None  # set for resource templates
 
+    def validate(self, variables: Mapping[str, str]) -> dict[str, Any]:
+        """The template variables converted to the handler's parameter types, or ``ArgumentError``."""
+        return self.signature.validate(variables)
+
     async def read(
-        self, uri: str, variables: Mapping[str, str], ctx: Context, executor: concurrent.futures.Executor | None
+        self, uri: str, arguments: dict[str, Any], ctx: Context, executor: concurrent.futures.Executor | None
     ) -> list[ResourceContent]:
-        arguments = self.signature.validate(variables)
         value = await invoke(self.fn, self.signature.is_async, _bind_context(self.signature, arguments, ctx), ctx, executor)
         return _resource_contents(uri, value, self.mime_type)
 

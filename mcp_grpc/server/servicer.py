@@ -28,7 +28,7 @@ from mcp_grpc.server.app import McpApp, Notification, _offer
 from mcp_grpc.server.chain import Call, CallChain, Rejected, abort
 from mcp_grpc.server.context import Context, Progress
 from mcp_grpc.server.hooks import TargetKind
-from mcp_grpc.server.registry import Resource, ToolResult
+from mcp_grpc.server.registry import ToolResult
 from mcp_grpc.server.schema import ArgumentError
 from mcp_grpc.server.structs import python_to_struct, struct_to_python
 from mcp_grpc.wire import mcp_messages_pb2 as pb
@@ -293,7 +293,7 @@ class McpServicer(mcp_pb2_grpc.McpServicer):
             await self._guard(call, context, exc)
             raise
 
-    def _resolve_resource(self, uri: str) -> tuple[Resource, dict[str, str]]:
+    def _resolve_resource(self, uri: str) -> tuple[Any, dict[str, str]]:
         entry = self.app.resources.get(uri)
         if entry is not None:
             return entry, {}
@@ -313,7 +313,7 @@ class McpServicer(mcp_pb2_grpc.McpServicer):
                 raise errors.invalid_params("uri: required")
             entry, variables = self._resolve_resource(uri)
             try:
-                validated = entry.signature.validate(variables)
+                validated = entry.validate(variables)
             except ArgumentError as exc:
                 raise errors.invalid_params(f"resource {uri!r}: {exc.message}") from None
             target = self.chain.target(
@@ -322,7 +322,7 @@ class McpServicer(mcp_pb2_grpc.McpServicer):
             await self.chain.authorize(call, target)
             ctx = self._context(call, context, request.common, None)
             try:
-                contents = await entry.read(uri, variables, ctx, self.executor)
+                contents = await entry.read(uri, validated, ctx, self.executor)
             except (asyncio.CancelledError, errors.McpError):
                 raise
             except (KeyError, FileNotFoundError) as exc:  # the handler's way of saying "no such resource"

@@ -62,6 +62,16 @@ class UriTemplate:
             for name, value in found.groupdict().items()
         }
 
+    def expand(self, values: dict[str, object]) -> str:
+        """The URI for these variable values (simple ones percent-encoded, reserved ones kept as given)."""
+
+        def replace(match: re.Match[str]) -> str:
+            operator, name, explode = match.groups()
+            value = str(values.get(name, ""))
+            return value if (operator or explode) else urllib.parse.quote(value, safe="")
+
+        return _EXPRESSION.sub(replace, self.template)
+
     def __repr__(self) -> str:
         return f"UriTemplate({self.template!r})"
 

@@ -23,6 +23,7 @@ async def test_agent_calls_the_service_as_mcp_tools_and_as_typed_grpc():
     assert seen["put_object_description"] == "Writes an object, replacing any object with the same key."
     assert seen["put_via_mcp"] == {"info": {"key": "a.txt", "size": "14"}}
     assert seen["list_via_mcp"] == {"objects": [{"key": "a.txt", "size": "14"}]}
+    assert seen["index_via_mcp"] == {"objects": [{"key": "a.txt", "size": "14"}]}
     assert seen["missing_via_mcp"] == {"is_error": True, "text": "NOT_FOUND: no object 'nope' in bucket 'notes'"}
     assert seen["get_via_grpc"] == "written as MCP"  # written through MCP, read back through typed gRPC
     assert seen["stats_via_grpc"]["buckets"] == 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import grpc
 import pytest
 
@@ -37,6 +39,49 @@ def test_tools_come_from_options_and_comments(storage_app):
     assert listing.annotations.read_only is True and listing.annotations.destructive is None
     assert [(c.relation, c.object_template) for c in tools["put_object"].checks] == [("can_write", "bucket:{bucket}")]
     assert tools["read_object"].title == "Read an object"
+
+
+def test_resource_templates_come_from_options(storage_app):
+    entry = storage_app.resource_templates["storage://{bucket}/index"]
+    assert entry.name == "bucket_index"
+    assert entry.description == "The index of a bucket: every object's key and size."
+    assert [(c.relation, c.object_template) for c in entry.checks] == [("can_read", "bucket:{bucket}")]
+
+
+async def test_resource_read_and_its_errors(storage_app):
+    from mcp_grpc.client import McpCallError
+
+    async with running(storage_app) as server:
+        async with AsyncClient(server.address) as client:
+            templates = [t.uri for t in await client.list_resource_templates()]
+            [contents] = await client.read_resource("storage://docs/index")
+            with pytest.raises(McpCallError) as missing:
+                await client.read_resource("storage://nobucket/index")
+    assert templates == ["storage://{bucket}/index"]
+    assert contents.mime_type == "application/json"
+    assert json.loads(contents.text) == {"objects": [{"key": "guide.md", "size": "14"}, {"key": "readme.md", "size": "7"}]}
+    assert missing.value.status == grpc.StatusCode.NOT_FOUND and missing.value.mcp_code == -32002
+    assert "no bucket 'nobucket'" in missing.value.message
+
+
+async def test_typed_resource_calls_are_authorized_as_the_resource(storage_app):
+    authorizer = TableAuthorizer({(ALICE, "can_call", "resource:storage://docs/index"), (ALICE, "can_read", "bucket:docs")})
+    async with running(storage_app, authenticator=HeaderAuthenticator(), authorizer=authorizer, insecure_local=True) as server:
+        metadata = [("x-test-identity", ALICE)]
+        async with grpc.aio.insecure_channel(server.address) as channel:
+            stub = storage_pb2_grpc.StorageServiceStub(channel)
+            index = await stub.GetBucketIndex(storage_pb2.GetBucketIndexRequest(bucket="docs"), metadata=metadata)
+            with pytest.raises(grpc.aio.AioRpcError) as denied:
+                await stub.GetBucketIndex(storage_pb2.GetBucketIndexRequest(bucket="other"), metadata=metadata)
+        async with AsyncClient(server.address, metadata=lambda: metadata) as client:
+            via_mcp = await client.read_resource("storage://docs/index")
+    assert len(index.objects) == 2 and json.loads(via_mcp[0].text)["objects"][0]["key"] == "guide.md"
+    assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert [(t.kind, t.name, dict(t.arguments)) for t in authorizer.targets] == [
+        (TargetKind.RESOURCE, "storage://docs/index", {"bucket": "docs"}),
+        (TargetKind.RESOURCE, "storage://other/index", {"bucket": "other"}),
+        (TargetKind.RESOURCE, "storage://docs/index", {"bucket": "docs"}),
+    ]
 
 
 def test_snake_case():

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from mcp_grpc.wire import options_pb2 as mcp__grpc_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61\x63me/storage/v1/storage.proto\x12\x0f\x61\x63me.storage.v1\x1a\x19mcp_grpc/v1/options.proto\"C\n\x12ListObjectsRequest\x12\x0e\n\x06\x62ucket\x18\x01 \x01(\t\x12\x0e\n\x06prefix\x18\x02 \x01(\t\x12\r\n\x05limit\x18\x03 \x01(\x05\"\'\n\nObjectInfo\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x03\"C\n\x13ListObjectsResponse\x12,\n\x07objects\x18\x01 \x03(\x0b\x32\x1b.acme.storage.v1.ObjectInfo\"/\n\x10GetObjectRequest\x12\x0e\n\x06\x62ucket\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\"O\n\x11GetObjectResponse\x12)\n\x04info\x18\x01 \x01(\x0b\x32\x1b.acme.storage.v1.ObjectInfo\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\"@\n\x10PutObjectRequest\x12\x0e\n\x06\x62ucket\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x03 \x01(\t\">\n\x11PutObjectResponse\x12)\n\x04info\x18\x01 \x01(\x0b\x32\x1b.acme.storage.v1.ObjectInfo\"\x11\n\x0fGetStatsRequest\"4\n\x10GetStatsResponse\x12\x0f\n\x07\x62uckets\x18\x01 \x01(\x05\x12\x0f\n\x07objects\x18\x02 \x01(\x05\x32\xf5\x03\n\x0eStorageService\x12\x7f\n\x0bListObjects\x12#.acme.storage.v1.ListObjectsRequest\x1a$.acme.storage.v1.ListObjectsResponse\"%\xea\xbb\x1c! \x01\x30\x01\x42\x1b\n\x08\x63\x61n_read\x12\x0f\x62ucket:{bucket}\x12\x94\x01\n\tGetObject\x12!.acme.storage.v1.GetObjectRequest\x1a\".acme.storage.v1.GetObjectResponse\"@\xea\xbb\x1c<\n\x0bread_object\x12\x0eRead an object \x01\x42\x1b\n\x08\x63\x61n_read\x12\x0f\x62ucket:{bucket}\x12z\n\tPutObject\x12!.acme.storage.v1.PutObjectRequest\x1a\".acme.storage.v1.PutObjectResponse\"&\xea\xbb\x1c\"(\x01\x30\x01\x42\x1c\n\tcan_write\x12\x0f\x62ucket:{bucket}\x12O\n\x08GetStats\x12 .acme.storage.v1.GetStatsRequest\x1a!.acme.storage.v1.GetStatsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61\x63me/storage/v1/storage.proto\x12\x0f\x61\x63me.storage.v1\x1a\x19mcp_grpc/v1/options.proto\"C\n\x12ListObjectsRequest\x12\x0e\n\x06\x62ucket\x18\x01 \x01(\t\x12\x0e\n\x06prefix\x18\x02 \x01(\t\x12\r\n\x05limit\x18\x03 \x01(\x05\"\'\n\nObjectInfo\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x03\"C\n\x13ListObjectsResponse\x12,\n\x07objects\x18\x01 \x03(\x0b\x32\x1b.acme.storage.v1.ObjectInfo\"/\n\x10GetObjectRequest\x12\x0e\n\x06\x62ucket\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\"O\n\x11GetObjectResponse\x12)\n\x04info\x18\x01 \x01(\x0b\x32\x1b.acme.storage.v1.ObjectInfo\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\"@\n\x10PutObjectRequest\x12\x0e\n\x06\x62ucket\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x03 \x01(\t\">\n\x11PutObjectResponse\x12)\n\x04info\x18\x01 \x01(\x0b\x32\x1b.acme.storage.v1.ObjectInfo\"\'\n\x15GetBucketIndexRequest\x12\x0e\n\x06\x62ucket\x18\x01 \x01(\t\"\x11\n\x0fGetStatsRequest\"4\n\x10GetStatsResponse\x12\x0f\n\x07\x62uckets\x18\x01 \x01(\x05\x12\x0f\n\x07objects\x18\x02 \x01(\x05\x32\xa1\x05\n\x0eStorageService\x12\x7f\n\x0bListObjects\x12#.acme.storage.v1.ListObjectsRequest\x1a$.acme.storage.v1.ListObjectsResponse\"%\xea\xbb\x1c! \x01\x30\x01\x42\x1b\n\x08\x63\x61n_read\x12\x0f\x62ucket:{bucket}\x12\x94\x01\n\tGetObject\x12!.acme.storage.v1.GetObjectRequest\x1a\".acme.storage.v1.GetObjectResponse\"@\xea\xbb\x1c<\n\x0bread_object\x12\x0eRead an object \x01\x42\x1b\n\x08\x63\x61n_read\x12\x0f\x62ucket:{bucket}\x12z\n\tPutObject\x12!.acme.storage.v1.PutObjectRequest\x1a\".acme.storage.v1.PutObjectResponse\"&\xea\xbb\x1c\"(\x01\x30\x01\x42\x1c\n\tcan_write\x12\x0f\x62ucket:{bucket}\x12\xa9\x01\n\x0eGetBucketIndex\x12&.acme.storage.v1.GetBucketIndexRequest\x1a$.acme.storage.v1.ListObjectsResponse\"I\xf2\xbb\x1c\x45\x12\x18storage://{bucket}/index\x1a\x0c\x62ucket_index:\x1b\n\x08\x63\x61n_read\x12\x0f\x62ucket:{bucket}\x12O\n\x08GetStats\x12 .acme.storage.v1.GetStatsRequest\x1a!.acme.storage.v1.GetStatsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,6 +38,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_STORAGESERVICE'].methods_by_name['GetObject']._serialized_options = b'\352\273\034<\n\013read_object\022\016Read an object \001B\033\n\010can_read\022\017bucket:{bucket}'
   _globals['_STORAGESERVICE'].methods_by_name['PutObject']._loaded_options = None
   _globals['_STORAGESERVICE'].methods_by_name['PutObject']._serialized_options = b'\352\273\034\"(\0010\001B\034\n\tcan_write\022\017bucket:{bucket}'
+  _globals['_STORAGESERVICE'].methods_by_name['GetBucketIndex']._loaded_options = None
+  _globals['_STORAGESERVICE'].methods_by_name['GetBucketIndex']._serialized_options = b'\362\273\034E\022\030storage://{bucket}/index\032\014bucket_index:\033\n\010can_read\022\017bucket:{bucket}'
   _globals['_LISTOBJECTSREQUEST']._serialized_start=77
   _globals['_LISTOBJECTSREQUEST']._serialized_end=144
   _globals['_OBJECTINFO']._serialized_start=146
@@ -52,17 +54,21 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PUTOBJECTREQUEST']._serialized_end=450
   _globals['_PUTOBJECTRESPONSE']._serialized_start=452
   _globals['_PUTOBJECTRESPONSE']._serialized_end=514
-  _globals['_GETSTATSREQUEST']._serialized_start=516
-  _globals['_GETSTATSREQUEST']._serialized_end=533
-  _globals['_GETSTATSRESPONSE']._serialized_start=535
-  _globals['_GETSTATSRESPONSE']._serialized_end=587
-  _globals['_STORAGESERVICE']._serialized_start=590
-  _globals['_STORAGESERVICE']._serialized_end=1091
+  _globals['_GETBUCKETINDEXREQUEST']._serialized_start=516
+  _globals['_GETBUCKETINDEXREQUEST']._serialized_end=555
+  _globals['_GETSTATSREQUEST']._serialized_start=557
+  _globals['_GETSTATSREQUEST']._serialized_end=574
+  _globals['_GETSTATSRESPONSE']._serialized_start=576
+  _globals['_GETSTATSRESPONSE']._serialized_end=628
+  _globals['_STORAGESERVICE']._serialized_start=631
+  _globals['_STORAGESERVICE']._serialized_end=1304
 # @@protoc_insertion_point(module_scope)
 
 # Proto comments of this file, by full name (added by mcp_grpc.wire._generate).
 from mcp_grpc.wire import _comments as _mcp_grpc_comments
 _mcp_grpc_comments.register(DESCRIPTOR, {
+    'acme.storage.v1.GetBucketIndexRequest': "Which bucket's index.",
+    'acme.storage.v1.GetBucketIndexRequest.bucket': 'The bucket.',
     'acme.storage.v1.GetObjectRequest': 'Which object to read.',
     'acme.storage.v1.GetObjectRequest.bucket': 'The bucket holding the object.',
     'acme.storage.v1.GetObjectRequest.key': "The object's key.",
@@ -89,6 +95,7 @@ _mcp_grpc_comments.register(DESCRIPTOR, {
     'acme.storage.v1.PutObjectResponse': 'The object written.',
     'acme.storage.v1.PutObjectResponse.info': 'Metadata of the stored object.',
     'acme.storage.v1.StorageService': 'Objects kept in named buckets.',
+    'acme.storage.v1.StorageService.GetBucketIndex': "The index of a bucket: every object's key and size.",
     'acme.storage.v1.StorageService.GetObject': "Reads one object's text.",
     'acme.storage.v1.StorageService.GetStats': 'Counts buckets and objects. Not a tool: only callable as typed gRPC.',
     'acme.storage.v1.StorageService.ListObjects': 'Lists the objects of a bucket, optionally only those whose key starts with a prefix.',

@@ -63,6 +63,12 @@ class PutObjectResponse(_message.Message):
     info: ObjectInfo
     def __init__(self, info: _Optional[_Union[ObjectInfo, _Mapping]] = ...) -> None: ...
 
+class GetBucketIndexRequest(_message.Message):
+    __slots__ = ("bucket",)
+    BUCKET_FIELD_NUMBER: _ClassVar[int]
+    bucket: str
+    def __init__(self, bucket: _Optional[str] = ...) -> None: ...
+
 class GetStatsRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...

@@ -50,6 +50,11 @@ class StorageServiceStub:
                 request_serializer=acme_dot_storage_dot_v1_dot_storage__pb2.PutObjectRequest.SerializeToString,
                 response_deserializer=acme_dot_storage_dot_v1_dot_storage__pb2.PutObjectResponse.FromString,
                 _registered_method=True)
+        self.GetBucketIndex = channel.unary_unary(
+                '/acme.storage.v1.StorageService/GetBucketIndex',
+                request_serializer=acme_dot_storage_dot_v1_dot_storage__pb2.GetBucketIndexRequest.SerializeToString,
+                response_deserializer=acme_dot_storage_dot_v1_dot_storage__pb2.ListObjectsResponse.FromString,
+                _registered_method=True)
         self.GetStats = channel.unary_unary(
                 '/acme.storage.v1.StorageService/GetStats',
                 request_serializer=acme_dot_storage_dot_v1_dot_storage__pb2.GetStatsRequest.SerializeToString,
@@ -82,6 +87,13 @@ class StorageServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetBucketIndex(self, request, context):
+        """The index of a bucket: every object's key and size.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetStats(self, request, context):
         """Counts buckets and objects. Not a tool: only callable as typed gRPC.
         """
@@ -106,6 +118,11 @@ def add_StorageServiceServicer_to_server(servicer, server):
                     servicer.PutObject,
                     request_deserializer=acme_dot_storage_dot_v1_dot_storage__pb2.PutObjectRequest.FromString,
                     response_serializer=acme_dot_storage_dot_v1_dot_storage__pb2.PutObjectResponse.SerializeToString,
+            ),
+            'GetBucketIndex': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetBucketIndex,
+                    request_deserializer=acme_dot_storage_dot_v1_dot_storage__pb2.GetBucketIndexRequest.FromString,
+                    response_serializer=acme_dot_storage_dot_v1_dot_storage__pb2.ListObjectsResponse.SerializeToString,
             ),
             'GetStats': grpc.unary_unary_rpc_method_handler(
                     servicer.GetStats,
@@ -195,6 +212,33 @@ class StorageService:
             '/acme.storage.v1.StorageService/PutObject',
             acme_dot_storage_dot_v1_dot_storage__pb2.PutObjectRequest.SerializeToString,
             acme_dot_storage_dot_v1_dot_storage__pb2.PutObjectResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetBucketIndex(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/acme.storage.v1.StorageService/GetBucketIndex',
+            acme_dot_storage_dot_v1_dot_storage__pb2.GetBucketIndexRequest.SerializeToString,
+            acme_dot_storage_dot_v1_dot_storage__pb2.ListObjectsResponse.FromString,
             options,
             channel_credentials,
             insecure,
