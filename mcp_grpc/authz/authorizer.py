@@ -157,8 +157,9 @@ class FgaAuthorizer:
     ) -> FgaAuthorizer:
         """A remote OpenFGA server. ``cache=True`` keeps answers 1 s: writes made directly on the server are seen
         after at most that long (there is no write feed to invalidate on). With ``model_id`` pinned, the model is
-        read once in the background so the cache can leave the context out of unconditional relations' keys. List filtering defaults to BatchCheck:
-        OpenFGA caps ListObjects results (1,000 by default), which would silently hide tools."""
+        read once in the background so the cache can leave the context out of unconditional relations' keys.
+        List filtering defaults to BatchCheck: OpenFGA caps ListObjects results (1,000 by default), which would
+        silently hide tools."""
         from mcp_grpc.authz.remote import OpenFgaBackend
 
         backend = OpenFgaBackend(
