@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
+import subprocess
+import sys
 from typing import Annotated, AsyncIterator, Sequence
 
 from pydantic import BaseModel, Field
@@ -217,3 +220,64 @@ async def running(app: McpApp, authorizer: DenyOneAuthorizer | None = None) -> A
         yield server
     finally:
         await server.stop(0)
+
+
+# -- a real SPIFFE Workload API (``mcp-grpc identity dev``) for the mTLS bridge test ---------------------------------
+
+TRUST_DOMAIN = "example.org"
+SERVER_ID = f"spiffe://{TRUST_DOMAIN}/ns/tools/sa/tool-server"
+BRIDGE_ID = f"spiffe://{TRUST_DOMAIN}/ns/tools/sa/mcp-bridge"
+SERVER_DNS = "tools.example.org"
+
+
+class WorkloadApi:
+    """``python -m mcp_grpc identity dev`` in its own process, serving the tool server's and the bridge's SVIDs."""
+
+    def __init__(self) -> None:
+        import tempfile
+
+        self.socket_dir = tempfile.mkdtemp(prefix="brwl")  # short: Unix socket paths stay under 108 bytes
+        self.process: subprocess.Popen[str] | None = None
+
+    def start(self, timeout: float = 30.0) -> "WorkloadApi":
+        import threading
+
+        self.process = subprocess.Popen(
+            [
+                sys.executable, "-m", "mcp_grpc", "identity", "dev", "--socket-dir", self.socket_dir,
+                "--trust-domain", TRUST_DOMAIN,
+                "--workload", f"server={SERVER_ID}", "--dns-name", f"server={SERVER_DNS}",
+                "--workload", f"bridge={BRIDGE_ID}",
+                "--x509-ttl", "1h",
+            ],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        ready = threading.Event()
+
+        def watch() -> None:
+            assert self.process is not None and self.process.stdout is not None
+            for line in self.process.stdout:
+                if line.startswith("ready:"):
+                    ready.set()
+            ready.set()
+
+        threading.Thread(target=watch, daemon=True).start()
+        if not ready.wait(timeout) or self.process.poll() is not None:
+            self.stop()
+            raise RuntimeError("the development Workload API did not become ready")
+        return self
+
+    def socket(self, name: str) -> str:
+        return f"unix://{self.socket_dir}/{name}.sock"
+
+    def stop(self) -> None:
+        import shutil
+
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        shutil.rmtree(self.socket_dir, ignore_errors=True)
