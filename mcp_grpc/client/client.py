@@ -126,6 +126,8 @@ class AsyncClient:
     ``retry``: retry policy applied through service config (None disables retries).
     ``metadata``: a hook returning extra metadata per call, e.g. a JWT-SVID bearer token.
     ``channel``: use this channel instead of building one (the client then does not close it).
+    ``channel_provider``: called before every call for the current channel, for channels that are rebuilt when
+    credentials rotate, e.g. ``channel_provider=lambda: spiffe_channel.channel`` (not closed by the client).
     """
 
     def __init__(
@@ -139,11 +141,17 @@ class AsyncClient:
         server_name_override: str | None = None,
         protocol_version: str = wire.LATEST_PROTOCOL_VERSION,
         channel: grpc.aio.Channel | None = None,
+        channel_provider: Callable[[], grpc.aio.Channel] | None = None,
         channel_options: Sequence[tuple[str, Any]] = (),
     ) -> None:
-        if channel is None:
+        self._channel_provider = channel_provider
+        self._stubs: tuple[Any, Any, Any] | None = None
+        if channel_provider is not None:
+            channel = channel_provider()
+            self._owns_channel = False
+        elif channel is None:
             if address is None:
-                raise ValueError("AsyncClient needs an address or a channel")
+                raise ValueError("AsyncClient needs an address, a channel or a channel_provider")
             channel = make_channel(
                 address,
                 credentials=credentials,
@@ -158,8 +166,28 @@ class AsyncClient:
         self.timeout = timeout
         self._metadata_hook = metadata
         self._protocol_version = protocol_version
-        self._mcp = mcp_pb2_grpc.McpStub(channel)
-        self._streaming = streaming_pb2_grpc.McpStreamingStub(channel)
+        self._bind(channel)
+
+    def _bind(self, channel: Any) -> None:
+        self._stubs = (channel, mcp_pb2_grpc.McpStub(channel), streaming_pb2_grpc.McpStreamingStub(channel))
+
+    @property
+    def _mcp(self) -> Any:
+        return self._current()[1]
+
+    @property
+    def _streaming(self) -> Any:
+        return self._current()[2]
+
+    def _current(self) -> tuple[Any, Any, Any]:
+        """The stubs of the current channel: a provider (e.g. a rotating SPIFFE channel) may hand out a new one."""
+        if self._channel_provider is not None:
+            channel = self._channel_provider()
+            if self._stubs is None or self._stubs[0] is not channel:
+                self._bind(channel)
+                self.channel = channel
+        assert self._stubs is not None
+        return self._stubs
 
     async def __aenter__(self) -> "AsyncClient":
         return self

@@ -145,3 +145,17 @@ def test_targets():
     assert resolve_target("unix:/tmp/x.sock") == ("unix:/tmp/x.sock", False)
     assert resolve_target("10.0.0.1:1,10.0.0.2:2") == ("ipv4:10.0.0.1:1,10.0.0.2:2", True)
     assert resolve_target(["[::1]:1", "[::1]:2"]) == ("ipv6:[::1]:1,[::1]:2", True)
+
+
+async def test_channel_provider_is_asked_before_every_call():
+    async with running(small_app("a")) as one, running(small_app("b")) as two:
+        channels = [grpc.aio.insecure_channel(one.address), grpc.aio.insecure_channel(two.address)]
+        current = {"index": 0}
+        client = AsyncClient(channel_provider=lambda: channels[current["index"]])
+        first = (await client.call_tool("whoami")).structured["server"]
+        current["index"] = 1  # credentials rotated: the provider now hands out a rebuilt channel
+        second = (await client.call_tool("whoami")).structured["server"]
+        await client.close()
+        for channel in channels:
+            await channel.close()
+    assert (first, second) == ("a", "b")
