@@ -143,7 +143,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def build_dev_config(args: argparse.Namespace) -> Any:
     """Turn parsed ``identity dev`` flags into a DevServerConfig, or raise UsageError naming the bad flag."""
-    from mcp_grpc.identity.ca import CaError, load_ca, validate_spiffe_id_for, validate_trust_domain
+    from mcp_grpc.identity.ca import (
+        CaError,
+        load_ca,
+        validate_dns_name,
+        validate_spiffe_id_for,
+        validate_trust_domain,
+    )
     from mcp_grpc.identity.workload_dev.runner import MAX_SOCKET_PATH, DevServerConfig
     from mcp_grpc.identity.workload_dev.state import FederationError, WorkloadSpec, load_federated_bundle
 
@@ -157,7 +163,9 @@ def build_dev_config(args: argparse.Namespace) -> Any:
     for value in args.workload:
         name, spiffe_id = _pair("--workload", value, "NAME=SPIFFE_ID")
         if not _NAME_RE.match(name):
-            raise UsageError(f"--workload: name {name!r} must be 1-64 of [A-Za-z0-9._-], starting with a letter or digit")
+            raise UsageError(
+                f"--workload: name {name!r} must be 1-64 of [A-Za-z0-9._-], starting with a letter or digit"
+            )
         if name in ids:
             raise UsageError(f"--workload: name {name!r} is given twice")
         try:
@@ -170,10 +178,10 @@ def build_dev_config(args: argparse.Namespace) -> Any:
         name, dns_name = _pair("--dns-name", value, "NAME=DNS_NAME")
         if name not in ids:
             raise UsageError(f"--dns-name: no --workload named {name!r}")
-        labels = dns_name.split(".")
-        if len(dns_name) > 253 or not all(re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?", x) for x in labels):
-            raise UsageError(f"--dns-name: {dns_name!r} is not a valid DNS host name")
-        dns[name].append(dns_name.lower())
+        try:
+            dns[name].append(validate_dns_name(dns_name))
+        except CaError:
+            raise UsageError(f"--dns-name: {dns_name!r} is not a valid DNS host name") from None
 
     socket_dir = args.socket_dir.resolve()
     if socket_dir.exists() and not socket_dir.is_dir():

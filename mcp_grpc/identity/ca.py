@@ -40,6 +40,7 @@ __all__ = [
     "X509Authority",
     "X509SvidMaterial",
     "load_ca",
+    "validate_dns_name",
     "validate_spiffe_id_for",
     "validate_trust_domain",
 ]
@@ -54,6 +55,7 @@ DEFAULT_CA_TTL = datetime.timedelta(hours=24)
 PREPARE_AT = 1 / 2
 ACTIVATE_AT = 5 / 6
 
+_BROUGHT_CA_FIXED = "the CA was brought with --ca-cert/--ca-key and cannot be rotated here; restart with a new one"
 _TRUST_DOMAIN_RE = re.compile(r"^[a-z0-9._-]+$")
 _SEGMENT_RE = re.compile(r"^[A-Za-z0-9._-]+$")
 
@@ -108,10 +110,12 @@ def validate_spiffe_id_for(trust_domain: str, spiffe_id: str) -> str:
     return spiffe_id
 
 
-def _validate_dns_name(name: str) -> str:
-    labels = name.split(".")
-    if not name or len(name) > 253 or any(not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?", lab)
-                                          for lab in labels):
+_DNS_LABEL_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+
+
+def validate_dns_name(name: str) -> str:
+    """Return ``name`` lowercased if it is a valid DNS host name (LDH labels, at most 253 bytes)."""
+    if not name or len(name) > 253 or not all(_DNS_LABEL_RE.match(label) for label in name.split(".")):
         raise CaError(f"DNS name {name!r} is not a valid host name")
     return name.lower()
 
@@ -326,7 +330,9 @@ class SvidAuthority:
             }
 
         return {
-            "x509": [describe(s, format(s.authority.certificate.serial_number, "x")) for s in self._ordered(self._x509)],
+            "x509": [
+                describe(s, format(s.authority.certificate.serial_number, "x")) for s in self._ordered(self._x509)
+            ],
             "jwt": [describe(s, s.authority.key_id) for s in self._ordered(self._jwt)],
         }
 
@@ -344,7 +350,7 @@ class SvidAuthority:
     ) -> X509SvidMaterial:
         """Issue a fresh X.509-SVID (new P-256 key) signed by the active CA."""
         validate_spiffe_id_for(self.trust_domain, spiffe_id)
-        names = [_validate_dns_name(n) for n in dns_names]
+        names = [validate_dns_name(n) for n in dns_names]
         ca = self.active_x509
         now = self._clock()
         not_after = min(now + (ttl or self.x509_ttl), ca.not_after)
@@ -405,7 +411,7 @@ class SvidAuthority:
     def prepare_x509(self) -> bool:
         """Put the next CA into the bundle without signing with it. False if one is already prepared."""
         if self.upstream is not None:
-            raise CaError("the CA was brought with --ca-cert/--ca-key and cannot be rotated here; restart with a new one")
+            raise CaError(_BROUGHT_CA_FIXED)
         if any(s.role is AuthorityRole.PREPARED for s in self._x509):
             return False
         self._x509.append(_Slot(self._new_x509_authority(self._clock()), AuthorityRole.PREPARED))
@@ -414,7 +420,7 @@ class SvidAuthority:
     def activate_x509(self) -> bool:
         """Make the prepared CA sign; the old one retires and is dropped once its SVIDs have expired."""
         if self.upstream is not None:
-            raise CaError("the CA was brought with --ca-cert/--ca-key and cannot be rotated here; restart with a new one")
+            raise CaError(_BROUGHT_CA_FIXED)
         return self._activate(self._x509, lambda old, now: min(old.authority.not_after, now + self.x509_ttl + BACKDATE))
 
     def prepare_jwt(self) -> bool:

@@ -142,7 +142,8 @@ class SpiffeChannel:
     holding that DNS name passes. Have the server's SVID alone carry that DNS name.
 
     When the source loses its identity (removed, or expired unreplaced), ``.channel`` closes the current channel and
-    raises :class:`~mcp_grpc.identity.sources.NoIdentityError` (an ``X509SourceError``): we stop presenting a stale SVID.
+    raises :class:`~mcp_grpc.identity.sources.NoIdentityError` (an ``X509SourceError``): we stop presenting a
+    stale SVID.
     """
 
     def __init__(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 
 import grpc
 import pytest
@@ -16,7 +17,12 @@ from spiffe import JwtSource, WorkloadApiClient, X509Source
 from spiffe.errors import ArgumentError
 
 from mcp_grpc.identity.authenticator import SpiffeAuthenticator
-from mcp_grpc.identity.credentials import JwtBearer, SpiffeChannel, spiffe_server_credentials
+from mcp_grpc.identity.credentials import (
+    JwtBearer,
+    SpiffeChannel,
+    spiffe_server_credentials,
+    spiffe_server_options,
+)
 from mcp_grpc.identity.sources import (
     JwtSourceError,
     NoIdentityError,
@@ -163,6 +169,7 @@ async def test_source_waits_a_bounded_time_for_a_socket_that_does_not_exist_yet(
         assert str(source.svid.spiffe_id) == AGENT_ID
     finally:
         source.close()
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 async def test_source_for_a_socket_without_identity_fails_fast(dev_server) -> None:
@@ -234,4 +241,22 @@ async def test_federated_client_is_refused_by_tls_or_by_the_authenticator(
             assert info.value.code() is grpc.StatusCode.UNAVAILABLE
         assert server.accepted == 0
     finally:
+        await server.stop()
+
+
+async def test_bounded_connection_age_makes_clients_reconnect_without_failures(identities) -> None:
+    server_x509, agent_x509, _, bundles = identities
+    server = EchoServer(SpiffeAuthenticator(bundles, accepted_trust_domains={TD}))
+    port = await server.start(spiffe_server_credentials(server_x509),
+                              options=spiffe_server_options(max_connection_age=0.5, grace=0.5))
+    channel = SpiffeChannel(f"127.0.0.1:{port}", agent_x509, server_dns_name=SERVER_DNS, server_trust_domain=TD)
+    try:
+        deadline = asyncio.get_running_loop().time() + 3
+        while asyncio.get_running_loop().time() < deadline:
+            assert await echo(channel.channel) == f"{AGENT_ID}|x509"
+            await asyncio.sleep(0.05)
+        assert len(set(server.peers)) >= 2, "each connection was closed at its maximum age and re-established"
+        assert channel.builds == 1  # the same channel reconnected by itself
+    finally:
+        await channel.close()
         await server.stop()

@@ -128,6 +128,7 @@ class EchoServer:
         self.authenticator = authenticator
         self.accepted = 0
         self.rejected: list[str] = []
+        self.peers: list[str] = []
         self.server: grpc.aio.Server | None = None
         self.port = 0
 
@@ -142,6 +143,7 @@ class EchoServer:
             self.rejected.append(exc.reason)
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, exc.reason)
         self.accepted += 1
+        self.peers.append(context.peer())
         return f"{principal.spiffe_id}|{principal.proven_by.value}".encode()
 
     async def start(self, credentials: grpc.ServerCredentials | None, options: Sequence[Any] = ()) -> int:
