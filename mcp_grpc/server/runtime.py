@@ -216,8 +216,10 @@ class Server:
             else:
                 port = server.add_insecure_port(target)
         except RuntimeError as exc:
+            self._executor.shutdown(wait=False)
             raise ConfigError(f"cannot listen on {target}: {exc}") from exc
         if port == 0 and config.uds is None:
+            self._executor.shutdown(wait=False)
             raise ConfigError(f"cannot listen on {target}: address in use or not available")
         self.port = port
         await server.start()

@@ -111,7 +111,13 @@ class Signature:
 
     @classmethod
     def of(cls, fn: Callable[..., Any], *, context_type: type, model_name: str) -> "Signature":
-        hints = typing.get_type_hints(fn, include_extras=True)
+        try:
+            hints = typing.get_type_hints(fn, include_extras=True)
+        except NameError as exc:
+            raise TypeError(
+                f"{fn.__qualname__}: cannot resolve the type hint {exc.name!r}; define the types it uses at module "
+                "level (string annotations are resolved in the function's module)"
+            ) from None
         signature = inspect.signature(fn)
         fields: dict[str, Any] = {}
         context_parameter = None

@@ -74,3 +74,12 @@ def test_channel_options_carry_the_config():
     assert options["grpc.max_connection_age_ms"] == 600_000
     assert options["grpc.max_connection_age_grace_ms"] == 10_000
     assert options["grpc.max_receive_message_length"] == 4 * 1024 * 1024
+
+
+async def test_a_taken_port_is_a_clear_error(app):
+    from mcp_grpc.server import ConfigError, Server, ServerConfig
+
+    async with running(app) as first:
+        second = Server(app, ServerConfig(port=first.port, insecure_local=True, handle_signals=False))
+        with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{first.port}"):
+            await second.start()

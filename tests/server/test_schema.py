@@ -153,3 +153,10 @@ def test_registration_errors_are_precise():
         app.tool()(lambda *args: None)
     with pytest.raises(ValueError, match="exactly one of"):
         app.completion(argument="a")
+
+
+def test_unresolvable_hints_are_reported():
+    def tool(point: "NotDefinedAnywhere") -> None: ...  # noqa: F821
+
+    with pytest.raises(TypeError, match="cannot resolve the type hint 'NotDefinedAnywhere'"):
+        signature(tool)
