@@ -83,6 +83,8 @@ class ServerConfig:
     handler_threads: int = 16
     """Thread pool size for synchronous handlers (they never run on the event loop)."""
     grpc_options: Sequence[tuple[str, Any]] = ()
+    interceptors: Sequence[grpc.aio.ServerInterceptor] = ()
+    """Extra grpc.aio interceptors run before the call chain on every service (e.g. OpenTelemetry's)."""
 
     # -- lists --
     page_size: int = 100
@@ -181,6 +183,7 @@ class Server:
             max_workers=config.handler_threads, thread_name_prefix="mcp-grpc-handler"
         )
         server = grpc.aio.server(
+            interceptors=tuple(config.interceptors) or None,
             options=config.channel_options(),
             maximum_concurrent_rpcs=config.max_concurrent_rpcs,
         )

@@ -83,3 +83,17 @@ async def test_a_taken_port_is_a_clear_error(app):
         second = Server(app, ServerConfig(port=first.port, insecure_local=True, handle_signals=False))
         with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{first.port}"):
             await second.start()
+
+
+async def test_extra_interceptors_see_every_call(app):
+    seen = []
+
+    class Recorder(grpc.aio.ServerInterceptor):
+        async def intercept_service(self, continuation, handler_call_details):
+            seen.append(handler_call_details.method)
+            return await continuation(handler_call_details)
+
+    async with running(app, interceptors=[Recorder()]) as server:
+        async with AsyncClient(server.address) as client:
+            await client.call_tool("echo", {"text": "x"})
+    assert seen == ["/model_context_protocol.Mcp/CallTool"]
