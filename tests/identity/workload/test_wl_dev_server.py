@@ -301,3 +301,17 @@ def test_a_second_server_on_live_sockets_is_refused(dev_server: DevServer, capsy
     assert "another server is already listening on" in capsys.readouterr().err
     with WorkloadApiClient(dev_server.socket("agent")) as client:  # the running server was not disturbed
         assert str(client.fetch_x509_svid(timeout=10).spiffe_id) == AGENT_ID
+
+
+def test_pem_federation_bundle_has_x509_roots_and_an_empty_jwks(tmp_path: pathlib.Path) -> None:
+    from spiffe import JwtBundle, X509Bundle
+
+    from mcp_grpc.identity.workload_dev.state import load_federated_bundle
+
+    other = SvidAuthority("other.org")
+    other.prepare_x509()
+    (tmp_path / "other.pem").write_bytes(other.bundle_pem())
+    bundle = load_federated_bundle("other.org", tmp_path / "other.pem")
+    assert set(X509Bundle.parse_raw(TrustDomain("other.org"), bundle.x509_der).x509_authorities) == set(
+        other.x509_bundle())
+    assert JwtBundle.parse(TrustDomain("other.org"), bundle.jwks).jwt_authorities == {}  # py-spiffe accepts it
