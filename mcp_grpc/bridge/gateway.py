@@ -201,6 +201,13 @@ def _resource_contents(item: Any) -> types.TextResourceContents | types.BlobReso
     return types.TextResourceContents(uri=item.uri, mime_type=item.mime_type or None, text=item.text or "")
 
 
+def _hint(value: bool | None) -> bool | None:
+    """A wire hint as an MCP hint. The wire's plain bools cannot say "unstated", so false is passed on as unstated:
+    MCP clients then apply MCP's defaults (destructive and open-world unless told otherwise), which is never less
+    cautious than the server meant."""
+    return True if value else None
+
+
 def _tool(info: Any) -> types.Tool:
     hints = info.annotations
     return types.Tool(
@@ -212,10 +219,10 @@ def _tool(info: Any) -> types.Tool:
         annotations=(
             types.ToolAnnotations(
                 title=hints.get("title") or None,
-                read_only_hint=hints.get("read_only"),
-                destructive_hint=hints.get("destructive"),
-                idempotent_hint=hints.get("idempotent"),
-                open_world_hint=hints.get("open_world"),
+                read_only_hint=_hint(hints.get("read_only")),
+                destructive_hint=_hint(hints.get("destructive")),
+                idempotent_hint=_hint(hints.get("idempotent")),
+                open_world_hint=_hint(hints.get("open_world")),
             )
             if hints
             else None
@@ -235,6 +242,15 @@ def _jsonrpc_error(error: McpCallError) -> MCPError:
 def _unreachable(error: Exception) -> McpCallError:
     """A failure before any RPC (no identity, bad address) reads like the UNAVAILABLE it amounts to."""
     return McpCallError(grpc.StatusCode.UNAVAILABLE, f"the bridge cannot call the server: {error}")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mcp-grpc")
+    except PackageNotFoundError:
+        return ""
 
 
 # -- the MCP server -----------------------------------------------------------------------------------------------
@@ -367,6 +383,7 @@ def build_bridge_server(backend: GrpcBackend, *, name: str = "mcp-grpc-bridge", 
 
     return Server(
         name,
+        version=_version(),
         instructions=instructions,
         on_list_tools=list_tools,
         on_call_tool=call_tool,

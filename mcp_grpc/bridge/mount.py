@@ -22,8 +22,9 @@ arguments, so a caller who may not use a tool learns nothing from its validation
 What a mounted handler gets from the SDK's ``Context``: ``report_progress`` (streamed to the gRPC caller on
 ``CallToolStream``), ``notify_*_changed`` / ``notify_resource_updated`` (announced on ``McpStreaming.Listen``),
 ``read_resource`` and ``request_id``. Logging calls (``ctx.info`` ...) go to the Python logger ``mcp_grpc.bridge``.
-Server-to-client requests (elicitation, sampling) and the SDK server's ``lifespan`` are not available: they raise a
-clear error instead of hanging.
+Server-to-client requests (elicitation, sampling, roots) fail the call with a tool error instead of hanging: a gRPC
+caller cannot answer them. The SDK server's ``lifespan`` is not run (mounting warns): handlers see an empty
+``lifespan_context``.
 
 Mounting takes a snapshot: primitives the SDK server registers after ``mount_official`` returns are not served.
 """
@@ -368,6 +369,11 @@ def mount_official(
     ``MountedServer.skipped``.
     """
     authorize = dict(authorize or {})
+    if server.settings.lifespan is not None:
+        log.warning(
+            "%r has a lifespan, which mcp-grpc does not run: mounted handlers see an empty lifespan_context",
+            server.name,
+        )
     calls = _SdkCalls(app, server)
     tools = _listed(server.list_tools())
     resources = _listed(server.list_resources())

@@ -41,6 +41,9 @@ async def test_sdk_client_lists_and_calls_tools(bridge_url: str, mode: str):
         assert echo.input_schema["properties"]["text"]["description"] == "What to say back."
         assert echo.input_schema["required"] == ["text"]
         assert echo.annotations is not None and echo.annotations.read_only_hint is True
+        # The wire cannot say "unstated": false goes out as unstated, so clients keep MCP's cautious defaults.
+        assert echo.annotations.destructive_hint is None and echo.annotations.open_world_hint is None
+        assert tools[DENIED_TOOL].annotations.destructive_hint is True
         assert tools["add"].output_schema["properties"]["total"]["type"] == "integer"
 
         result = await client.call_tool("echo", {"text": "héllo"})

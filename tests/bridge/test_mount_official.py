@@ -168,3 +168,18 @@ def test_clashing_names_and_unknown_authorize_keys_are_refused(sdk_calls: SdkCal
         mount_official(app, build_sdk_server(sdk_calls))
     with pytest.raises(MountError, match="does not have: multiply"):
         mount_official(McpApp("other"), build_sdk_server(sdk_calls), authorize={"multiply": []})
+
+
+def test_a_lifespan_the_mount_cannot_run_is_announced(caplog: pytest.LogCaptureFixture):
+    import contextlib
+
+    from mcp.server.mcpserver import MCPServer
+
+    @contextlib.asynccontextmanager
+    async def lifespan(server):
+        yield {"db": "connected"}
+
+    sdk = MCPServer("with-lifespan", lifespan=lifespan)
+    with caplog.at_level("WARNING", logger="mcp_grpc.bridge"):
+        mount_official(McpApp("mounted"), sdk)
+    assert "'with-lifespan' has a lifespan, which mcp-grpc does not run" in caplog.text
