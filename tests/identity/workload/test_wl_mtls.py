@@ -21,6 +21,7 @@ from mcp_grpc.identity.credentials import (
     JwtBearer,
     SpiffeChannel,
     spiffe_server_credentials,
+    spiffe_channel,
     spiffe_server_options,
 )
 from mcp_grpc.identity.sources import (
@@ -31,7 +32,17 @@ from mcp_grpc.identity.sources import (
     WorkloadX509Source,
     X509SourceError,
 )
-from workload_harness import AGENT_ID, SERVER_DNS, TD, DevServer, EchoServer, echo, short_tempdir, wait_for
+from workload_harness import (
+    AGENT_ID,
+    ECHO_METHOD,
+    SERVER_DNS,
+    TD,
+    DevServer,
+    EchoServer,
+    echo,
+    short_tempdir,
+    wait_for,
+)
 
 
 @pytest.fixture()
@@ -260,3 +271,21 @@ async def test_bounded_connection_age_makes_clients_reconnect_without_failures(i
     finally:
         await channel.close()
         await server.stop()
+
+
+async def test_sync_channel_variant(dev_server, identities, mtls_echo) -> None:
+    server, port = mtls_echo
+    channel = spiffe_channel(f"127.0.0.1:{port}", identities[1], SERVER_DNS, TD, aio=False)
+
+    def call() -> str:
+        return channel.channel.unary_unary(ECHO_METHOD)(b"ping", timeout=10).decode()
+
+    try:
+        assert await asyncio.to_thread(call) == f"{AGENT_ID}|x509"
+        revision = identities[1].revision
+        await asyncio.to_thread(dev_server.admin, "rotate-svid", name="agent")
+        assert await wait_for(lambda: identities[1].revision != revision, 10)  # the source has the new SVID
+        assert await asyncio.to_thread(call) == f"{AGENT_ID}|x509"
+        assert channel.builds == 2
+    finally:
+        channel.close_sync()
