@@ -240,6 +240,8 @@ class McpServicer(mcp_pb2_grpc.McpServicer):
         except asyncio.CancelledError:
             ctx.cancel()
             raise
+        except errors.McpError:  # raised on purpose: the handler asks for a protocol error
+            raise
         except Exception as exc:  # noqa: BLE001 - a failing tool is a tool error, not a protocol error
             message = str(exc) or type(exc).__name__
             call.finish(f"tool error: {message}")
