@@ -1,6 +1,26 @@
 """The server framework: the application object, handler context, configuration and the grpc.aio server.
 
-    from mcp_grpc.server import McpApp, Context, ServerConfig
+    from mcp_grpc.server import McpApp, Context, ServerConfig, ToolAnnotations
+    from mcp_grpc.authz.requirements import Check
+
+    app = McpApp("files")
+
+    @app.tool(annotations=ToolAnnotations(read_only=True), authorize=[Check("can_read", "bucket:{bucket}")])
+    async def list_files(bucket: str, ctx: Context, limit: int = 10) -> list[str]:
+        "List a bucket."
+        await ctx.report_progress(1, 1)
+        return ["a.txt"]
+
+    app.serve(ServerConfig(
+        host="0.0.0.0", port=50051,
+        credentials=server_credentials,   # any grpc.ServerCredentials (mTLS from SPIFFE)
+        authenticator=authenticator,      # hooks.Authenticator -> Principal
+        authorizer=authorizer,            # hooks.Authorizer (decide + List* visibility)
+        audit_sink=audit_sink,            # hooks.AuditSink: one AuditEvent per call
+    ))
+
+Every call of Mcp, McpStreaming and proto-first services (``app.add_proto_service``) goes through one
+``CallChain``: authenticate -> resolve and validate -> authorize -> handler -> audit.
 
 Names are loaded on first use, so importing ``mcp_grpc.server.hooks`` (the identity/authorization seam) does not
 pull in grpc servers, pydantic models or generated code.
