@@ -6,7 +6,9 @@
 
     identity = ClientIdentity.from_workload_api(socket, server_dns_name="payments.example.org",
                                                 server_trust_domain="example.org")
-    async with identity.client("127.0.0.1:50051") as client: ...
+    client = identity.client("127.0.0.1:50051")
+    ...
+    await identity.aclose()
 
 ``mcp_grpc.identity`` and ``mcp_grpc.authz`` never import each other; the server composes them here.
 """
@@ -102,6 +104,7 @@ class ClientIdentity:
     x509_source: Any
     server_dns_name: str
     server_trust_domain: str
+    _channels: list[Any] = dataclasses.field(default_factory=list, repr=False)
 
     @classmethod
     def from_workload_api(
@@ -123,21 +126,28 @@ class ClientIdentity:
         """A ``SpiffeChannel``: read ``.channel`` for each call, it is replaced when the SVID rotates."""
         from mcp_grpc.identity.credentials import SpiffeChannel
 
-        return SpiffeChannel(
+        channel = SpiffeChannel(
             address,
             self.x509_source,
             server_dns_name=self.server_dns_name,
             server_trust_domain=self.server_trust_domain,
             options=options,
         )
+        self._channels.append(channel)
+        return channel
 
     def client(self, address: str, **client_options: Any) -> Any:
-        """An ``AsyncClient`` over a rotating SPIFFE channel."""
+        """An ``AsyncClient`` whose every call uses the current SPIFFE channel (closed by :meth:`aclose`)."""
         from mcp_grpc.client import AsyncClient
 
-        return AsyncClient(channel_provider=self.channel(address), **client_options)
+        spiffe_channel = self.channel(address)
+        return AsyncClient(channel_provider=lambda: spiffe_channel.channel, **client_options)
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
+        """Close every channel made here, then the X.509 source."""
+        for channel in self._channels:
+            await channel.close()
+        self._channels.clear()
         self.x509_source.close()
 
 
