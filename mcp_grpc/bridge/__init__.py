@@ -13,7 +13,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from mcp_grpc.bridge.gateway import BridgeError, GrpcBackend, HttpEndpoint, build_bridge_server, serve_http, serve_stdio
+    from mcp_grpc.bridge.gateway import (
+        BridgeError,
+        GrpcBackend,
+        HttpEndpoint,
+        build_bridge_server,
+        serve_http,
+        serve_stdio,
+    )
     from mcp_grpc.bridge.mount import MountedServer, MountError, SkippedPrimitive, mount_official
 
 _EXPORTS = {

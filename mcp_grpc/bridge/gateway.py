@@ -52,6 +52,7 @@ __all__ = [
 log = logging.getLogger("mcp_grpc.bridge")
 
 T = TypeVar("T")
+Paging = types.PaginatedRequestParams | None
 
 #: gRPC statuses that tools/call reports as a tool error result (the model can read why) instead of a JSON-RPC error.
 TOOL_ERROR_STATUSES = frozenset(
@@ -102,7 +103,14 @@ class GrpcBackend:
     bridge's X.509-SVID from the Workload API). Create it inside the event loop that will use it.
     """
 
-    def __init__(self, address: str, client_factory: Callable[[], AsyncClient], close: Callable[[], Awaitable[None]], *, identity: str) -> None:
+    def __init__(
+        self,
+        address: str,
+        client_factory: Callable[[], AsyncClient],
+        close: Callable[[], Awaitable[None]],
+        *,
+        identity: str,
+    ) -> None:
         self.address = address
         self.identity = identity
         """Who the gRPC server sees: ``insecure-local`` or the bridge's SPIFFE ID."""
@@ -147,7 +155,9 @@ class GrpcBackend:
         rotates, so every call uses the current identity.
         """
         if not server_dns_name:
-            raise BridgeError("--server-dns-name is required with --spiffe-socket: grpcio verifies the server by a DNS SAN")
+            raise BridgeError(
+                "--server-dns-name is required with --spiffe-socket: grpcio verifies the server by a DNS SAN"
+            )
         try:
             from mcp_grpc.identity.credentials import SpiffeChannel
             from mcp_grpc.identity.sources import WorkloadX509Source
@@ -178,11 +188,15 @@ class GrpcBackend:
 # -- conversions --------------------------------------------------------------------------------------------------
 
 
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
 def _content(block: pb.CallToolResponse.Content) -> types.ContentBlock:
     if block.HasField("image"):
-        return types.ImageContent(type="image", data=base64.b64encode(block.image.data).decode(), mime_type=block.image.mime_type)
+        return types.ImageContent(type="image", data=_b64(block.image.data), mime_type=block.image.mime_type)
     if block.HasField("audio"):
-        return types.AudioContent(type="audio", data=base64.b64encode(block.audio.data).decode(), mime_type=block.audio.mime_type)
+        return types.AudioContent(type="audio", data=_b64(block.audio.data), mime_type=block.audio.mime_type)
     if block.HasField("embedded_resource"):
         return types.EmbeddedResource(type="resource", resource=_resource_contents(block.embedded_resource.contents))
     if block.HasField("resource_link"):
@@ -197,7 +211,7 @@ def _content(block: pb.CallToolResponse.Content) -> types.ContentBlock:
 def _resource_contents(item: Any) -> types.TextResourceContents | types.BlobResourceContents:
     blob = item.blob
     if blob:
-        return types.BlobResourceContents(uri=item.uri, mime_type=item.mime_type or None, blob=base64.b64encode(blob).decode())
+        return types.BlobResourceContents(uri=item.uri, mime_type=item.mime_type or None, blob=_b64(blob))
     return types.TextResourceContents(uri=item.uri, mime_type=item.mime_type or None, text=item.text or "")
 
 
@@ -256,7 +270,9 @@ def _version() -> str:
 # -- the MCP server -----------------------------------------------------------------------------------------------
 
 
-def build_bridge_server(backend: GrpcBackend, *, name: str = "mcp-grpc-bridge", instructions: str | None = None) -> Server:
+def build_bridge_server(
+    backend: GrpcBackend, *, name: str = "mcp-grpc-bridge", instructions: str | None = None
+) -> Server:
     """A low-level SDK ``Server`` whose every handler forwards to the gRPC server through ``backend``.
 
     Calls are authorized by the gRPC server as the bridge's identity (``backend.identity``), not as the JSON-RPC
@@ -274,7 +290,7 @@ def build_bridge_server(backend: GrpcBackend, *, name: str = "mcp-grpc-bridge", 
                 raise
             raise _jsonrpc_error(_unreachable(error)) from None
 
-    async def list_tools(ctx: ServerRequestContext, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+    async def list_tools(ctx: ServerRequestContext, params: Paging) -> types.ListToolsResult:
         tools = await forward(lambda client: client.list_tools())
         return types.ListToolsResult(tools=[_tool(info) for info in tools])
 
@@ -296,7 +312,8 @@ def build_bridge_server(backend: GrpcBackend, *, name: str = "mcp-grpc-bridge", 
         except McpCallError as error:
             if error.status in TOOL_ERROR_STATUSES:
                 log.info("tool %r: %s", params.name, _status_text(error))
-                return types.CallToolResult(content=[types.TextContent(type="text", text=_status_text(error))], is_error=True)
+                denial = types.TextContent(type="text", text=_status_text(error))
+                return types.CallToolResult(content=[denial], is_error=True)
             raise _jsonrpc_error(error) from None
         return types.CallToolResult(
             content=[_content(block) for block in result.raw.content],
@@ -304,7 +321,7 @@ def build_bridge_server(backend: GrpcBackend, *, name: str = "mcp-grpc-bridge", 
             is_error=result.is_error,
         )
 
-    async def list_resources(ctx: ServerRequestContext, params: types.PaginatedRequestParams | None) -> types.ListResourcesResult:
+    async def list_resources(ctx: ServerRequestContext, params: Paging) -> types.ListResourcesResult:
         resources = await forward(lambda client: client.list_resources())
         return types.ListResourcesResult(
             resources=[
@@ -316,9 +333,7 @@ def build_bridge_server(backend: GrpcBackend, *, name: str = "mcp-grpc-bridge", 
             ]
         )
 
-    async def list_resource_templates(
-        ctx: ServerRequestContext, params: types.PaginatedRequestParams | None
-    ) -> types.ListResourceTemplatesResult:
+    async def list_resource_templates(ctx: ServerRequestContext, params: Paging) -> types.ListResourceTemplatesResult:
         templates = await forward(lambda client: client.list_resource_templates())
         return types.ListResourceTemplatesResult(
             resource_templates=[
@@ -330,25 +345,29 @@ def build_bridge_server(backend: GrpcBackend, *, name: str = "mcp-grpc-bridge", 
             ]
         )
 
-    async def read_resource(ctx: ServerRequestContext, params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
+    async def read_resource(
+        ctx: ServerRequestContext, params: types.ReadResourceRequestParams
+    ) -> types.ReadResourceResult:
         contents = await forward(lambda client: client.read_resource(str(params.uri)))
         return types.ReadResourceResult(
             contents=[
-                types.BlobResourceContents(uri=c.uri, mime_type=c.mime_type or None, blob=base64.b64encode(c.blob).decode())
+                types.BlobResourceContents(uri=c.uri, mime_type=c.mime_type or None, blob=_b64(c.blob))
                 if c.blob
                 else types.TextResourceContents(uri=c.uri, mime_type=c.mime_type or None, text=c.text or "")
                 for c in contents
             ]
         )
 
-    async def list_prompts(ctx: ServerRequestContext, params: types.PaginatedRequestParams | None) -> types.ListPromptsResult:
+    async def list_prompts(ctx: ServerRequestContext, params: Paging) -> types.ListPromptsResult:
         prompts = await forward(lambda client: client.list_prompts())
         return types.ListPromptsResult(
             prompts=[
                 types.Prompt(
                     name=p.name, title=p.title or None, description=p.description or None,
                     arguments=[
-                        types.PromptArgument(name=a["name"], description=a["description"] or None, required=a["required"])
+                        types.PromptArgument(
+                            name=a["name"], description=a["description"] or None, required=a["required"]
+                        )
                         for a in p.arguments
                     ],
                 )
@@ -361,7 +380,10 @@ def build_bridge_server(backend: GrpcBackend, *, name: str = "mcp-grpc-bridge", 
         return types.GetPromptResult(
             description=result.description or None,
             messages=[
-                types.PromptMessage(role=role if role in ("user", "assistant") else "user", content=types.TextContent(type="text", text=text))
+                types.PromptMessage(
+                    role=role if role in ("user", "assistant") else "user",
+                    content=types.TextContent(type="text", text=text),
+                )
                 for role, text in result.messages
             ],
         )

@@ -183,7 +183,9 @@ class _SdkCalls:
             params=dict(params),
             request_id=f"mcp-grpc-{next(_REQUEST_IDS)}",
         )
-        return SdkContext(request_context=request, mcp_server=self.server, subscriptions=self.bus)  # type: ignore[arg-type]
+        return SdkContext(
+            request_context=request, mcp_server=self.server, subscriptions=self.bus  # type: ignore[arg-type]
+        )
 
 
 # -- conversions --------------------------------------------------------------------------------------------------
@@ -209,7 +211,8 @@ def _content_text(block: Any) -> str:
         contents = block.resource
         if isinstance(contents, mcp_types.TextResourceContents):
             return contents.text
-        return f"[resource {contents.uri} ({contents.mime_type or 'binary'}, {len(base64.b64decode(contents.blob))} bytes)]"
+        size = len(base64.b64decode(contents.blob))
+        return f"[resource {contents.uri} ({contents.mime_type or 'binary'}, {size} bytes)]"
     if isinstance(block, mcp_types.ResourceLink):
         return f"[resource link {block.uri}]"
     if isinstance(block, (mcp_types.ImageContent, mcp_types.AudioContent)):
@@ -299,7 +302,8 @@ def _resource_reader(calls: _SdkCalls, expand: Callable[[Mapping[str, str]], str
         items = []
         for item in contents:
             if isinstance(item.content, bytes):
-                items.append(ResourceContent(uri=uri, blob=item.content, mime_type=item.mime_type or "application/octet-stream"))
+                mime_type = item.mime_type or "application/octet-stream"
+                items.append(ResourceContent(uri=uri, blob=item.content, mime_type=mime_type))
             else:
                 items.append(ResourceContent(uri=uri, text=item.content, mime_type=item.mime_type or "text/plain"))
         return items
@@ -344,7 +348,9 @@ def _completer(calls: _SdkCalls, handler: Any, ref: Any) -> Callable[..., Awaita
     return complete
 
 
-def _bind_argument(complete: Callable[..., Awaitable[Completion]], argument: str) -> Callable[..., Awaitable[Completion]]:
+def _bind_argument(
+    complete: Callable[..., Awaitable[Completion]], argument: str
+) -> Callable[..., Awaitable[Completion]]:
     async def for_argument(value: str, arguments: dict[str, str]) -> Completion:
         return await complete(value, arguments, argument=argument)
 
@@ -474,7 +480,8 @@ def mount_official(
                 app.completion(prompt=prompt.name, argument=argument.name)(_bind_argument(complete, argument.name))
                 completions.append(("prompt", prompt.name, argument.name))
         for pattern in mounted_templates:
-            complete = _completer(calls, entry.handler, mcp_types.ResourceTemplateReference(type="ref/resource", uri=pattern))
+            reference = mcp_types.ResourceTemplateReference(type="ref/resource", uri=pattern)
+            complete = _completer(calls, entry.handler, reference)
             for variable in UriTemplate(pattern).variables:
                 app.completion(resource=pattern, argument=variable)(_bind_argument(complete, variable))
                 completions.append(("resource", pattern, variable))

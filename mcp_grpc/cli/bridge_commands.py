@@ -66,7 +66,8 @@ async def _run(args: argparse.Namespace) -> int:
             await serve_stdio(server)
             return 0
         async with serve_http(server, host=args.host, port=args.http, handle_signals=True) as endpoint:
-            print(f"mcp-grpc bridge: {args.address} at {endpoint.url} as {backend.identity}", file=sys.stderr, flush=True)
+            shown = f"mcp-grpc bridge: {args.address} at {endpoint.url} as {backend.identity}"
+            print(shown, file=sys.stderr, flush=True)
             await endpoint.wait_closed()
         return 0
     finally:
@@ -105,7 +106,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bridge.add_argument("address", metavar="ADDRESS", help="the gRPC server: host:port, unix:PATH or a gRPC target")
     transport = bridge.add_mutually_exclusive_group(required=True)
     transport.add_argument("--stdio", action="store_true", help="serve one MCP client on stdin/stdout")
-    transport.add_argument("--http", type=int, metavar="PORT", help="serve streamable HTTP at http://HOST:PORT/mcp (0 picks a port)")
+    transport.add_argument(
+        "--http", type=int, metavar="PORT", help="serve streamable HTTP at http://HOST:PORT/mcp (0 picks a port)"
+    )
     bridge.add_argument("--host", default="127.0.0.1", help="address the HTTP bridge listens on (default 127.0.0.1)")
     bridge.add_argument(
         "--allow-remote-clients",
@@ -120,16 +123,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="PATH",
         help="SPIFFE Workload API socket giving the bridge its X.509-SVID for mTLS (default: $SPIFFE_ENDPOINT_SOCKET)",
     )
-    identity.add_argument("--server-dns-name", metavar="NAME", help="DNS SAN the server's SVID carries (required for mTLS)")
+    identity.add_argument(
+        "--server-dns-name", metavar="NAME", help="DNS SAN the server's SVID carries (required for mTLS)"
+    )
     identity.add_argument(
         "--server-trust-domain", metavar="DOMAIN", help="the server's trust domain (default: the bridge's own)"
     )
     identity.add_argument(
         "--insecure-local",
         action="store_true",
-        help="plaintext to a server on loopback or a Unix socket (development; the server sees its insecure-local principal)",
+        help="plaintext to a server on loopback or a Unix socket (development; the server sees its "
+        "insecure-local principal)",
     )
-    bridge.add_argument("--timeout", type=float, default=30.0, help="deadline of each forwarded call in seconds (default 30)")
+    bridge.add_argument(
+        "--timeout", type=float, default=30.0, help="deadline of each forwarded call in seconds (default 30)"
+    )
     bridge.add_argument("--name", default="mcp-grpc-bridge", help="server name announced to MCP clients")
     bridge.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     bridge.set_defaults(handler=_bridge)

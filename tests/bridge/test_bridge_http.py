@@ -101,7 +101,8 @@ async def test_resources_prompts_and_completions_are_forwarded(bridge_url: str):
         (summarize,) = prompts.prompts
         assert summarize.title == "Summarize" and summarize.arguments[0].required is True
         rendered = await client.get_prompt("summarize", {"topic": "gRPC"})
-        assert rendered.messages[0].role == "user" and rendered.messages[0].content.text == "Summarize gRPC in one line."
+        (message,) = rendered.messages
+        assert message.role == "user" and message.content.text == "Summarize gRPC in one line."
 
         completed = await client.complete(
             ResourceTemplateReference(type="ref/resource", uri="notes://{name}"), {"name": "name", "value": "to"}

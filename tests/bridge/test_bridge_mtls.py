@@ -74,7 +74,8 @@ async def test_calls_are_authorized_as_the_bridges_spiffe_id(
     finally:
         await backend.close()
     assert not allowed.is_error and allowed.content[0].text == "over mTLS"
-    assert denied.is_error and denied.content[0].text == f"PERMISSION_DENIED: {BRIDGE_ID} lacks can_call on tool:{DENIED_TOOL}"
+    assert denied.is_error
+    assert denied.content[0].text == f"PERMISSION_DENIED: {BRIDGE_ID} lacks can_call on tool:{DENIED_TOOL}"
     assert {seen.principal for seen in authorizer.seen} == {BRIDGE_ID}
 
 

@@ -14,7 +14,8 @@ from mcp_grpc.server.chain import INSECURE_LOCAL_PRINCIPAL
 
 def _bridge(address: str) -> StdioServerParameters:
     return StdioServerParameters(
-        command=sys.executable, args=["-m", "mcp_grpc", "bridge", address, "--insecure-local", "--stdio", "--timeout", "10"]
+        command=sys.executable,
+        args=["-m", "mcp_grpc", "bridge", address, "--insecure-local", "--stdio", "--timeout", "10"],
     )
 
 
