@@ -191,3 +191,21 @@ async def test_any_server_credentials_are_accepted(app, tmp_path):
         ) as client:
             assert (await client.call_tool("echo", {"text": "local creds"})).text == "local creds"
     assert authenticator.calls == 1
+
+
+async def test_listen_refuses_subscriptions_to_resources_the_caller_cannot_see(app):
+    authorizer = TableAuthorizer({(ALICE, "can_call", "resource:config://app")})
+    audit = ListAuditSink()
+    async with running(
+        app, authenticator=HeaderAuthenticator(), authorizer=authorizer, audit_sink=audit, insecure_local=True
+    ) as server:
+        async with AsyncClient(server.address, metadata=identity(ALICE)) as client:
+            allowed = client.listen(resource_uris=["config://app"])
+            assert await allowed.__anext__() == ("acknowledged", None)
+            await allowed.aclose()
+            refused = client.listen(resource_uris=["config://app", "files://secret.txt"])
+            with pytest.raises(McpCallError) as caught:
+                await refused.__anext__()
+    assert caught.value.status == grpc.StatusCode.PERMISSION_DENIED
+    assert "files://secret.txt" in caught.value.message
+    assert [(e.method, e.decision) for e in audit.events] == [("Listen", "allow"), ("Listen", "deny")]
