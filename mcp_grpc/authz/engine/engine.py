@@ -38,6 +38,7 @@ from .typesystem import TypeSystem
 __all__ = ["Engine", "MAX_CONTEXTUAL_TUPLES"]
 
 MAX_CONTEXTUAL_TUPLES = 100
+_TARGET_CACHE_SIZE = 65536
 
 _SCALARS = frozenset({str, int, bool, type(None)})
 _ALLOWED = CheckResult(Outcome.ALLOWED)
@@ -145,6 +146,13 @@ class Engine:
 
     @staticmethod
     def _check_target(ts: TypeSystem, user: str, relation: str, obj: str) -> tuple[UserRef, str]:
+        """The parsed user and the object's type, once the request names things the model has (memoised per
+        model: a valid target stays valid for the model's life)."""
+        key = (user, relation, obj)
+        cache = ts.target_cache
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
         user_ref = parse_user(user)
         otype, _ = parse_object(obj)
         if not ts.has_type(otype):
@@ -152,7 +160,10 @@ class Engine:
         if ts.rewrite(otype, relation) is None:
             raise FgaError(VALIDATION_ERROR, f"relation {otype}#{relation} not found")
         ts.validate_user(user_ref, VALIDATION_ERROR)
-        return user_ref, otype
+        if len(cache) >= _TARGET_CACHE_SIZE:
+            cache.clear()
+        cache[key] = hit = (user_ref, otype)
+        return hit
 
     # --- Check -----------------------------------------------------------------------------------------------------
 
@@ -172,7 +183,12 @@ class Engine:
             user, relation, object = req.user, req.relation, req.object
             context, contextual_tuples = req.context, req.contextual_tuples
         try:
-            snap, mid, ts, ctx, lookups = self._prepare(model_id, context, contextual_tuples)
+            if model_id is None and not contextual_tuples:
+                # Fast path: the latest model, no contextual tuples (the common case on the call path).
+                ts, lookups = self.store.snapshot().latest()
+                ctx = _check_context(context)
+            else:
+                snap, mid, ts, ctx, lookups = self._prepare(model_id, context, contextual_tuples)
             user_ref, otype = self._check_target(ts, user, str(relation), str(object))
         except FgaError as exc:
             return _error_result(exc)

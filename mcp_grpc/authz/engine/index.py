@@ -160,7 +160,7 @@ class Lookups:
             by_key = index.by_key
             us = index.usersets
             self.tuples_of = by_key.get
-            self.usersets_of = lambda key: us.get(key, ())
+            self.usersets_of = us.get  # None when absent
             self.objects_of_type = lambda otype: index.objects_by_type.get(otype, frozenset())
             self.tuples_with_user = lambda user: index.by_user.get(user, ())
             return

@@ -118,7 +118,7 @@ def filtered_by_condition(failures: list, any_passed: bool) -> Any:
 
 
 TupleLookup = Callable[[tuple[str, str]], "Mapping[str, Tuple] | None"]
-UsersetLookup = Callable[[tuple[str, str]], "Sequence[tuple[str, str, str, Tuple]]"]
+UsersetLookup = Callable[[tuple[str, str]], "Sequence[tuple[str, str, str, Tuple]] | None"]
 
 
 class Resolver:
@@ -147,26 +147,32 @@ class Resolver:
     def resolve(self, obj: str, otype: str, relation: str, user: UserRef, user_str: str, depth: int) -> Any:
         if depth >= MAX_RESOLUTION_DEPTH:
             return Failure(RESOLUTION_TOO_COMPLEX, "resolution too complex: depth limit of 25 reached")
-        key = (obj, relation, user_str)
-        visited = self.visited
-        if key in visited:
-            return CYCLE
+        info = self.relinfo.get((otype, relation))
+        if info is None:
+            return Failure(VALIDATION_ERROR, f"relation {otype}#{relation} undefined")
+        if info.may_cycle:
+            key = (obj, relation, user_str)
+            if key in self.visited:
+                return CYCLE
         # Self-reference: obj#rel is always related to itself.
         urel = user.relation
         if urel is not None and urel == relation and user.object == obj:
             return True
-        info = self.relinfo.get((otype, relation))
-        if info is None:
-            return Failure(VALIDATION_ERROR, f"relation {otype}#{relation} undefined")
         # Type pruning: no path from this kind of user to otype#relation.
         if urel is None:
             if user.type not in info.reachable_user_types:
                 return False
         elif (user.type, urel) not in info.reachable_nodes:
             return False
+        rw = info.rewrite
+        if not info.may_cycle:
+            # Off every cycle of the model: this key cannot come back on this path, nothing to track.
+            if rw[0] == THIS and not self.tracing:
+                return self.direct(obj, info, user, user_str, depth)
+            return self.rewrite(rw, obj, otype, info, user, user_str, depth)
+        visited = self.visited
         visited.add(key)
         try:
-            rw = info.rewrite
             if rw[0] == THIS and not self.tracing:
                 return self.direct(obj, info, user, user_str, depth)
             return self.rewrite(rw, obj, otype, info, user, user_str, depth)
@@ -266,11 +272,15 @@ class Resolver:
                     results.append(r)
         # Usersets ``group:x#member``: dispatch into each, one hop deeper.
         if info.usersets:
-            r = self.usersets((obj, info.relation), user, user_str, depth)
-            if r is True:
-                return True
-            results.append(r)
-        return combine_union(results) if results else False
+            entries = self.usersets_of((obj, info.relation))
+            if entries:
+                r = self.usersets(entries, user, user_str, depth)
+                if r is True:
+                    return True
+                results.append(r)
+        if not results:
+            return False
+        return results[0] if len(results) == 1 else combine_union(results)
 
     def on_direct_tuple(self, t: Tuple, result: Any) -> Any:
         """Tracing hook: a direct or wildcard tuple was read; returns ``result``."""
@@ -284,12 +294,13 @@ class Resolver:
         """Tracing hook around one userset or tuple-to-userset hop."""
         return self.resolve(obj, otype, relation, user, user_str, depth)
 
-    def usersets(self, key: tuple[str, str], user: UserRef, user_str: str, depth: int) -> Any:
+    def usersets(self, entries: Sequence[tuple[str, str, str, Tuple]], user: UserRef, user_str: str,
+                 depth: int) -> Any:
         results = []
         failures = []
         passed = False
         depth += 1
-        for uobj, utype, urel, t in self.usersets_of(key):
+        for uobj, utype, urel, t in entries:
             if t.condition_name is not None:
                 c = self.condition(t)
                 if c is not True:

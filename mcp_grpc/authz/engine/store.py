@@ -78,7 +78,7 @@ class Snapshot:
     The index for the latest model is built eagerly; an older model's index is built on first use and memoised.
     """
 
-    __slots__ = ("revision", "models", "model_order", "tuples", "_indexes", "_lock")
+    __slots__ = ("revision", "models", "model_order", "tuples", "_indexes", "_lock", "_latest")
 
     def __init__(
         self,
@@ -94,6 +94,15 @@ class Snapshot:
         self.tuples = tuples
         self._indexes = indexes
         self._lock = threading.Lock()
+        self._latest: tuple[TypeSystem, Any] | None = None
+
+    def latest(self) -> tuple[TypeSystem, Any]:
+        """(type system, lookups) of the latest model without contextual tuples: the Check fast path."""
+        latest = self._latest
+        if latest is None:
+            version = self.model(None)
+            latest = self._latest = (version.typesystem, self.index(version.id).lookups(()))
+        return latest
 
     @property
     def latest_model_id(self) -> str | None:

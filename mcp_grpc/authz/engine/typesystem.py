@@ -90,6 +90,9 @@ class RelationInfo:
     """Type pruning: user types (plain or wildcard) that can ever be related through this relation."""
     reachable_nodes: frozenset[tuple[str, str]] = frozenset()
     """Type pruning for userset users: every ``type#relation`` this relation can reach."""
+    may_cycle: bool = True
+    """Whether this relation lies on a cycle of the model's relation graph. Only then can a resolution path come
+    back to the same ``object#relation@user``, so only then does the resolver track it for cycle detection."""
 
 
 class TypeSystem:
@@ -157,6 +160,8 @@ class TypeSystem:
         self._ttu_parents = {k: tuple(sorted(v)) for k, v in ttu_parents.items()}
         self._reachable: dict[tuple[str, str], frozenset[tuple[str, str]]] = {}
         self._reachable_user_types: dict[tuple[str, str], frozenset[str]] = {}
+        self.target_cache: dict[tuple[str, str, str], tuple[UserRef, str]] = {}
+        """Validated Check targets (user, relation, object) -> (parsed user, object type); owned by the engine."""
         self.relation_info: dict[tuple[str, str], RelationInfo] = {}
         for tname, rels in self.rewrites.items():
             for rname, rewrite in rels.items():
@@ -169,6 +174,8 @@ class TypeSystem:
                     frozenset(ut for node in nodes for ut in self._direct_plain.get(node, frozenset())
                               | self._direct_wild.get(node, frozenset())),
                     nodes,
+                    any((tname, rname) in self.reachable_relations(*succ)
+                        for succ in self._successors(tname, rname)),
                 )
 
     @classmethod
@@ -242,6 +249,21 @@ class TypeSystem:
         result = frozenset(seen)
         self._reachable[key] = result
         return result
+
+    def _successors(self, type_name: str, relation: str) -> set[tuple[str, str]]:
+        """The relation-graph edges out of type#relation: usersets, computed usersets, tuple-to-userset parents."""
+        out: set[tuple[str, str]] = set()
+        rewrite = self.rewrite(type_name, relation)
+        if rewrite is None:
+            return out
+        for part in _walk(rewrite):
+            if part[0] == THIS:
+                out.update(self.direct_usersets(type_name, relation))
+            elif part[0] == COMPUTED:
+                out.add((type_name, part[1]))
+            elif part[0] == TTU:
+                out.update((ptype, part[2]) for ptype in self.direct_plain_types(type_name, part[1]))
+        return out
 
     def path_exists(self, user: UserRef, relation: str, object_type: str) -> bool:
         """Type pruning: can a user of this shape ever be related to ``object_type#relation``?"""
