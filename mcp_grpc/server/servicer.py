@@ -246,8 +246,14 @@ class McpServicer(mcp_pb2_grpc.McpServicer):
             message = str(exc) or type(exc).__name__
             call.finish(f"tool error: {message}")
             return _tool_error(message)
+        try:
+            response = tool_response(result)
+        except (ValueError, TypeError) as exc:  # e.g. NaN or a non-JSON value in structured content
+            message = f"the tool's result cannot be sent: {exc}"
+            call.finish(f"tool error: {message}")
+            return _tool_error(message)
         call.finish("tool error" if result.is_error else "")
-        return tool_response(result)
+        return response
 
     # -- resources ----------------------------------------------------------------------------------------------
 

@@ -218,3 +218,15 @@ async def test_unix_socket(app, tmp_path):
         async with AsyncClient(server.address) as client:
             result = await client.call_tool("echo", {"text": "over uds"})
     assert result.text == "over uds"
+
+
+async def test_an_unsendable_result_is_a_tool_error(app, server):
+    @app.tool()
+    def not_a_number() -> float:
+        return float("nan")
+
+    async with AsyncClient(server.address) as client:
+        result = await client.call_tool("not_a_number")
+        after = await client.call_tool("echo", {"text": "fine"})
+    assert result.is_error and "cannot be sent" in result.text and "not representable" in result.text
+    assert after.text == "fine"
