@@ -227,6 +227,7 @@ async def running(app: McpApp, authorizer: DenyOneAuthorizer | None = None) -> A
 TRUST_DOMAIN = "example.org"
 SERVER_ID = f"spiffe://{TRUST_DOMAIN}/ns/tools/sa/tool-server"
 BRIDGE_ID = f"spiffe://{TRUST_DOMAIN}/ns/tools/sa/mcp-bridge"
+DOOMED_BRIDGE_ID = f"spiffe://{TRUST_DOMAIN}/ns/tools/sa/doomed-bridge"
 SERVER_DNS = "tools.example.org"
 
 
@@ -248,6 +249,7 @@ class WorkloadApi:
                 "--trust-domain", TRUST_DOMAIN,
                 "--workload", f"server={SERVER_ID}", "--dns-name", f"server={SERVER_DNS}",
                 "--workload", f"bridge={BRIDGE_ID}",
+                "--workload", f"doomed={DOOMED_BRIDGE_ID}",
                 "--x509-ttl", "1h",
             ],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
@@ -269,6 +271,11 @@ class WorkloadApi:
 
     def socket(self, name: str) -> str:
         return f"unix://{self.socket_dir}/{name}.sock"
+
+    def remove_identity(self, name: str) -> None:
+        from mcp_grpc.identity.workload_dev.admin import ADMIN_SOCKET_NAME, admin_request
+
+        admin_request(f"{self.socket_dir}/{ADMIN_SOCKET_NAME}", "remove-identity", name=name)
 
     def stop(self) -> None:
         import shutil

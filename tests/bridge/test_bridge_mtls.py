@@ -11,6 +11,7 @@ import pytest
 from bridge_support import (
     BRIDGE_ID,
     DENIED_TOOL,
+    DOOMED_BRIDGE_ID,
     SERVER_DNS,
     TRUST_DOMAIN,
     DenyOneAuthorizer,
@@ -106,3 +107,33 @@ async def test_cli_flags_and_environment_pick_the_bridges_identity(
         assert "echo" in {tool.name for tool in tools}
     finally:
         await backend.close()
+
+
+async def test_a_bridge_whose_identity_is_removed_stops_calling(
+    workload_api: WorkloadApi, mtls_server: Server, authorizer: DenyOneAuthorizer
+):
+    backend = await asyncio.to_thread(
+        GrpcBackend.spiffe, mtls_server.address, socket_path=workload_api.socket("doomed"), server_dns_name=SERVER_DNS,
+        timeout=5,
+    )
+    try:
+        async with serve_http(build_bridge_server(backend), port=0) as endpoint:
+            async with mcp.Client(endpoint.url, mode="2026-07-28") as client:
+                before = await client.call_tool("echo", {"text": "still here"})
+                await asyncio.to_thread(workload_api.remove_identity, "doomed")
+                deadline = asyncio.get_running_loop().time() + 10
+                after, succeeded = before, 1
+                while not after.is_error and asyncio.get_running_loop().time() < deadline:  # removal reaches the source
+                    await asyncio.sleep(0.1)
+                    after = await client.call_tool("echo", {"text": "gone?"})
+                    succeeded += not after.is_error
+                with pytest.raises(mcp.MCPError) as listing:
+                    await client.list_tools()
+    finally:
+        await backend.close()
+    assert not before.is_error
+    assert after.is_error and after.content[0].text.startswith("UNAVAILABLE: the bridge cannot call the server: ")
+    assert "no X.509-SVID" in after.content[0].text
+    assert listing.value.message.startswith("UNAVAILABLE: ")
+    # The server decided only the calls that succeeded: the failed ones never left the bridge.
+    assert [seen.principal for seen in authorizer.seen] == [DOOMED_BRIDGE_ID] * succeeded
