@@ -76,26 +76,138 @@ def _module_name_for(path: pathlib.Path) -> str:
 
 def add_security_flags(parser: argparse.ArgumentParser) -> None:
     """Flags of the identity and authorization layers (read by ``server_security``)."""
-    group = parser.add_argument_group("identity and authorization")
-    group.add_argument("--spiffe-socket", help="SPIFFE Workload API socket (mTLS identity)")
-    group.add_argument("--authz-dir", help="directory with the authorization model and tuples (embedded engine)")
-    group.add_argument("--openfga-url", help="URL of an OpenFGA server (instead of the embedded engine)")
+    identity = parser.add_argument_group("identity (SPIFFE)")
+    identity.add_argument(
+        "--spiffe-socket",
+        default=os.environ.get("SPIFFE_ENDPOINT_SOCKET"),
+        help="SPIFFE Workload API socket; mTLS with its X.509-SVID (default $SPIFFE_ENDPOINT_SOCKET)",
+    )
+    identity.add_argument(
+        "--trust-domain",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="accept callers of this trust domain (repeatable; default: our own trust domain only)",
+    )
+    identity.add_argument(
+        "--jwt-audience", help="also accept JWT-SVID bearer tokens for this audience (authorization: Bearer ...)"
+    )
+    identity.add_argument(
+        "--max-connection-age",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="close connections after this long so they never outlive identities (default 300)",
+    )
+    authz = parser.add_argument_group("authorization (OpenFGA)")
+    authz.add_argument("--authz-dir", help="model and tuples for the embedded engine, reloaded on change (e.g. authz/)")
+    authz.add_argument("--openfga-url", help="URL of an OpenFGA server (instead of the embedded engine)")
+    authz.add_argument("--openfga-store", help="the OpenFGA store id (with --openfga-url)")
+    authz.add_argument("--openfga-model", help="the authorization model id (default: the store's latest)")
+    authz.add_argument(
+        "--openfga-token", default=os.environ.get("OPENFGA_API_TOKEN"), help="API token (default $OPENFGA_API_TOKEN)"
+    )
+    authz.add_argument("--authz-timeout", type=float, default=1.0, metavar="SECONDS", help="per check (default 1)")
+    authz.add_argument("--no-authz-cache", action="store_true", help="ask the backend on every call")
+    authz.add_argument(
+        "--no-authz",
+        action="store_true",
+        help="serve without authorization: every authenticated caller may use everything (must be explicit)",
+    )
+    audit = parser.add_argument_group("audit")
+    audit.add_argument("--audit-log", metavar="FILE", help="write audit records (JSON lines) here; default: stderr")
+    audit.add_argument("--audit-arguments", action="store_true", help="include argument values in audit records")
+    parser.add_argument(
+        "--health-port",
+        type=int,
+        metavar="PORT",
+        help="also serve grpc.health.v1 alone, in plaintext, on this port (for kubelet probes)",
+    )
 
 
 def server_security(args: argparse.Namespace) -> dict[str, Any]:
     """ServerConfig fields for identity (``credentials``, ``authenticator``) and authorization (``authorizer``,
-    ``audit_sink``) from the command line. This is the one place where the integrator builds them."""
-    for flag in ("spiffe_socket", "authz_dir", "openfga_url"):
-        if getattr(args, flag, None):
-            raise TargetError(f"--{flag.replace('_', '-')} is not wired into this build of mcp-grpc yet")
-    return {}
+    ``audit_sink``) from the command line.
+
+    Fails closed: an mTLS server must name its authorization (``--authz-dir``, ``--openfga-url``) or say
+    ``--no-authz``; a Workload API that gives no SVID stops the start with the reason.
+    """
+    from mcp_grpc.server import security
+
+    fields: dict[str, Any] = {}
+    if args.authz_dir and args.openfga_url:
+        raise TargetError("give either --authz-dir or --openfga-url, not both")
+    if args.openfga_url and not args.openfga_store:
+        raise TargetError("--openfga-url needs --openfga-store STORE_ID")
+    if args.authz_dir and not pathlib.Path(args.authz_dir).is_dir():
+        raise TargetError(f"--authz-dir {args.authz_dir}: no such directory")
+    has_authz = bool(args.authz_dir or args.openfga_url)
+    if args.spiffe_socket and not args.insecure_local:
+        if not has_authz and not args.no_authz:
+            raise TargetError(
+                "no authorization configured: give --authz-dir DIR or --openfga-url URL --openfga-store ID "
+                "(or --no-authz to let every authenticated caller use every tool)"
+            )
+        try:
+            identity = security.ServerIdentity.from_workload_api(
+                args.spiffe_socket,
+                accepted_trust_domains=args.trust_domain or None,
+                jwt_audience=args.jwt_audience,
+                max_connection_age=args.max_connection_age,
+            )
+        except Exception as exc:  # X509SourceError and friends: say why and stop
+            raise TargetError(f"cannot get an X.509-SVID from {args.spiffe_socket}: {exc}") from None
+        fields.update(identity.config_fields())
+    if args.authz_dir:
+        fields["authorizer"] = security.authorizer_from_authz_dir(
+            args.authz_dir, cache=not args.no_authz_cache, timeout=args.authz_timeout
+        )
+    elif args.openfga_url:
+        fields["authorizer"] = security.authorizer_from_openfga(
+            args.openfga_url,
+            args.openfga_store,
+            model_id=args.openfga_model,
+            api_token=args.openfga_token,
+            timeout=args.authz_timeout,
+            cache=not args.no_authz_cache,
+        )
+    fields["audit_sink"] = security.json_audit_sink(args.audit_log, include_arguments=args.audit_arguments)
+    fields["audit_arguments"] = args.audit_arguments
+    if args.health_port is not None:
+        fields["health_port"] = args.health_port
+    return fields
+
+
+def add_client_security_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("identity (SPIFFE)")
+    group.add_argument(
+        "--spiffe-socket",
+        default=os.environ.get("SPIFFE_ENDPOINT_SOCKET"),
+        help="SPIFFE Workload API socket: call with this workload's X.509-SVID (default $SPIFFE_ENDPOINT_SOCKET)",
+    )
+    group.add_argument("--server-dns-name", help="DNS SAN the server's SVID carries (grpcio pins the server by it)")
+    group.add_argument("--server-trust-domain", help="the server's trust domain (default: ours)")
+    group.add_argument(
+        "--insecure-local", action="store_true", help="plaintext even if SPIFFE_ENDPOINT_SOCKET is set"
+    )
 
 
 def client_security(args: argparse.Namespace) -> dict[str, Any]:
-    """AsyncClient keyword arguments for the caller's identity (``credentials``, ``metadata`` hook)."""
-    if getattr(args, "spiffe_socket", None):
-        raise TargetError("--spiffe-socket is not wired into this build of mcp-grpc yet")
-    return {}
+    """AsyncClient keyword arguments for the caller's identity: a rotating SPIFFE channel, or plaintext."""
+    if args.insecure_local or not args.spiffe_socket:
+        return {}  # plaintext: only an --insecure-local server (loopback or Unix socket) will answer
+    if not args.server_dns_name:
+        raise TargetError("--spiffe-socket needs --server-dns-name: grpcio verifies the server by a DNS SAN")
+    from mcp_grpc.server.security import ClientIdentity
+
+    try:
+        identity = ClientIdentity.from_workload_api(
+            args.spiffe_socket, server_dns_name=args.server_dns_name, server_trust_domain=args.server_trust_domain
+        )
+    except Exception as exc:
+        raise TargetError(f"cannot get an X.509-SVID from {args.spiffe_socket}: {exc}") from None
+    channel = identity.channel(args.address)
+    return {"channel_provider": lambda: channel.channel}
 
 
 # -- commands -----------------------------------------------------------------------------------------------------
@@ -240,7 +352,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     tools.add_argument("address", metavar="ADDRESS", help="host:port, unix:PATH or a gRPC target")
     tools.add_argument("--json", action="store_true", help="print the tools with their schemas as JSON")
     tools.add_argument("--timeout", type=float, default=10.0, help="seconds to wait (default 10)")
-    tools.add_argument("--spiffe-socket", help="SPIFFE Workload API socket (mTLS identity)")
+    add_client_security_flags(tools)
     tools.set_defaults(handler=_run_client_command(_tools))
 
     call = subparsers.add_parser("call", help="call a tool and print its result")
@@ -249,5 +361,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     call.add_argument("--args", default="{}", help="the arguments as a JSON object (default {})")
     call.add_argument("--progress", action="store_true", help="stream progress to stderr (CallToolStream)")
     call.add_argument("--timeout", type=float, default=30.0, help="seconds to wait (default 30)")
-    call.add_argument("--spiffe-socket", help="SPIFFE Workload API socket (mTLS identity)")
+    add_client_security_flags(call)
     call.set_defaults(handler=_run_client_command(_call))

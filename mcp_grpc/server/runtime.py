@@ -68,6 +68,9 @@ class ServerConfig:
 
     # -- the gRPC ecosystem --
     health: bool = True
+    health_port: int | None = None
+    """Also serve grpc.health.v1 alone, in plaintext, on this port of ``host`` (kubelet probes cannot present an
+    SVID). It reports the main server's status and serves nothing else."""
     reflection: bool = True
     drain_seconds: float = 5.0
     """On SIGTERM/SIGINT: health turns NOT_SERVING, new calls are refused, calls in flight get this long."""
@@ -113,6 +116,8 @@ class ServerConfig:
             )
         if self.page_size < 1:
             raise ConfigError("page_size must be at least 1")
+        if self.health_port is not None and (not self.health or not 0 < self.health_port <= 65535):
+            raise ConfigError("health_port needs health checking on and a port in 1-65535")
 
     def channel_options(self) -> list[tuple[str, Any]]:
         options: list[tuple[str, Any]] = [
@@ -160,6 +165,7 @@ class Server:
         self._server: grpc.aio.Server | None = None
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._health: Any = None
+        self._health_server: grpc.aio.Server | None = None
         self._streaming: McpStreamingServicer | None = None
         self._stopping = False
 
@@ -230,8 +236,28 @@ class Server:
         if self._health is not None:
             for name in ("", *service_names):
                 await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        if config.health_port is not None:
+            await self._start_health_port(config)
         log.info("mcp-grpc serving %r on %s", self.app.name, self.address)
         return self.address
+
+    async def _start_health_port(self, config: ServerConfig) -> None:
+        health_server = grpc.aio.server()
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, health_server)
+        host = "127.0.0.1" if config.uds is not None else config.host
+        host = host if ":" not in host or host.startswith("[") else f"[{host}]"
+        try:
+            bound = health_server.add_insecure_port(f"{host}:{config.health_port}")
+        except RuntimeError as exc:
+            bound, error = 0, exc
+        else:
+            error = None
+        if bound == 0:
+            await self.stop(0)
+            raise ConfigError(f"cannot listen for health checks on {host}:{config.health_port}: {error or 'in use'}")
+        await health_server.start()
+        self._health_server = health_server
+        log.info("health checks (plaintext, grpc.health.v1 only) on %s:%s", host, config.health_port)
 
     async def stop(self, grace: float | None = None) -> None:
         """Drain: health NOT_SERVING, refuse new calls, give calls in flight ``grace`` seconds, then stop."""
@@ -243,6 +269,8 @@ class Server:
         if self._streaming is not None:
             self._streaming.close()
         await self._server.stop(self.config.drain_seconds if grace is None else grace)
+        if self._health_server is not None:
+            await self._health_server.stop(0)
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
 

@@ -31,9 +31,7 @@ log = logging.getLogger("mcp_grpc.server")
 class ServerIdentity:
     """What a server needs from SPIFFE: rotating mTLS credentials and the authenticator that checks every call."""
 
-    x509_source: Any
-    jwt_source: Any | None
-    bundles: Any
+    workload: Any  # mcp_grpc.identity.sources.WorkloadIdentity
     credentials: grpc.ServerCredentials
     authenticator: Any
     max_connection_age: float
@@ -56,31 +54,25 @@ class ServerIdentity:
         """
         from mcp_grpc.identity.authenticator import SpiffeAuthenticator
         from mcp_grpc.identity.credentials import spiffe_server_credentials
-        from mcp_grpc.identity.sources import WorkloadJwtSource, WorkloadTrustBundles, WorkloadX509Source
+        from mcp_grpc.identity.sources import WorkloadIdentity
 
-        x509_source = WorkloadX509Source(socket_path, timeout=timeout)
-        jwt_source = None
+        workload = WorkloadIdentity(socket_path, timeout=timeout, jwt=bool(jwt_audience))
         try:
-            if jwt_audience:
-                jwt_source = WorkloadJwtSource(socket_path, timeout=timeout)
-            own_domain = x509_source.svid.spiffe_id.trust_domain.name
+            own_domain = workload.x509.svid.spiffe_id.trust_domain.name
             domains = list(accepted_trust_domains) if accepted_trust_domains else [own_domain]
-            bundles = WorkloadTrustBundles(x509_source, jwt_source)
-            credentials = spiffe_server_credentials(x509_source, accepted_trust_domains=domains)
+            credentials = spiffe_server_credentials(workload.x509, accepted_trust_domains=domains)
             authenticator = SpiffeAuthenticator(
-                bundles,
+                workload.trust_bundles,
                 accepted_trust_domains=domains,
                 jwt_audience=jwt_audience,
                 allow_jwt=bool(jwt_audience),
                 authorize=authorize,
             )
         except BaseException:
-            x509_source.close()
-            if jwt_source is not None:
-                jwt_source.close()
+            workload.close()
             raise
-        log.info("SPIFFE identity %s; accepting trust domains %s", x509_source.svid.spiffe_id, ", ".join(domains))
-        return cls(x509_source, jwt_source, bundles, credentials, authenticator, max_connection_age)
+        log.info("SPIFFE identity %s; accepting trust domains %s", workload.x509.svid.spiffe_id, ", ".join(domains))
+        return cls(workload, credentials, authenticator, max_connection_age)
 
     def config_fields(self) -> dict[str, Any]:
         """``ServerConfig`` keyword arguments: credentials, authenticator and a bounded connection age."""
@@ -91,10 +83,7 @@ class ServerIdentity:
         }
 
     def close(self) -> None:
-        self.bundles.close()
-        self.x509_source.close()
-        if self.jwt_source is not None:
-            self.jwt_source.close()
+        self.workload.close()
 
 
 @dataclasses.dataclass
