@@ -233,3 +233,32 @@ def test_malformed_model_files(tmp_path, name, text, message):
 def test_missing_model_file(tmp_path):
     with pytest.raises(ModelFileError, match="no such file"):
         load_model_file(tmp_path / "absent.fga")
+
+
+def test_modular_model_via_fga_mod(tmp_path, conformance_dir):
+    """fga.mod naming module files (OpenFGA's own modular case) gives the model OpenFGA's transformer gives."""
+    case = conformance_dir / "openfga-language" / "tests" / "data" / "transformer-module" / "02-module-with-extends"
+    names = sorted(p.name for p in (case / "module").glob("*.fga"))
+    for name in names:
+        (tmp_path / name).write_text((case / "module" / name).read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "fga.mod").write_text("schema: '1.2'\ncontents:\n" + "".join(f"  - {n}\n" for n in names), encoding="utf-8")
+    expected = json.loads((case / "authorization-model.json").read_text(encoding="utf-8"))
+    assert load_model_file(tmp_path / "fga.mod") == expected
+
+
+def test_modular_model_errors_name_the_file(tmp_path):
+    (tmp_path / "fga.mod").write_text("schema: '1.2'\ncontents:\n  - missing.fga\n", encoding="utf-8")
+    with pytest.raises(ModelFileError) as info:
+        load_model_file(tmp_path / "fga.mod")
+    assert str(tmp_path / "fga.mod") in str(info.value)
+    assert "missing.fga" in str(info.value)
+
+
+def test_a_model_whose_only_issue_is_an_unused_condition_loads_as_in_fga(tmp_path):
+    """OpenFGA (and so `fga model test`) accepts an unused condition; the language linter flags it. Follow OpenFGA."""
+    text = DSL + "condition unused(x: int) {\n  x < 1\n}\n"
+    model = load_model_file(write(tmp_path, "model.fga", text))
+    assert "unused" in model["conditions"]
+    bad = text.replace("define viewer: [user]", "define viewer: [nosuchtype]")
+    with pytest.raises(ModelFileError):
+        load_model_file(write(tmp_path, "bad.fga", bad))
