@@ -7,7 +7,8 @@
 
 The bridge is a low-level ``mcp.server.Server`` of the official SDK whose handlers forward tools/list, tools/call,
 resources/list, resources/templates/list, resources/read, prompts/list, prompts/get and completion/complete to the
-gRPC server through ``mcp_grpc.client``.
+gRPC server through ``mcp_grpc.client``; each subscriptions/listen stream (2026-07-28 clients) is one gRPC
+``McpStreaming.Listen`` stream with the same filter. Progress notifications of tools/call come from CallToolStream.
 
 Identity: the bridge authenticates to the gRPC server with ITS OWN identity (its X.509-SVID from the Workload API, or
 the insecure-local development principal), and the gRPC server authorizes every forwarded call as the bridge. The
@@ -23,6 +24,7 @@ code the server sent (or one derived from the gRPC status) and the status name i
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import ipaddress
@@ -33,7 +35,9 @@ import grpc
 import mcp_types as types
 from mcp.server import Server
 from mcp.server.context import ServerRequestContext
+from mcp.server.subscriptions import ListenHandler
 from mcp.shared.exceptions import MCPError
+from mcp.shared.subscriptions import PromptsListChanged, ResourcesListChanged, ResourceUpdated, ToolsListChanged
 
 from mcp_grpc.client import AddressError, AsyncClient, McpCallError
 from mcp_grpc.wire import mcp_messages_pb2 as pb
@@ -267,6 +271,40 @@ def _version() -> str:
         return ""
 
 
+_EVENTS: dict[str, Callable[[str | None], Any]] = {
+    "tools/list_changed": lambda _uri: ToolsListChanged(),
+    "prompts/list_changed": lambda _uri: PromptsListChanged(),
+    "resources/list_changed": lambda _uri: ResourcesListChanged(),
+    "resources/updated": lambda uri: ResourceUpdated(uri=uri or ""),
+}
+
+
+class _StreamBus:
+    """The ``SubscriptionBus`` of ONE listen stream: holds events until the SDK's ``ListenHandler`` subscribes (it
+    does so before acknowledging), then delivers them in order; nothing published in between is lost."""
+
+    def __init__(self, max_pending: int = 1024) -> None:
+        self._listeners: dict[object, Callable[[Any], None]] = {}
+        self._pending: list[Any] = []
+        self._max_pending = max_pending
+
+    async def publish(self, event: Any) -> None:
+        if not self._listeners:
+            if len(self._pending) < self._max_pending:
+                self._pending.append(event)
+            return
+        for listener in list(self._listeners.values()):
+            listener(event)
+
+    def subscribe(self, listener: Callable[[Any], None]) -> Callable[[], None]:
+        token = object()
+        self._listeners[token] = listener
+        pending, self._pending = self._pending, []
+        for event in pending:
+            listener(event)
+        return lambda: self._listeners.pop(token, None)
+
+
 # -- the MCP server -----------------------------------------------------------------------------------------------
 
 
@@ -403,6 +441,51 @@ def build_bridge_server(
             completion=types.Completion(values=result.values[:100], total=result.total, has_more=result.has_more)
         )
 
+    async def listen(
+        ctx: ServerRequestContext, params: types.SubscriptionsListenRequestParams
+    ) -> types.SubscriptionsListenResult:
+        """One MCP listen stream = one gRPC ``McpStreaming.Listen`` stream with the same filter (and the same
+        authorization of resource subscriptions, as the bridge). The gRPC stream ending ends the MCP stream."""
+        wanted = params.notifications
+        events = backend.client().listen(
+            tools=bool(wanted.tools_list_changed),
+            prompts=bool(wanted.prompts_list_changed),
+            resources=bool(wanted.resources_list_changed),
+            resource_uris=list(wanted.resource_subscriptions or ()),
+        )
+        try:
+            await anext(events)  # the server's acknowledgement: from here on no change is missed
+        except McpCallError as error:
+            await events.aclose()
+            raise _jsonrpc_error(error) from None
+        except StopAsyncIteration:
+            raise MCPError(code=types.INTERNAL_ERROR, message="UNAVAILABLE: the server ended the listen stream") from None
+        except Exception as error:  # noqa: BLE001 - no channel (identity gone)
+            await events.aclose()
+            raise _jsonrpc_error(_unreachable(error)) from None
+        bus = _StreamBus()
+        handler = ListenHandler(bus, max_subscriptions=1)
+
+        async def pump() -> None:
+            try:
+                async for kind, uri in events:
+                    make = _EVENTS.get(kind)
+                    if make is not None:
+                        await bus.publish(make(uri))
+            except McpCallError as error:
+                log.info("listen stream from %s ended: %s", backend.address, _status_text(error))
+            finally:
+                handler.close()  # graceful end of the MCP stream: the client re-listens and refetches
+
+        forwarding = asyncio.ensure_future(pump())
+        try:
+            return await handler(ctx, params)
+        finally:
+            forwarding.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await forwarding
+            await events.aclose()
+
     return Server(
         name,
         version=_version(),
@@ -415,6 +498,7 @@ def build_bridge_server(
         on_list_prompts=list_prompts,
         on_get_prompt=get_prompt,
         on_completion=complete,
+        on_subscriptions_listen=listen,
     )
 
 
@@ -437,8 +521,6 @@ class HttpEndpoint:
         self._task = task
 
     async def wait_closed(self) -> None:
-        import asyncio
-
         await asyncio.shield(self._task)
 
 
@@ -459,8 +541,6 @@ async def serve_http(
     On a loopback host the SDK's DNS-rebinding protection is on (only loopback Host and Origin headers pass).
     ``handle_signals`` lets uvicorn stop on SIGINT/SIGTERM (for the CLI; leave it off when embedding).
     """
-    import asyncio
-
     import uvicorn
 
     class _Uvicorn(uvicorn.Server):

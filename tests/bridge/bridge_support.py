@@ -34,7 +34,7 @@ class Seen:
 
 class DenyOneAuthorizer:
     """Allows everything except: the tool ``denied_tool`` (PERMISSION_DENIED) and the resource ``undecidable``
-    (UNAVAILABLE, as a backend that cannot answer). Records every decision it was asked for."""
+    (UNAVAILABLE, as a backend that cannot answer; hidden from lists). Records every decision it was asked for."""
 
     def __init__(self, denied_tool: str = DENIED_TOOL, undecidable: str = UNDECIDABLE_RESOURCE) -> None:
         self.denied_tool = denied_tool
@@ -50,7 +50,8 @@ class DenyOneAuthorizer:
         return Decision(DecisionStatus.ALLOW)
 
     async def visible(self, principal: Principal, server_name: str, kind: TargetKind, names: Sequence[str]) -> set[str]:
-        return set(names)
+        """Every name but the undecidable resource (List* hides it; subscribing to it is refused)."""
+        return set(names) - {self.undecidable}
 
 
 class Sum(BaseModel):

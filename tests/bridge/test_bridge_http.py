@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import AsyncIterator
 
 import mcp
@@ -90,7 +91,7 @@ async def test_progress_flows_from_the_grpc_handler_to_the_sdk_client(bridge_url
 async def test_resources_prompts_and_completions_are_forwarded(bridge_url: str):
     async with mcp.Client(bridge_url, mode="2026-07-28") as client:
         resources = await client.list_resources()
-        assert {str(r.uri) for r in resources.resources} == {"notes://hello", UNDECIDABLE_RESOURCE}
+        assert {str(r.uri) for r in resources.resources} == {"notes://hello"}  # the server's List* filtering
         templates = await client.list_resource_templates()
         assert [t.uri_template for t in templates.resource_templates] == ["notes://{name}"]
 
@@ -160,3 +161,29 @@ async def test_a_port_in_use_is_a_clear_error(grpc_server: Server):
     finally:
         taken.close()
         await backend.close()
+
+
+async def test_list_changes_reach_sdk_listen_streams(bridge_url: str, grpc_server: Server):
+    from mcp.shared.subscriptions import ToolsListChanged
+
+    async with mcp.Client(bridge_url, mode="2026-07-28") as client:
+        async with client.listen(tools_list_changed=True) as subscription:
+            assert subscription.honored.tools_list_changed is True
+
+            @grpc_server.app.tool()
+            def added_later() -> str:
+                """Registered while the server runs."""
+                return "new"
+
+            event = await asyncio.wait_for(anext(aiter(subscription)), timeout=10)
+            assert isinstance(event, ToolsListChanged)
+            tools = await client.list_tools()
+    assert "added_later" in {tool.name for tool in tools.tools}
+
+
+async def test_a_denied_resource_subscription_is_a_jsonrpc_error(bridge_url: str):
+    async with mcp.Client(bridge_url, mode="2026-07-28") as client:
+        with pytest.raises(MCPError) as refused:
+            async with client.listen(resource_subscriptions=[UNDECIDABLE_RESOURCE]):
+                pass
+    assert refused.value.message.startswith("PERMISSION_DENIED: not allowed to subscribe to resource")
