@@ -39,7 +39,8 @@ from mcp.server.subscriptions import ListenHandler
 from mcp.shared.exceptions import MCPError
 from mcp.shared.subscriptions import PromptsListChanged, ResourcesListChanged, ResourceUpdated, ToolsListChanged
 
-from mcp_grpc.client import AddressError, AsyncClient, McpCallError
+from mcp_grpc.client import AddressError, AsyncClient, McpCallError, RetryPolicy, resolve_target
+from mcp_grpc.client.channel import service_config
 from mcp_grpc.wire import mcp_messages_pb2 as pb
 
 __all__ = [
@@ -170,13 +171,26 @@ class GrpcBackend:
         from spiffe.workloadapi.errors import X509SourceError
 
         try:
+            target, several = resolve_target(address)
+        except AddressError as error:
+            raise BridgeError(str(error)) from None
+        # The same retry policy and load balancing as mcp_grpc.client's own channels.
+        options = [
+            ("grpc.service_config", service_config(RetryPolicy(), several)),
+            ("grpc.enable_retries", 1),
+        ]
+        try:
             source = WorkloadX509Source(socket_path, timeout=source_timeout)
+        except X509SourceError as error:
+            raise BridgeError(f"no identity for the bridge: {error}") from None
+        try:
             spiffe_id = str(source.svid.spiffe_id)
             trust_domain = server_trust_domain or source.svid.spiffe_id.trust_domain.name
             channel = SpiffeChannel(
-                address, source, server_dns_name=server_dns_name, server_trust_domain=trust_domain
+                target, source, server_dns_name=server_dns_name, server_trust_domain=trust_domain, options=options
             )
-        except X509SourceError as error:
+        except (X509SourceError, ValueError) as error:
+            source.close()
             raise BridgeError(f"no identity for the bridge: {error}") from None
 
         def client() -> AsyncClient:

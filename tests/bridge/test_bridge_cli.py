@@ -83,3 +83,9 @@ def test_an_unusable_http_port_is_reported(capsys: pytest.CaptureFixture[str]):
 )
 def test_is_local_address(address: str, local: bool):
     assert is_local_address(address) is local
+
+
+def test_a_malformed_address_is_refused_before_anything_is_dialled(capsys: pytest.CaptureFixture[str]):
+    code, err = _run(capsys, "no-port-here", "--spiffe-socket", "/nonexistent/agent.sock", "--server-dns-name",
+                     "tools.example.org", "--stdio")
+    assert code == 2 and "bad address 'no-port-here'" in err
