@@ -311,6 +311,162 @@ def _count_disagreements(stdout: str) -> int | None:
     return failed if seen else None
 
 
+# --- CEL library comparison (--cel) --------------------------------------------------------------------------------
+
+def _cel_adapters() -> dict[str, Any]:
+    """name -> compile(CompiledCondition) -> evaluate(values) -> result, for each candidate CEL library."""
+    import ipaddress as _ip
+
+    from mcp_grpc.authz.engine import conditions as C
+
+    def in_cidr(ip: Any, cidr: Any) -> bool:
+        return _ip.ip_address(str(ip)) in _ip.ip_network(str(cidr), strict=False)
+
+    adapters: dict[str, Any] = {}
+
+    def rust(cond: Any) -> Any:
+        import cel
+
+        program = cel.compile(cond.expression)
+        return lambda values: program.execute(cel.Context(variables=dict(values), functions={"in_cidr": in_cidr}))
+
+    adapters["common-expression-language (Rust)"] = rust
+
+    try:
+        from cel_expr_python import cel as gcel
+
+        def gtype(pt: Any) -> Any:
+            simple = {"int": gcel.Type.INT, "uint": gcel.Type.UINT, "double": gcel.Type.DOUBLE,
+                      "bool": gcel.Type.BOOL, "string": gcel.Type.STRING, "bytes": gcel.Type.BYTES,
+                      "duration": gcel.Type.DURATION, "timestamp": gcel.Type.TIMESTAMP,
+                      "ipaddress": gcel.Type.STRING, "any": gcel.Type.DYN}
+            if pt.name == "list":
+                return gcel.Type.List(gtype(pt.generic))
+            if pt.name == "map":
+                return gcel.Type.Map(gcel.Type.STRING, gtype(pt.generic))
+            return simple[pt.name]
+
+        def cpp(cond: Any) -> Any:
+            decl = gcel.FunctionDecl("in_cidr", [gcel.Overload(
+                "string_in_cidr_string", gcel.Type.BOOL, [gcel.Type.STRING, gcel.Type.STRING], is_member=True,
+                impl=in_cidr)])
+            env = gcel.NewEnv(variables={k: gtype(v) for k, v in cond.parameters.items()}, functions=[decl])
+            expr = env.compile(cond.expression)
+            return lambda values: expr.eval(data=values).value()
+
+        adapters["cel-expr-python (C++)"] = cpp
+    except ImportError:
+        pass
+
+    try:
+        import datetime as _dt
+
+        import celpy
+        from celpy import celtypes
+
+        def to_cel(v: Any) -> Any:
+            if isinstance(v, bool):
+                return celtypes.BoolType(v)
+            if isinstance(v, int):
+                return celtypes.IntType(v)
+            if isinstance(v, float):
+                return celtypes.DoubleType(v)
+            if isinstance(v, str):
+                return celtypes.StringType(v)
+            if isinstance(v, bytes):
+                return celtypes.BytesType(v)
+            if isinstance(v, _dt.datetime):
+                return celtypes.TimestampType(v)
+            if isinstance(v, _dt.timedelta):
+                return celtypes.DurationType(v)
+            if isinstance(v, list):
+                return celtypes.ListType([to_cel(x) for x in v])
+            if isinstance(v, dict):
+                return celtypes.MapType({celtypes.StringType(k): to_cel(x) for k, x in v.items()})
+            return v
+
+        def py(cond: Any) -> Any:
+            env = celpy.Environment()
+            prog = env.program(env.compile(cond.expression), functions={"in_cidr": in_cidr})
+
+            def run(values: Any) -> Any:
+                out = prog.evaluate({k: to_cel(v) for k, v in values.items()})
+                if isinstance(out, Exception):
+                    raise out
+                return bool(out) if isinstance(out, celtypes.BoolType) else out
+
+            return run
+
+        adapters["cel-python (pure Python)"] = py
+    except ImportError:
+        pass
+    del C
+    return adapters
+
+
+def compare_cel_libraries() -> dict:
+    """Run OpenFGA's conformance suite with each CEL library evaluating the conditions; time one evaluation."""
+    sys.path.insert(0, str(REPO_ROOT / "tests" / "authz" / "engine"))
+    import engine_conformance
+
+    from mcp_grpc.authz.engine import conditions as C
+
+    original = C.CompiledCondition.evaluate_bound
+    cases = [c for c in engine_conformance.load_cases()
+             if c.file in ("abac_tests.yaml", "derived/check_matrix_tests.yaml",
+                           "derived/listobjects_matrix_tests.yaml")]
+    report: dict[str, Any] = {}
+    samples = [
+        ("x < 100", {"x": {"type_name": "TYPE_NAME_INT"}}, {"x": 10}),
+        ('ts < timestamp("2023-10-11T10:00:00.000Z")', {"ts": {"type_name": "TYPE_NAME_TIMESTAMP"}},
+         {"ts": "2023-01-01T00:00:00Z"}),
+        ("user_ip.in_cidr(cidr)", {"user_ip": {"type_name": "TYPE_NAME_IPADDRESS"},
+                                   "cidr": {"type_name": "TYPE_NAME_STRING"}},
+         {"user_ip": "192.168.0.1", "cidr": "192.168.0.0/24"}),
+    ]
+    for name, make in _cel_adapters().items():
+        compiled: dict[int, Any] = {}
+
+        def evaluate_bound(self: Any, values: Any, _make: Any = make, _compiled: Any = compiled) -> bool:
+            fn = _compiled.get(id(self))
+            if fn is None:
+                fn = _compiled[id(self)] = _make(self)
+            try:
+                result = fn(values)
+            except Exception as exc:  # noqa: BLE001
+                raise C.ConditionError(str(exc)) from None
+            if not isinstance(result, bool):
+                raise C.ConditionError("non-bool")
+            return result
+
+        C.CompiledCondition.evaluate_bound = evaluate_bound  # type: ignore[method-assign]
+        try:
+            passed = total = 0
+            t0 = time.perf_counter()
+            for case in cases:
+                for o in engine_conformance.run_case(case):
+                    passed += o.passed
+                    total += 1
+            suite_s = time.perf_counter() - t0
+        finally:
+            C.CompiledCondition.evaluate_bound = original  # type: ignore[method-assign]
+        timings = {}
+        for expr, params, ctx in samples:
+            cond = C.compile_condition("c", {"expression": expr, "parameters": params})
+            fn = make(cond)
+            values = cond.bind(ctx, None)
+            n = 2000
+            t0 = time.perf_counter()
+            for _ in range(n):
+                fn(values)
+            timings[expr] = (time.perf_counter() - t0) / n * 1e6
+        report[name] = {"conformance_passed": passed, "conformance_total": total,
+                        "suite_seconds": suite_s, "eval_us": timings}
+        print(f"{name:36} conformance {passed}/{total}  " +
+              "  ".join(f"{k[:18]!r}: {v:.1f} µs" for k, v in timings.items()))
+    return report
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tuples", type=int, default=5000)
@@ -319,8 +475,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cli-checks", type=int, default=300)
     parser.add_argument("--cli-runs", type=int, default=3)
     parser.add_argument("--no-cli", action="store_true")
+    parser.add_argument("--cel", action="store_true",
+                        help="compare the CEL libraries on the conformance cases (conditions) instead")
     parser.add_argument("--out", default=str(REPO_ROOT / "bench" / "out" / "authz_engine.json"))
     args = parser.parse_args(argv)
+    if args.cel:
+        report = compare_cel_libraries()
+        out = pathlib.Path(args.out).with_name("authz_engine_cel.json")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, indent=2))
+        print(f"wrote {out.relative_to(REPO_ROOT) if out.is_relative_to(REPO_ROOT) else out}")
+        return 0
 
     tuples, shape = build_store(args.tuples)
     queries = build_queries(tuples, args.queries)

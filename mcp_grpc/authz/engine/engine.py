@@ -53,8 +53,12 @@ def _check_context(context: Any) -> Mapping[str, Any] | None:
     """The request context must be a JSON object of finite values (OpenFGA takes a protobuf Struct)."""
     if not context:
         return None
-    if type(context) is dict and all(type(v) in _SCALARS for v in context.values()):
-        return context  # the common case: flat, no floats
+    if type(context) is dict:
+        for v in context.values():
+            if type(v) not in _SCALARS:
+                break
+        else:
+            return context  # the common case: flat, no floats
     if not isinstance(context, Mapping):
         raise FgaError(VALIDATION_ERROR, f"context must be an object, got {type(context).__name__}")
 

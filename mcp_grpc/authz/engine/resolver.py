@@ -189,14 +189,29 @@ class Resolver:
         if kind == TTU:
             return self.tuple_to_userset(obj, rw[1], rw[2], user, user_str, depth)
         # Operands are evaluated in order and stop at a decisive one, as OpenFGA's reducers cancel the rest.
+        # The common operand kinds are dispatched inline (one call less each); tracing goes through rewrite().
+        tracing = self.tracing
         if kind == UNION:
             results = []
+            all_false = True
             for child in rw[1]:
-                r = self.operand(child, obj, otype, info, user, user_str, depth)
+                ck = child[0]
+                if tracing:
+                    r = self.rewrite(child, obj, otype, info, user, user_str, depth)
+                elif ck == COMPUTED:
+                    r = self.resolve(obj, otype, child[1], user, user_str, depth)
+                elif ck == THIS:
+                    r = self.direct(obj, info, user, user_str, depth)
+                elif ck == TTU:
+                    r = self.tuple_to_userset(obj, child[1], child[2], user, user_str, depth)
+                else:
+                    r = self.rewrite(child, obj, otype, info, user, user_str, depth)
                 if r is True:
                     return True
+                if r is not False:
+                    all_false = False
                 results.append(r)
-            return combine_union(results)
+            return False if all_false else combine_union(results)
         if kind == INTERSECTION:
             results = []
             for child in rw[1]:
@@ -316,10 +331,12 @@ class Resolver:
                 r = self.resolve(uobj, utype, urel, user, user_str, depth)
             if r is True:
                 return True
-            results.append(r)
+            if r is not False:
+                results.append(r)
         if not passed:
             return filtered_by_condition(failures, passed)
-        return combine_union(results)
+        # Plain denials were left out of ``results``: they cannot change a union's answer.
+        return combine_union(results) if results else False
 
     def tuple_to_userset(
         self, obj: str, tupleset: str, computed: str, user: UserRef, user_str: str, depth: int
@@ -352,7 +369,9 @@ class Resolver:
                 r = self.resolve(parent, ptype, computed, user, user_str, depth)
             if r is True:
                 return True
-            results.append(r)
+            if r is not False:
+                results.append(r)
         if not passed:
             return filtered_by_condition(failures, passed)
-        return combine_union(results)
+        # Plain denials were left out of ``results``: they cannot change a union's answer.
+        return combine_union(results) if results else False
