@@ -37,7 +37,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from mcp_grpc.authz.requirements import Check
 from mcp_grpc.identity.principal import Principal
-from mcp_grpc.server.hooks import CallTarget, TargetKind
+from mcp_grpc.server.hooks import CallTarget, InvalidTargetArguments, TargetKind
 
 __all__ = [
     "CallPolicy",
@@ -73,7 +73,7 @@ class PolicyConfigError(ValueError):
     """A template or policy setting is malformed (found when the policy or a tool is declared, not per call)."""
 
 
-class CheckArgumentError(ValueError):
+class CheckArgumentError(InvalidTargetArguments):
     """An argument needed by a check is missing or would not form a valid object id. Maps to INVALID_ARGUMENT.
 
     ``argument`` names the argument; ``check`` is the declared ``relation object_template``; the message is precise

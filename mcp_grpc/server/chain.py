@@ -36,6 +36,7 @@ from mcp_grpc.server.hooks import (
     CheckOutcome,
     Decision,
     DecisionStatus,
+    InvalidTargetArguments,
     TargetKind,
 )
 
@@ -236,6 +237,10 @@ class CallChain:
         assert call.principal is not None
         try:
             decision: Decision = await authorizer.authorize(call.principal, target)
+        except InvalidTargetArguments as exc:  # the caller's arguments cannot name the objects to check
+            rejected = Rejected(grpc.StatusCode.INVALID_ARGUMENT, str(exc), "invalid_argument", mcp_code=-32602)
+            call.fail(rejected)
+            raise rejected from None
         except Exception as exc:  # noqa: BLE001 - fail closed: an authorizer fault is a denial
             log.exception("authorizer raised for %s %s", target.kind.value, target.name)
             rejected = Rejected(

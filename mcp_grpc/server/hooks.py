@@ -84,6 +84,12 @@ class Decision:
         return self.status is DecisionStatus.ALLOW
 
 
+class InvalidTargetArguments(ValueError):
+    """Raised by an Authorizer when the call's arguments cannot form the objects its checks need (a missing argument,
+    a value that is not a valid object id). The server answers INVALID_ARGUMENT with the message, which must be
+    safe to return: it names the argument and the check, never the model."""
+
+
 class Authorizer(Protocol):
     async def authorize(self, principal: Principal, target: CallTarget) -> Decision:
         """Decide one call. Never raises for a denial; an internal failure must come back as UNAVAILABLE."""

@@ -229,6 +229,9 @@ class McpServicer(mcp_pb2_grpc.McpServicer):
         try:
             arguments = tool.validate(raw)
         except ArgumentError as exc:
+            # Say what is wrong with the arguments only to a caller allowed to use the tool: its default check
+            # (no arguments, no declared checks) must pass first, or the error would reveal the tool's schema.
+            await self.chain.authorize(call, self.chain.target(call, TargetKind.TOOL, name))
             call.target = self.chain.target(call, TargetKind.TOOL, name, raw, tool.checks)
             call.fail(Rejected(grpc.StatusCode.OK, exc.message, "invalid_argument"))
             return _tool_error(exc.message)
@@ -323,6 +326,7 @@ class McpServicer(mcp_pb2_grpc.McpServicer):
             try:
                 validated = entry.validate(variables)
             except ArgumentError as exc:
+                await self.chain.authorize(call, self.chain.target(call, TargetKind.RESOURCE, uri))  # see call_tool
                 raise errors.invalid_params(f"resource {uri!r}: {exc.message}") from None
             target = self.chain.target(
                 call, TargetKind.RESOURCE, uri, self._arguments_for_target(validated), entry.checks
@@ -384,6 +388,7 @@ class McpServicer(mcp_pb2_grpc.McpServicer):
             try:
                 validated = entry.signature.validate(arguments)
             except ArgumentError as exc:
+                await self.chain.authorize(call, self.chain.target(call, TargetKind.PROMPT, request.name))  # see call_tool
                 raise errors.invalid_params(f"prompt {request.name!r}: {exc.message}") from None
             target = self.chain.target(
                 call, TargetKind.PROMPT, request.name, self._arguments_for_target(validated), entry.checks

@@ -115,13 +115,28 @@ async def test_lists_are_filtered_by_visibility(secured):
     assert bob_tools == ["read_bucket"]
 
 
-async def test_validation_failure_is_audited_and_not_authorized(secured, observed):
+async def test_validation_failure_is_audited_after_only_the_default_check(secured, observed):
     server, _, authorizer, audit = secured
     async with AsyncClient(server.address, metadata=identity(ALICE)) as client:
         result = await client.call_tool("read_bucket", {})
     assert result.is_error and "bucket:" in result.text
-    assert authorizer.targets == [] and observed.calls == []
+    # Only the tool's own check ran: no arguments, none of the argument-derived checks.
+    [target] = authorizer.targets
+    assert (target.name, dict(target.arguments), tuple(target.required_checks)) == ("read_bucket", {}, ())
+    assert observed.calls == []
     assert audit.events[-1].decision == "invalid_argument"
+
+
+async def test_validation_errors_are_not_shown_to_a_caller_denied_the_tool(secured, observed):
+    server, _, _, audit = secured
+    carol = "spiffe://example.org/carol"  # holds no tuple at all
+    async with AsyncClient(server.address, metadata=identity(carol)) as client:
+        with pytest.raises(McpCallError) as caught:
+            await client.call_tool("read_bucket", {})
+    assert caught.value.status == grpc.StatusCode.PERMISSION_DENIED
+    assert "bucket" not in caught.value.message.replace("read_bucket", "")  # nothing about the schema
+    assert observed.calls == []
+    assert audit.events[-1].decision == "deny"
 
 
 async def test_audit_records_every_outcome_once(secured):
@@ -209,3 +224,27 @@ async def test_listen_refuses_subscriptions_to_resources_the_caller_cannot_see(a
     assert caught.value.status == grpc.StatusCode.PERMISSION_DENIED
     assert "files://secret.txt" in caught.value.message
     assert [(e.method, e.decision) for e in audit.events] == [("Listen", "allow"), ("Listen", "deny")]
+
+
+async def test_an_argument_that_cannot_name_an_object_is_invalid_argument(app, observed, tmp_path):
+    """The real FGA authorizer refuses a bucket value that is not a valid object id: INVALID_ARGUMENT, not UNAVAILABLE."""
+    from mcp_grpc.authz.authorizer import FgaAuthorizer
+
+    (tmp_path / "model.fga").write_text(
+        "model\n  schema 1.1\ntype agent\ntype tool\n  relations\n    define can_call: [agent]\n"
+        "type bucket\n  relations\n    define can_read: [agent]\n"
+    )
+    (tmp_path / "tuples.yaml").write_text(
+        "- {user: 'agent:insecure.local/dev', relation: can_call, object: 'tool:test-server/read_bucket'}\n"
+    )
+    audit = ListAuditSink()
+    async with running(
+        app, authorizer=FgaAuthorizer.from_authz_dir(tmp_path), audit_sink=audit, insecure_local=True
+    ) as server:
+        async with AsyncClient(server.address) as client:
+            with pytest.raises(McpCallError) as caught:
+                await client.call_tool("read_bucket", {"bucket": "reports#admin"})
+    assert caught.value.status == grpc.StatusCode.INVALID_ARGUMENT
+    assert "bucket" in caught.value.message
+    assert observed.calls == []
+    assert audit.events[-1].decision == "invalid_argument"
