@@ -185,6 +185,7 @@ class Server:
             log.warning(INSECURE_LOCAL_WARNING)
         if config.authorizer is None and not config.insecure_local:
             log.warning("no authorizer configured: every authenticated caller may use every tool")
+        self._validate_declared_checks()
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=config.handler_threads, thread_name_prefix="mcp-grpc-handler"
         )
@@ -240,6 +241,26 @@ class Server:
             await self._start_health_port(config)
         log.info("mcp-grpc serving %r on %s", self.app.name, self.address)
         return self.address
+
+    def _validate_declared_checks(self) -> None:
+        """A malformed ``authorize=`` template fails the start, not the first call (when the authorizer can tell)."""
+        policy = getattr(self.config.authorizer, "policy", None)
+        validate = getattr(policy, "validate_declared", None)
+        if validate is None:
+            return
+        entries = [
+            *(("tool", name, entry) for name, entry in self.app.tools.items()),
+            *(("resource", name, entry) for name, entry in self.app.resources.items()),
+            *(("resource template", name, entry) for name, entry in self.app.resource_templates.items()),
+            *(("prompt", name, entry) for name, entry in self.app.prompts.items()),
+        ]
+        for kind, name, entry in entries:
+            checks = getattr(entry, "checks", ())
+            if checks:
+                try:
+                    validate(checks)
+                except ValueError as exc:
+                    raise ConfigError(f"{kind} {name!r}: bad authorize= check: {exc}") from None
 
     async def _start_health_port(self, config: ServerConfig) -> None:
         health_server = grpc.aio.server()

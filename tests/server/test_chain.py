@@ -248,3 +248,20 @@ async def test_an_argument_that_cannot_name_an_object_is_invalid_argument(app, o
     assert "bucket" in caught.value.message
     assert observed.calls == []
     assert audit.events[-1].decision == "invalid_argument"
+
+
+async def test_a_malformed_declared_check_fails_the_start(tmp_path):
+    from mcp_grpc.authz.authorizer import FgaAuthorizer
+    from mcp_grpc.authz.requirements import Check
+    from mcp_grpc.server import McpApp
+
+    (tmp_path / "model.fga").write_text("model\n  schema 1.1\ntype agent\n")
+    broken = McpApp("broken")
+
+    @broken.tool(authorize=[Check("can_read", "no-type-separator")])
+    def read(bucket: str) -> str:
+        return bucket
+
+    with pytest.raises(ConfigError, match="tool 'read': bad authorize= check"):
+        async with running(broken, authorizer=FgaAuthorizer.from_authz_dir(tmp_path), insecure_local=True):
+            pass
