@@ -473,7 +473,8 @@ def build_bridge_server(
             await events.aclose()
             raise _jsonrpc_error(error) from None
         except StopAsyncIteration:
-            raise MCPError(code=types.INTERNAL_ERROR, message="UNAVAILABLE: the server ended the listen stream") from None
+            ended = "UNAVAILABLE: the server ended the listen stream"
+            raise MCPError(code=types.INTERNAL_ERROR, message=ended) from None
         except Exception as error:  # noqa: BLE001 - no channel (identity gone)
             await events.aclose()
             raise _jsonrpc_error(_unreachable(error)) from None
@@ -535,6 +536,7 @@ class HttpEndpoint:
         self._task = task
 
     async def wait_closed(self) -> None:
+        """Return when the HTTP server has stopped on its own (it does not stop for signals: see ``serve_http``)."""
         await asyncio.shield(self._task)
 
 
@@ -545,7 +547,6 @@ async def serve_http(
     host: str = "127.0.0.1",
     port: int = 0,
     path: str = "/mcp",
-    handle_signals: bool = False,
     startup_timeout: float = 10.0,
 ) -> AsyncIterator[HttpEndpoint]:
     """Serve streamable HTTP at ``http://host:port/path`` (port 0 picks one) until the block exits.
@@ -553,18 +554,14 @@ async def serve_http(
     Yields an ``HttpEndpoint`` whose ``url`` is the address MCP clients connect to.
 
     On a loopback host the SDK's DNS-rebinding protection is on (only loopback Host and Origin headers pass).
-    ``handle_signals`` lets uvicorn stop on SIGINT/SIGTERM (for the CLI; leave it off when embedding).
+    Signals are left to the caller (uvicorn's own handling would re-raise them after shutdown).
     """
     import uvicorn
 
     class _Uvicorn(uvicorn.Server):
         @contextlib.contextmanager
         def capture_signals(self):  # type: ignore[no-untyped-def, override]
-            if handle_signals:
-                with super().capture_signals():
-                    yield
-            else:
-                yield
+            yield
 
     if not 0 <= port <= 65535:
         raise BridgeError(f"cannot listen on port {port}: out of range 0-65535")

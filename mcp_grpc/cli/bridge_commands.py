@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import sys
 from typing import Any
 
@@ -65,13 +66,30 @@ async def _run(args: argparse.Namespace) -> int:
             print(f"mcp-grpc bridge: {args.address} on stdio as {backend.identity}", file=sys.stderr)
             await serve_stdio(server)
             return 0
-        async with serve_http(server, host=args.host, port=args.http, handle_signals=True) as endpoint:
+        async with serve_http(server, host=args.host, port=args.http) as endpoint:
             shown = f"mcp-grpc bridge: {args.address} at {endpoint.url} as {backend.identity}"
             print(shown, file=sys.stderr, flush=True)
-            await endpoint.wait_closed()
+            await _until_signal_or(endpoint.wait_closed())
         return 0
     finally:
         await backend.close()
+
+
+async def _until_signal_or(closed: Any) -> None:
+    """Wait for SIGTERM/SIGINT (then stop gracefully) or for the server to stop by itself."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    stopper = asyncio.ensure_future(stop.wait())
+    waiter = asyncio.ensure_future(closed)
+    try:
+        await asyncio.wait({stopper, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+        stopper.cancel()
+        waiter.cancel()
 
 
 def _bridge(args: argparse.Namespace) -> int:
