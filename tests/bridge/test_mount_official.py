@@ -113,9 +113,9 @@ async def test_sdk_notifications_reach_listen_streams(client: AsyncClient):
     await events.aclose()
 
 
-async def test_server_to_client_requests_fail_clearly(client: AsyncClient):
-    result = await client.call_tool("ask", {})
-    assert result.is_error and "Error executing tool ask" in result.text
+async def test_elicitation_fails_the_call_instead_of_waiting_for_an_answer(client: AsyncClient):
+    result = await client.call_tool("ask", {}, timeout=5)  # a hang would end in DEADLINE_EXCEEDED, raised here
+    assert result.is_error and result.text == "Error executing tool ask"  # the SDK logs the reason server-side
 
 
 async def test_resources_and_templates(client: AsyncClient):
