@@ -34,6 +34,26 @@ OBJECT_IDS = ("a", "b", "c")
 CONDITION_DSL = {
     "lt": "condition lt(x: int, limit: int) {\n  x < limit\n}",
     "flag": "condition flag(enabled: bool) {\n  enabled\n}",
+    "in_net": "condition in_net(ip: ipaddress, cidr: string) {\n  ip.in_cidr(cidr)\n}",
+    "before": "condition before(now: timestamp, deadline: timestamp) {\n  now < deadline\n}",
+    "tagged": "condition tagged(tags: list<string>, tag: string) {\n  tag in tags\n}",
+    "under": "condition under(amount: double, limit: double) {\n  amount <= limit\n}",
+    "fresh": "condition fresh(age: duration, max_age: duration) {\n  age < max_age\n}",
+}
+
+# Per condition: (parameter a tuple usually carries, its values), (parameter a request usually carries, its values).
+# Values include wrong types now and then, so both engines' conversion errors are compared too.
+CONDITION_VALUES: dict[str, tuple[tuple[str, tuple[Any, ...]], tuple[str, tuple[Any, ...]]]] = {
+    "lt": (("limit", (0, 3, 7, 10)), ("x", (1, 5, 9, "5"))),
+    "flag": (("enabled", (True, False)), ("enabled", (True, False, "yes"))),
+    "in_net": (("cidr", ("10.0.0.0/8", "192.168.0.0/16")), ("ip", ("10.1.2.3", "192.168.4.5", "8.8.8.8", "nope"))),
+    "before": (
+        ("deadline", ("2030-01-01T00:00:00Z", "2020-06-01T12:00:00Z")),
+        ("now", ("2025-03-04T05:06:07Z", "2019-01-01T00:00:00Z", "yesterday")),
+    ),
+    "tagged": (("tag", ("red", "blue")), ("tags", (["red"], ["blue", "green"], [], "red"))),
+    "under": (("limit", (10.5, 100)), ("amount", (5, 10.5, 99.99, 1000))),
+    "fresh": (("max_age", ("10s", "1h")), ("age", ("5s", "30m", "2h", 7))),
 }
 
 
@@ -223,16 +243,17 @@ def _generate_relation(
 
 
 def _condition_context(rng: random.Random, condition: str, *, for_tuple: bool) -> dict[str, Any] | None:
-    if condition == "lt":
-        context: dict[str, Any] = {}
-        if rng.random() < 0.85:
-            context["limit" if for_tuple else "x"] = rng.randint(0, 10)
-        if not for_tuple and rng.random() < 0.2:
-            context["limit"] = rng.randint(0, 10)  # the tuple's value wins where it has one
-        return context or None
-    if rng.random() < 0.8:
-        return {"enabled": rng.random() < 0.5}
-    return None
+    """A tuple's or a request's context for ``condition``: usually its own parameter, sometimes the other one too
+    (the tuple's value wins), sometimes nothing (a missing parameter is an error)."""
+    (tuple_param, tuple_values), (request_param, request_values) = CONDITION_VALUES[condition]
+    own, own_values = (tuple_param, tuple_values) if for_tuple else (request_param, request_values)
+    other, other_values = (request_param, request_values) if for_tuple else (tuple_param, tuple_values)
+    context: dict[str, Any] = {}
+    if rng.random() < 0.85:
+        context[own] = rng.choice(own_values)
+    if other != own and rng.random() < 0.15:
+        context[other] = rng.choice(other_values)
+    return context or None
 
 
 def _user_for(rng: random.Random, restriction: Restriction) -> str:
@@ -339,7 +360,14 @@ def generate_store(seed: int) -> dict[str, Any]:
         test["list_objects"] = list(list_objects.values())
     if list_users:
         test["list_users"] = list(list_users.values())
-    return {"name": f"differential seed {seed}", "model": model.dsl(), "tuples": tuples, "tests": [test]}
+    tests = [test]
+    if rng.random() < 0.3:
+        # a second test on its own store: the store tuples plus a few of its own, asked the same checks
+        extra = [t for t in generate_tuples(rng, model, rng.randint(1, 4))
+                 if (t["user"], t["relation"], t["object"]) not in {(u["user"], u["relation"], u["object"]) for u in tuples}]
+        if extra:
+            tests.append({"name": "with own tuples", "tuples": extra, "check": test["check"]})
+    return {"name": f"differential seed {seed}", "model": model.dsl(), "tuples": tuples, "tests": tests}
 
 
 class _BlockDumper(yaml.SafeDumper):
@@ -374,7 +402,7 @@ class Answer:
 def run_fga(path: pathlib.Path, timeout: float = 60.0) -> tuple[dict[str, Answer] | None, str]:
     """The ``fga`` CLI's answers per assertion key, or None and the CLI's message when the file as a whole failed."""
     completed = subprocess.run(
-        [str(FGA_BINARY), "model", "test", "--tests", str(path), "--verbose", "--suppress-summary"],
+        [str(FGA_BINARY), "model", "test", "--tests", path.name, "--verbose", "--suppress-summary"],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -447,6 +475,10 @@ class Comparison:
     store_failure: str | None = None
     """The file as a whole: both refused it (fine, counted) or only one did (a mismatch)."""
     both_refused: bool = False
+    fga_inconsistent: list[str] = dataclasses.field(default_factory=list)
+    """A list answer where fga's ListObjects/ListUsers disagrees with fga's own Check on every item that differs
+    from ours, and our list agrees with that Check: an OpenFGA inconsistency, not counted against us."""
+    list_mismatches: list[tuple[str, Any, Any]] = dataclasses.field(default_factory=list, repr=False)
 
 
 def compare_file(path: pathlib.Path) -> Comparison:
@@ -462,7 +494,55 @@ def compare_file(path: pathlib.Path) -> Comparison:
             )
         return comparison
     compare_answers(theirs, ours, comparison)
+    if comparison.list_mismatches:
+        arbitrate_lists(comparison)
     return comparison
+
+
+def arbitrate_lists(comparison: Comparison) -> None:
+    """Ask fga's own Check about every item where the two lists differ (same store, same context). Where fga's Check
+    sides with our list on every such item, move the mismatch to ``fga_inconsistent``."""
+    document = yaml.safe_load(comparison.path.read_text(encoding="utf-8"))
+    tests_by_name = {test["name"]: test for test in document["tests"]}
+    probes: list[tuple[str, dict[str, Any], bool]] = []  # (mismatch key, check entry, our membership)
+    for key, theirs, ours in comparison.list_mismatches:
+        test_name, kind, subject, target, relation, context = json.loads(key)
+        for item in sorted(set(theirs) ^ set(ours)):
+            if kind == "list_objects":
+                entry = {"user": subject, "object": item}
+            else:
+                entry = {"user": item, "object": target}
+            if context:
+                entry["context"] = context
+            entry["assertions"] = {relation: item in ours}
+            probes.append((key, {"test": test_name, **entry}, item in ours))
+    if not probes:
+        return
+    probe_tests = []
+    for index, (key, entry, _) in enumerate(probes):
+        source = tests_by_name[entry.pop("test")]
+        test: dict[str, Any] = {"name": f"probe {index}", "check": [entry]}
+        if source.get("tuples"):
+            test["tuples"] = source["tuples"]
+        probe_tests.append(test)
+    probe_path = comparison.path.with_name(comparison.path.name.replace(".fga.yaml", ".probe.fga.yaml"))
+    write_store({**document, "tests": probe_tests}, probe_path)
+    answers, _ = run_fga(probe_path)
+    if answers is None:
+        return
+    sides_with_us: dict[str, bool] = {}
+    for index, (key, entry, ours_has) in enumerate(probes):
+        relation = next(iter(entry["assertions"]))
+        probe_key = _key("check", f"probe {index}", relation, user=entry["user"], target=entry["object"],
+                         context=entry.get("context"))
+        answer = answers.get(probe_key)
+        agrees = answer is not None and not answer.error and answer.got == ours_has
+        sides_with_us[key] = sides_with_us.get(key, True) and agrees
+    for key, theirs, ours in list(comparison.list_mismatches):
+        if sides_with_us.get(key):
+            line = f"{key}: fga={theirs} ours={ours}"
+            comparison.mismatches.remove(line)
+            comparison.fga_inconsistent.append(line + " (fga's own Check agrees with ours)")
 
 
 def compare_answers(theirs: dict[str, Answer], ours: dict[str, Answer], comparison: Comparison) -> Comparison:
@@ -480,6 +560,8 @@ def compare_answers(theirs: dict[str, Answer], ours: dict[str, Answer], comparis
             )
         elif their.got != our.got:
             comparison.mismatches.append(f"{key}: fga={their.got} ours={our.got}")
+            if isinstance(their.got, list):
+                comparison.list_mismatches.append((key, their.got, our.got))
         else:
             comparison.agreed += 1
     return comparison
@@ -505,11 +587,13 @@ def summarize(comparisons: list[Comparison]) -> str:
     mismatches = sum(len(c.mismatches) for c in comparisons)
     error_mismatches = sum(len(c.error_mismatches) for c in comparisons)
     refused = sum(c.both_refused for c in comparisons)
+    inconsistent = sum(len(c.fga_inconsistent) for c in comparisons)
     store_failures = sum(c.store_failure is not None for c in comparisons)
     return (
         f"{len(comparisons)} stores: {agreed} assertions agreed, {both_errors} errors on both sides, "
         f"{mismatches} answer mismatches, {error_mismatches} error mismatches, "
-        f"{refused} stores refused by both, {store_failures} stores refused by one side only"
+        f"{refused} stores refused by both, {store_failures} stores refused by one side only, "
+        f"{inconsistent} fga list answers contradicted by fga's own Check (not counted)"
     )
 
 
@@ -530,6 +614,8 @@ def main(argv: list[str] | None = None) -> int:
         for comparison in comparisons:
             for line in comparison.mismatches + comparison.error_mismatches:
                 print(f"{comparison.path.name}: {line}")
+            for line in comparison.fga_inconsistent:
+                print(f"{comparison.path.name}: (not counted) {line}")
             if comparison.store_failure:
                 print(f"{comparison.path.name}: store refused by one side: {comparison.store_failure}")
         print(summarize(comparisons))
@@ -559,13 +645,14 @@ def minimize(path: pathlib.Path, out: pathlib.Path) -> pathlib.Path | None:
     if not disagrees(document):
         return None
     # one assertion: try each (kind, entry, relation) alone and keep the first that still disagrees
-    test = document["tests"][0]
     singles: list[dict[str, Any]] = []
-    for kind in ("check", "list_objects", "list_users"):
-        for entry in test.get(kind) or []:
-            for relation, expected in entry["assertions"].items():
-                single = {**entry, "assertions": {relation: expected}}
-                singles.append({"name": test["name"], kind: [single]})
+    for test in document["tests"]:
+        own = {"tuples": test["tuples"]} if test.get("tuples") else {}
+        for kind in ("check", "list_objects", "list_users"):
+            for entry in test.get(kind) or []:
+                for relation, expected in entry["assertions"].items():
+                    single = {**entry, "assertions": {relation: expected}}
+                    singles.append({"name": test["name"], **own, kind: [single]})
     for single in singles:
         candidate = {**document, "tests": [single]}
         if disagrees(candidate):
