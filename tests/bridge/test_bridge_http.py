@@ -187,3 +187,20 @@ async def test_a_denied_resource_subscription_is_a_jsonrpc_error(bridge_url: str
             async with client.listen(resource_subscriptions=[UNDECIDABLE_RESOURCE]):
                 pass
     assert refused.value.message.startswith("PERMISSION_DENIED: not allowed to subscribe to resource")
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "status"),
+    [("Host", "evil.example:80", 421), ("Origin", "http://evil.example", 403)],
+)
+async def test_a_loopback_bridge_refuses_foreign_hosts_and_origins(
+    bridge_url: str, header: str, value: str, status: int
+):
+    """DNS-rebinding protection: a web page elsewhere cannot drive the bridge (and borrow its identity)."""
+    import aiohttp
+
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+    headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream", header: value}
+    async with aiohttp.ClientSession() as session:
+        async with session.post(bridge_url, json=body, headers=headers) as response:
+            assert response.status == status
