@@ -1,0 +1,188 @@
+"""End-to-end fixtures: two development Workload APIs (example.org and a foreign other.org that example.org federates
+with), the demo "payments" server over real SPIFFE mTLS with the embedded engine over authz/, and agents.
+
+Everything async here lives on the session event loop (tests use ``pytest.mark.asyncio(loop_scope="session")``):
+servers and channels started once are shared by every e2e test, since a Workload API takes ~1.5 s to start and
+loading authz/ about 1 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import pathlib
+import sys
+from typing import Any, AsyncIterator, Iterator
+
+import pytest
+import pytest_asyncio
+
+_HERE = pathlib.Path(__file__).resolve().parent
+for _path in (str(_HERE), str(_HERE.parent / "authz")):  # e2e_support, and the fake OpenFGA server in tests/authz
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
+
+from e2e_support import (  # noqa: E402
+    AUDITOR_ID,
+    AUTHZ_DIR,
+    BILLING_ID,
+    FOREIGN_DOMAIN,
+    FOREIGN_ID,
+    SERVER_DNS,
+    SERVER_ID,
+    SUPPORT_ID,
+    TRUST_DOMAIN,
+    CertificateAuthority,
+    DevWorkloadApi,
+    agent_client,
+    read_audit,
+)
+from mcp_grpc.client import AsyncClient  # noqa: E402
+
+#: The audience of JWT-SVIDs the payments server accepts as bearer tokens.
+JWT_AUDIENCE = "spiffe://example.org/ns/mcp-tools/sa/payments-server"
+
+
+@dataclasses.dataclass
+class RunningServer:
+    """A started ``Server`` and its audit log file."""
+
+    server: Any
+    audit_path: pathlib.Path
+    sink: Any
+    ran: list[tuple[str, dict[str, Any]]] = dataclasses.field(default_factory=list)
+
+    @property
+    def address(self) -> str:
+        return self.server.address
+
+    def audit_mark(self) -> int:
+        """How many audit records are in the file now; pass to :meth:`audit_since`."""
+        self.sink.flush()
+        return len(read_audit(self.audit_path, expect=0, timeout=0))
+
+    def audit_since(self, mark: int, expect: int) -> list[dict[str, Any]]:
+        """The records written after ``mark``, once ``expect`` of them are there (bounded wait)."""
+        self.sink.flush()
+        return read_audit(self.audit_path, expect=mark + expect)[mark:]
+
+
+@pytest.fixture(scope="session")
+def ca_dir(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
+    return tmp_path_factory.mktemp("e2e-ca")
+
+
+@pytest.fixture(scope="session")
+def our_ca(ca_dir: pathlib.Path) -> CertificateAuthority:
+    """example.org's CA, brought to its Workload API, so tests can mint leaves it would never issue."""
+    return CertificateAuthority.create(ca_dir, "example-org-ca")
+
+
+@pytest.fixture(scope="session")
+def foreign_ca(ca_dir: pathlib.Path) -> CertificateAuthority:
+    return CertificateAuthority.create(ca_dir, "other-org-ca")
+
+
+@pytest.fixture(scope="session")
+def workload_apis(
+    our_ca: CertificateAuthority, foreign_ca: CertificateAuthority
+) -> Iterator[tuple[DevWorkloadApi, DevWorkloadApi]]:
+    """Both development Workload APIs, started side by side.
+
+    example.org: the server, the two demo agents and the security auditor; it federates with other.org (the
+    foreign CA's certificate as a PEM bundle). other.org: one agent whose SPIFFE ID has the same path as our
+    billing agent. Both run on CAs we hold the keys of, so tests can mint certificates they would never issue."""
+    ours = DevWorkloadApi(
+        TRUST_DOMAIN,
+        {"server": SERVER_ID, "billing-agent": BILLING_ID, "support-agent": SUPPORT_ID, "auditor": AUDITOR_ID},
+        dns_names={"server": SERVER_DNS},
+        federate={FOREIGN_DOMAIN: foreign_ca.cert_file},
+        extra_args=["--ca-cert", str(our_ca.cert_file), "--ca-key", str(our_ca.key_file)],
+    )
+    foreign = DevWorkloadApi(
+        FOREIGN_DOMAIN, {"agent": FOREIGN_ID},
+        extra_args=["--ca-cert", str(foreign_ca.cert_file), "--ca-key", str(foreign_ca.key_file)],
+    )
+    try:
+        ours.launch()
+        foreign.launch()
+        ours.wait_ready()
+        foreign.wait_ready()
+        yield ours, foreign
+    finally:
+        ours.stop()
+        foreign.stop()
+
+
+@pytest.fixture(scope="session")
+def workload_api(workload_apis: tuple[DevWorkloadApi, DevWorkloadApi]) -> DevWorkloadApi:
+    return workload_apis[0]
+
+
+@pytest.fixture(scope="session")
+def foreign_api(workload_apis: tuple[DevWorkloadApi, DevWorkloadApi]) -> DevWorkloadApi:
+    return workload_apis[1]
+
+
+@pytest.fixture(scope="session")
+def server_identity(workload_api: DevWorkloadApi) -> Iterator[Any]:
+    """The server's SVID source, rotating mTLS credentials and SpiffeAuthenticator (JWT-SVIDs enabled)."""
+    from mcp_grpc.server.security import ServerIdentity
+
+    identity = ServerIdentity.from_workload_api(workload_api.socket("server"), jwt_audience=JWT_AUDIENCE)
+    yield identity
+    identity.close()
+
+
+@pytest.fixture(scope="session")
+def demo_authorizer() -> Any:
+    """The embedded engine over the demo store, authz/ (shared by the servers that use it)."""
+    from mcp_grpc.server.security import authorizer_from_authz_dir
+
+    return authorizer_from_authz_dir(AUTHZ_DIR)
+
+
+@pytest.fixture(scope="session")
+def demo_model() -> dict[str, Any]:
+    from mcp_grpc.authz.files import load_model_file
+
+    return load_model_file(AUTHZ_DIR / "model.fga")
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def payments(
+    server_identity: Any, demo_authorizer: Any, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[RunningServer]:
+    """The shipped demo app (examples/demo/server.py) over SPIFFE mTLS, authorized by authz/, audited to a file
+    with argument names (values stay out: the sink is not configured to include them)."""
+    from examples.demo.server import app
+    from mcp_grpc.server import Server, ServerConfig
+    from mcp_grpc.server.security import json_audit_sink
+
+    audit_path = tmp_path_factory.mktemp("e2e-audit") / "payments.jsonl"
+    sink = json_audit_sink(str(audit_path))
+    server = Server(app, ServerConfig(
+        port=0, handle_signals=False, **server_identity.config_fields(),
+        authorizer=demo_authorizer, audit_sink=sink, audit_arguments=True,
+    ))
+    await server.start()
+    yield RunningServer(server, audit_path, sink)
+    await server.stop(0)
+    await demo_authorizer.close()
+    sink.close()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def billing(workload_api: DevWorkloadApi, payments: RunningServer) -> AsyncIterator[AsyncClient]:
+    async with agent_client(workload_api, "billing-agent", payments.address) as client:
+        yield client
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def support(workload_api: DevWorkloadApi, payments: RunningServer) -> AsyncIterator[AsyncClient]:
+    async with agent_client(workload_api, "support-agent", payments.address) as client:
+        yield client
+
+
+async def to_thread(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    return await asyncio.to_thread(fn, *args, **kwargs)

@@ -1,0 +1,288 @@
+"""End-to-end harness: development Workload APIs as real subprocesses, the demo server over real SPIFFE mTLS in this
+process, agents calling it with their own SVIDs, and the audit log read back as JSON.
+
+    api = DevWorkloadApi("example.org", {"server": SERVER_ID, ...}, dns_names={"server": SERVER_DNS}).start()
+    async with running_server(app, api, authorizer=..., audit_path=...) as server:
+        async with agent(api, "billing-agent", server) as client:
+            await client.call_tool("lookup_invoice", {"invoice_id": "INV-1001"})
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime
+import json
+import os
+import pathlib
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from typing import Any, AsyncIterator, Iterator, Mapping, Sequence
+
+import grpc
+
+from mcp_grpc.client import AsyncClient, McpCallError
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
+AUTHZ_DIR = REPO_ROOT / "authz"
+
+TRUST_DOMAIN = "example.org"
+PREFIX = f"spiffe://{TRUST_DOMAIN}/ns/mcp-tools/sa"
+SERVER_ID = f"{PREFIX}/payments-server"
+BILLING_ID = f"{PREFIX}/billing-agent"
+SUPPORT_ID = f"{PREFIX}/support-agent"
+AUDITOR_ID = f"{PREFIX}/security-auditor"
+SERVER_DNS = "payments.mcp-tools.local"
+
+FOREIGN_DOMAIN = "other.org"
+FOREIGN_ID = f"spiffe://{FOREIGN_DOMAIN}/ns/mcp-tools/sa/billing-agent"
+
+
+class DevWorkloadApi:
+    """``python -m mcp_grpc identity dev`` in its own process: one socket per workload in a short temp directory.
+
+    ``start()`` returns once the process prints ``ready:``; ``stop()`` sends SIGTERM and waits (bounded)."""
+
+    def __init__(
+        self,
+        trust_domain: str,
+        workloads: Mapping[str, str],
+        *,
+        dns_names: Mapping[str, str] = {},
+        federate: Mapping[str, pathlib.Path] = {},
+        extra_args: Sequence[str] = (),
+    ) -> None:
+        self.trust_domain = trust_domain
+        # short: Unix socket paths must stay under 108 bytes and pytest's tmp_path can be long
+        self.socket_dir = pathlib.Path(tempfile.mkdtemp(prefix="e2ewl"))
+        self.args = ["--trust-domain", trust_domain, "--x509-ttl", "1h", "--jwt-ttl", "5m", *extra_args]
+        for name, spiffe_id in workloads.items():
+            self.args += ["--workload", f"{name}={spiffe_id}"]
+        for name, dns in dns_names.items():
+            self.args += ["--dns-name", f"{name}={dns}"]
+        for domain, bundle in federate.items():
+            self.args += ["--federate", f"{domain}={bundle}"]
+        self.process: subprocess.Popen[str] | None = None
+        self._lines: list[str] = []
+        self._ready = threading.Event()
+
+    @property
+    def bundle_file(self) -> pathlib.Path:
+        """The full SPIFFE bundle (X.509 roots and JWT keys), what another dev server federates with."""
+        return self.socket_dir / "bundle.spiffe.json"
+
+    def launch(self) -> "DevWorkloadApi":
+        """Start the process without waiting (see :meth:`wait_ready`), so two can start side by side."""
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mcp_grpc", "identity", "dev", "--socket-dir", str(self.socket_dir), *self.args],
+            cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+
+        def read() -> None:
+            assert self.process is not None and self.process.stdout is not None
+            for line in self.process.stdout:
+                self._lines.append(line)
+                if line.startswith("ready:"):
+                    self._ready.set()
+            self._ready.set()  # EOF: the process ended
+
+        threading.Thread(target=read, daemon=True).start()
+        return self
+
+    def wait_ready(self, timeout: float = 30.0) -> "DevWorkloadApi":
+        assert self.process is not None
+        if not self._ready.wait(timeout) or self.process.poll() is not None:
+            output = "".join(self._lines)
+            self.stop()
+            raise RuntimeError(f"development Workload API for {self.trust_domain} did not become ready:\n{output}")
+        return self
+
+    def start(self, timeout: float = 30.0) -> "DevWorkloadApi":
+        return self.launch().wait_ready(timeout)
+
+    def socket(self, name: str) -> str:
+        return f"unix://{self.socket_dir / (name + '.sock')}"
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        shutil.rmtree(self.socket_dir, ignore_errors=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 nothing listens on (bound, then released; nothing else here binds it that fast)."""
+    return free_port()
+
+
+# -- audit log -----------------------------------------------------------------------------------------------------
+
+
+def read_audit(path: pathlib.Path, *, expect: int, timeout: float = 5.0) -> list[dict[str, Any]]:
+    """The JSON records in ``path`` once at least ``expect`` are there (the sink writes from its own thread)."""
+    deadline = time.monotonic() + timeout
+    records: list[dict[str, Any]] = []
+    while True:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        records = [json.loads(line) for line in text.splitlines() if line.strip()]
+        if len(records) >= expect or time.monotonic() > deadline:
+            return records
+        time.sleep(0.02)
+
+
+# -- calls ---------------------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """What one call came to: ``OK``/``TOOL_ERROR`` for a call that ran, else the gRPC status name."""
+
+    status: str
+    detail: str = ""
+    value: Any = None
+
+
+async def outcome(coroutine: Any) -> Outcome:
+    try:
+        result = await coroutine
+    except McpCallError as exc:
+        return Outcome(exc.status.name, exc.message)
+    if hasattr(result, "is_error"):
+        return Outcome("TOOL_ERROR" if result.is_error else "OK", result.text, result)
+    return Outcome("OK", "", result)
+
+
+@contextlib.asynccontextmanager
+async def agent_client(api: DevWorkloadApi, workload: str, address: str, *, timeout: float = 10.0,
+                       **options: Any) -> AsyncIterator[AsyncClient]:
+    """An ``AsyncClient`` presenting ``workload``'s X.509-SVID, trusting the server's DNS SAN in our trust domain."""
+    import asyncio
+
+    from mcp_grpc.server.security import ClientIdentity
+
+    identity = await asyncio.to_thread(
+        ClientIdentity.from_workload_api, api.socket(workload), server_dns_name=SERVER_DNS,
+        server_trust_domain=TRUST_DOMAIN,
+    )
+    client = identity.client(address, timeout=timeout, **options)
+    try:
+        yield client
+    finally:
+        await client.close()
+        await identity.aclose()
+
+
+def tls_only_channel(address: str, root_pem: bytes) -> grpc.aio.Channel:
+    """A TLS channel that trusts the server but presents NO client certificate."""
+    credentials = grpc.ssl_channel_credentials(root_certificates=root_pem)
+    return grpc.aio.secure_channel(address, credentials, options=[("grpc.ssl_target_name_override", SERVER_DNS)])
+
+
+@contextlib.contextmanager
+def env_unset(*names: str) -> Iterator[None]:
+    saved = {n: os.environ.pop(n) for n in names if n in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
+# -- certificates the Workload API would never issue ---------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class CertificateAuthority:
+    """A CA we hold the key of: handed to a dev Workload API with --ca-cert/--ca-key, and used to mint rogue leaves."""
+
+    cert: Any
+    key: Any
+    cert_file: pathlib.Path
+    key_file: pathlib.Path
+
+    @classmethod
+    def create(cls, directory: pathlib.Path, name: str) -> "CertificateAuthority":
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        key = ec.generate_private_key(ec.SECP256R1())
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+        now = datetime.datetime.now(datetime.timezone.utc)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256())
+        )
+        cert_file, key_file = directory / f"{name}.pem", directory / f"{name}.key"
+        cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        key_file.write_bytes(key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        return cls(cert, key, cert_file, key_file)
+
+    def mint(self, uris: Sequence[str], *, ca: bool = False) -> tuple[bytes, bytes]:
+        """A client leaf (PEM certificate, PEM key) with these URI SANs, signed by this CA; TLS accepts it."""
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = datetime.datetime.now(datetime.timezone.utc)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "rogue")]))
+            .issuer_name(self.cert.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(True, False, False, False, False, ca, ca, False, False), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.SERVER_AUTH]),
+                           critical=False)
+            .add_extension(x509.SubjectAlternativeName([x509.UniformResourceIdentifier(u) for u in uris]),
+                           critical=False)
+            .sign(self.key, hashes.SHA256())
+        )
+        key_pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        return cert.public_bytes(serialization.Encoding.PEM), key_pem
+
+
+def mtls_channel(address: str, root_pem: bytes, cert_pem: bytes, key_pem: bytes) -> grpc.aio.Channel:
+    """An mTLS channel presenting exactly this certificate (not from any Workload API)."""
+    credentials = grpc.ssl_channel_credentials(root_certificates=root_pem, private_key=key_pem,
+                                               certificate_chain=cert_pem)
+    return grpc.aio.secure_channel(address, credentials, options=[("grpc.ssl_target_name_override", SERVER_DNS)])
+
+
+def svid_pems(x509_source: Any) -> tuple[bytes, bytes]:
+    """(PEM chain, PEM key) of a Workload API X.509 source's current SVID."""
+    from cryptography.hazmat.primitives import serialization
+
+    svid = x509_source.svid
+    chain = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in svid.cert_chain)
+    key = svid.private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return chain, key
