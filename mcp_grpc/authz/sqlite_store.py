@@ -14,10 +14,12 @@ listener hook and applies it in one SQLite transaction.
 
 Usage::
 
-    store = TupleStore()
-    persistence = SqlitePersistence.open("authz.db", store)   # restore, then mirror every change
-    store.write_model(model); store.write([...])
+    engine, persistence = open_persistent_engine("authz.db")   # an Engine whose writes survive a restart
+    engine.write_model(model); engine.write([...])
     persistence.close()
+
+    store = TupleStore()                                        # or mirror any TupleStore
+    persistence = SqlitePersistence.open("authz.db", store)
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import threading
 import time
 from typing import Any, Iterable, Mapping
 
-__all__ = ["SqlitePersistence", "SCHEMA_VERSION"]
+__all__ = ["SqlitePersistence", "SCHEMA_VERSION", "open_persistent_engine"]
 
 log = logging.getLogger(__name__)
 
@@ -265,3 +267,13 @@ class SqlitePersistence:
                 f"{self.path}: authorization database schema version {row[0]} is not supported "
                 f"(this build reads version {SCHEMA_VERSION})"
             )
+
+
+def open_persistent_engine(path: str | os.PathLike[str], *, synchronous: str = "NORMAL") -> tuple[Any, SqlitePersistence]:
+    """An embedded ``Engine`` restored from ``path`` whose every later write is persisted there; close the
+    returned persistence when done."""
+    from mcp_grpc.authz.engine import Engine, TupleStore
+
+    store = TupleStore()
+    persistence = SqlitePersistence.open(path, store, synchronous=synchronous)
+    return Engine(store), persistence

@@ -187,3 +187,29 @@ def test_attach_twice_is_refused(tmp_path):
     with SqlitePersistence.open(tmp_path / "a.db", TupleStore()) as persistence:
         with pytest.raises(RuntimeError):
             persistence.attach(TupleStore())
+
+
+def test_an_engine_over_sqlite_answers_the_same_after_a_restart(tmp_path):
+    from mcp_grpc.authz.backend import TupleKey
+    from mcp_grpc.authz.sqlite_store import open_persistent_engine
+
+    path = tmp_path / "engine.db"
+    engine, persistence = open_persistent_engine(path)
+    engine.write_model(MODEL_V1)
+    engine.write([
+        TupleKey("user:anne", "viewer", "doc:1"),
+        TupleKey("user:bob", "viewer", "doc:2", "small", {"limit": 100}),
+    ])
+    engine.delete([TupleKey("user:anne", "viewer", "doc:1")])
+    engine.write([TupleKey("user:carl", "viewer", "doc:1")])
+    persistence.close()
+
+    engine, persistence = open_persistent_engine(path)
+    try:
+        assert not engine.check("user:anne", "viewer", "doc:1").allowed
+        assert engine.check("user:carl", "viewer", "doc:1").allowed
+        assert engine.check("user:bob", "viewer", "doc:2", context={"amount": 50}).allowed
+        assert not engine.check("user:bob", "viewer", "doc:2", context={"amount": 500}).allowed
+        assert engine.list_objects("user:carl", "viewer", "doc").items == ("doc:1",)
+    finally:
+        persistence.close()
