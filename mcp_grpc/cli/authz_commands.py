@@ -166,7 +166,9 @@ def _engine_errors() -> tuple[type[BaseException], ...]:
 def _run_test(args: argparse.Namespace) -> int:
     from mcp_grpc.authz.storetest import run_store_test_files
 
-    results, load_errors = run_store_test_files(args.files, allow_external_files=args.allow_external_files)
+    results, load_errors = run_store_test_files(
+        _expand_globs(args.files), allow_external_files=args.allow_external_files
+    )
     out = sys.stdout
     if args.json:
         for error in load_errors:
@@ -180,6 +182,22 @@ def _run_test(args: argparse.Namespace) -> int:
     if load_errors:
         return EXIT_ERROR
     return EXIT_OK if all(result.passed for result in results) else EXIT_FAILED
+
+
+def _expand_globs(patterns: Sequence[str]) -> list[str]:
+    """Like ``fga model test --tests``: a pattern that names no file is a glob (quoted so the shell left it)."""
+    import glob
+
+    files: list[str] = []
+    for pattern in patterns:
+        if os.path.exists(pattern) or not glob.has_magic(pattern):
+            files.append(pattern)
+            continue
+        matches = sorted(glob.glob(pattern, recursive=True))
+        if not matches:
+            raise CommandError(f"no test file matches {pattern!r}")
+        files.extend(matches)
+    return files
 
 
 def _print_test_summary(results: Sequence[Any], out: Any) -> None:

@@ -431,3 +431,11 @@ def test_matrix_confirms_each_cell(review):
     assert answer["matrix"]["*"]["stat"] == "allowed"
     table = run("who-can", "review_app:app", "--matrix", cwd=review).stdout
     assert "any agent" in table and ALICE in table
+
+
+def test_authz_test_takes_a_quoted_glob_like_fga(store):
+    write_test_file(store)
+    completed = run("test", str(store / "*.fga.yaml"))
+    assert completed.returncode == 0 and "Tests 2/2 passing" in completed.stdout
+    completed = run("test", str(store / "nothing-*.fga.yaml"))
+    assert completed.returncode == 2 and "no test file matches" in completed.stderr
