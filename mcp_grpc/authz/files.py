@@ -182,7 +182,14 @@ def line_of(container: Any, key: Any = None) -> int | None:
 
 
 def _check_object(value: str) -> str | None:
-    """Why ``value`` is not ``type:id``, or None."""
+    """Why ``value`` is not ``type:id`` (an id other than the ``*`` wildcard), or None."""
+    reason = _check_type_and_id(value)
+    if reason is None and value.endswith(":*"):
+        return "must name one object, not the wildcard '*'"
+    return reason
+
+
+def _check_type_and_id(value: str) -> str | None:
     type_name, sep, object_id = value.partition(":")
     if not sep:
         return "must be 'type:id'"
@@ -207,7 +214,7 @@ def _check_user(value: str) -> str | None:
             return "has an empty relation after '#'"
         if "#" in relation or ":" in relation:
             return "has a malformed relation after '#'"
-    reason = _check_object(base)
+    reason = _check_type_and_id(base)
     if reason is None and sep and base.endswith(":*"):
         return "must not combine a wildcard with '#relation'"
     return reason

@@ -91,6 +91,7 @@ def test_csv_tuples_with_usersets_and_conditions(tmp_path):
         ("- user: user:anne\n  relation: view er\n  object: doc:1\n", "'relation' 'view er' must not contain"),
         ("- user: team:eng#\n  relation: viewer\n  object: doc:1\n", "empty relation after '#'"),
         ("- user: user:*#member\n  relation: viewer\n  object: doc:1\n", "wildcard with '#relation'"),
+        ("- user: user:a\n  relation: viewer\n  object: doc:*\n", "not the wildcard"),
         ("- user: 12\n  relation: viewer\n  object: doc:1\n", "'user' must be a string, got a number"),
         ("- user: user:anne\n  relation: viewer\n  object: doc:1\n  extra: 1\n", "unknown field 'extra'"),
         ("- user: user:a\n  relation: r\n  object: doc:1\n  condition: c\n", "'condition' must be a mapping"),
