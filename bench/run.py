@@ -1,0 +1,593 @@
+"""Every benchmark scenario side by side, in one run on one machine: ``make bench`` / ``python -m bench.run``.
+
+Scenarios (each server in its own process, all started together and kept up for the whole run):
+
+- ``grpc_mtls``: the floor, bare grpcio asyncio unary echo over mTLS with the same SVIDs (``bench/servers/grpc_echo``);
+- ``full_stack``: CallTool of a trivial tool through mcp-grpc (SPIFFE mTLS and SVID checks, embedded FGA check,
+  audit on), decision cache warm (``bench/servers/mcp_grpc_full``);
+- ``full_stack_no_cache``: the same with the decision cache off;
+- ``official_sdk_http``: the official MCP SDK over streamable HTTP (stateless, 2026-07-28), driven by its own client.
+
+Each is measured at every concurrency, in ``--rounds`` rounds; within a round the order of scenarios rotates, so a
+noisy neighbour slows every stack alike rather than one. The reported figure is the median over rounds. Client and
+server share the machine's cores, so server (and client) CPU per call are reported next to throughput.
+
+Also: server RSS before and after 100,000 calls of the full stack (skipped with ``--quick``), the authorization
+step in process (``bench/authz_path.py``), the engine against the ``fga`` CLI (``bench/authz_engine.py``) and
+ListTools filtering with 1,000 tools.
+
+Output: a table on stdout, ``bench/results.json`` (``--out``) and ``bench/throughput.png`` (``--plot``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime
+import json
+import os
+import pathlib
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any, Awaitable, Callable
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+BENCH_DIR = REPO_ROOT / "bench"
+
+FLOOR = "grpc_mtls"
+FULL = "full_stack"
+FULL_NO_CACHE = "full_stack_no_cache"
+SDK = "official_sdk_http"
+SCENARIOS = (FLOOR, FULL, FULL_NO_CACHE, SDK)
+LABELS = {
+    FLOOR: "grpc mTLS echo (floor)",
+    FULL: "mcp-grpc full stack, cache warm",
+    FULL_NO_CACHE: "mcp-grpc full stack, cache off",
+    SDK: "official MCP SDK, HTTP",
+}
+RATIO_CONCURRENCY = 16
+LIST_TOOLS_TOOLS = 1000
+RSS_CALLS = 100_000
+
+TARGETS = {
+    "full_stack_vs_grpc_mtls": 0.85,
+    "full_stack_vs_official_sdk_http": 5.0,
+    "engine_check_p50_us_uncached": 50.0,
+    "engine_check_p50_us_cached": 2.0,
+}
+
+
+# -- machine ---------------------------------------------------------------------------------------------------------
+
+
+def machine_info() -> dict[str, Any]:
+    import grpc
+
+    model = None
+    with contextlib.suppress(OSError):
+        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    versions: dict[str, str] = {"python": platform.python_version(), "grpcio": grpc.__version__}
+    from importlib import metadata
+
+    for package in ("protobuf", "mcp", "uvicorn", "spiffe"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            versions[package] = metadata.version(package)
+    return {
+        "nproc": os.cpu_count(),
+        "cpu_model": model,
+        "platform": platform.platform(),
+        "versions": versions,
+    }
+
+
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10, check=False
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "bench", "mcp_grpc"],
+            cwd=REPO_ROOT, capture_output=True, text=True, timeout=10, check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    commit = out.stdout.strip() or None
+    return f"{commit} (uncommitted changes)" if commit and dirty.stdout.strip() else commit
+
+
+# -- clients ---------------------------------------------------------------------------------------------------------
+
+
+class Clients:
+    """One client per stack, each as its users would write it, kept open for the whole run."""
+
+    def __init__(self, identities: Any, ports: dict[str, int]) -> None:
+        self.identities = identities
+        self.ports = ports
+        self.calls: dict[str, Callable[[], Awaitable[object]]] = {}
+        self._stack = contextlib.AsyncExitStack()
+
+    async def __aenter__(self) -> "Clients":
+        import grpc
+        import mcp
+
+        from bench.identities import SERVER_DNS_NAME
+        from bench.servers.grpc_echo import METHOD
+        from mcp_grpc.server.security import ClientIdentity
+
+        ids = self.identities
+        credentials = grpc.ssl_channel_credentials(
+            root_certificates=ids.read("bundle.pem"),
+            private_key=ids.read("agent.key"),
+            certificate_chain=ids.read("agent.pem"),
+        )
+        channel = grpc.aio.secure_channel(
+            f"127.0.0.1:{self.ports[FLOOR]}",
+            credentials,
+            options=(("grpc.ssl_target_name_override", SERVER_DNS_NAME),),
+        )
+        self._stack.push_async_callback(channel.close)
+        echo = channel.unary_unary(METHOD)
+        payload = b"hi"
+        self.calls[FLOOR] = lambda: echo(payload, timeout=30)
+
+        identity = ClientIdentity.from_workload_api(str(ids.socket("agent")), server_dns_name=SERVER_DNS_NAME)
+        self._stack.push_async_callback(identity.aclose)
+        for scenario in (FULL, FULL_NO_CACHE):
+            client = identity.client(f"127.0.0.1:{self.ports[scenario]}")
+            self.calls[scenario] = _checked_call(client.call_tool, "echo")
+        self.full_client_factory = lambda port: identity.client(f"127.0.0.1:{port}")
+
+        sdk = await self._stack.enter_async_context(
+            mcp.Client(f"http://127.0.0.1:{self.ports[SDK]}/mcp", mode="2026-07-28")
+        )
+        self.calls[SDK] = _checked_call(sdk.call_tool, "echo")
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self._stack.aclose()
+
+
+def _checked_call(call_tool: Callable[..., Awaitable[Any]], tool: str) -> Callable[[], Awaitable[object]]:
+    """A CallTool that counts as an error unless the tool really answered (a denial or tool error is not a call)."""
+
+    async def call() -> object:
+        result = await call_tool(tool, {"text": "hi"})
+        if getattr(result, "is_error", False):
+            raise RuntimeError(f"tool error: {result!r}"[:300])
+        return result
+
+    return call
+
+
+# -- scenarios -------------------------------------------------------------------------------------------------------
+
+
+async def run_rounds(
+    clients: Clients, servers: dict[str, Any], concurrencies: list[int], rounds: int, seconds: float, warmup: float
+) -> list[dict[str, Any]]:
+    from bench.harness import measure
+
+    raw: list[dict[str, Any]] = []
+    step = 0
+    for round_index in range(rounds):
+        for concurrency in concurrencies:
+            # Rotate the order each time so that no stack always runs first (or last) in a round.
+            order = SCENARIOS[step % len(SCENARIOS):] + SCENARIOS[: step % len(SCENARIOS)]
+            step += 1
+            for scenario in order:
+                m = await measure(
+                    scenario, servers[scenario], clients.calls[scenario],
+                    concurrency=concurrency, seconds=seconds, warmup_seconds=warmup,
+                )
+                row = m.as_dict() | {"round": round_index + 1, "load_average_1m": os.getloadavg()[0]}
+                raw.append(row)
+                print(
+                    f"  round {round_index + 1} c={concurrency:<3} {scenario:22} {row['calls_per_second']:>8.1f}/s "
+                    f"p50 {row['p50_ms']:.2f} ms p99 {row['p99_ms']:.2f} ms server CPU "
+                    f"{row['server_cpu_us_per_call']:.0f} µs/call errors {row['errors']}",
+                    flush=True,
+                )
+    return raw
+
+
+def summarize(raw: list[dict[str, Any]], concurrencies: list[int]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per scenario and concurrency: the median over rounds of each figure, plus the totals of calls and errors."""
+    summary: dict[str, dict[str, dict[str, Any]]] = {}
+    for scenario in SCENARIOS:
+        summary[scenario] = {}
+        for concurrency in concurrencies:
+            rows = [r for r in raw if r["scenario"] == scenario and r["concurrency"] == concurrency]
+            if not rows:
+                continue
+
+            def med(key: str) -> float:
+                values = [r[key] for r in rows if r[key] == r[key]]  # NaN-free
+                return round(statistics.median(values), 3) if values else float("nan")
+
+            summary[scenario][str(concurrency)] = {
+                "rounds": len(rows),
+                "calls": sum(r["calls"] for r in rows),
+                "errors": sum(r["errors"] for r in rows),
+                "calls_per_second": med("calls_per_second"),
+                "calls_per_second_min": min(r["calls_per_second"] for r in rows),
+                "calls_per_second_max": max(r["calls_per_second"] for r in rows),
+                "p50_ms": med("p50_ms"),
+                "p99_ms": med("p99_ms"),
+                "server_cpu_us_per_call": med("server_cpu_us_per_call"),
+                "client_cpu_us_per_call": med("client_cpu_us_per_call"),
+                "server_rss_mb": max(r["server_rss_mb"] for r in rows),
+            }
+    return summary
+
+
+def ratios(raw: list[dict[str, Any]], summary: dict, concurrency: int) -> dict[str, Any]:
+    """Throughput ratios at ``concurrency``: of the medians, and the median of per-round ratios (paired in time)."""
+
+    def ratio(a: str, b: str) -> dict[str, Any]:
+        sa, sb = summary[a].get(str(concurrency)), summary[b].get(str(concurrency))
+        if not sa or not sb or not sb["calls_per_second"]:
+            return {"of_medians": None, "per_round": [], "median_per_round": None}
+        per_round = []
+        for r in sorted({row["round"] for row in raw}):
+            xa = [x["calls_per_second"] for x in raw if x["scenario"] == a and x["concurrency"] == concurrency
+                  and x["round"] == r]
+            xb = [x["calls_per_second"] for x in raw if x["scenario"] == b and x["concurrency"] == concurrency
+                  and x["round"] == r]
+            if xa and xb and xb[0]:
+                per_round.append(round(xa[0] / xb[0], 3))
+        return {
+            "of_medians": round(sa["calls_per_second"] / sb["calls_per_second"], 3),
+            "per_round": per_round,
+            "median_per_round": round(statistics.median(per_round), 3) if per_round else None,
+        }
+
+    return {
+        "full_stack_vs_grpc_mtls": ratio(FULL, FLOOR),
+        "full_stack_vs_official_sdk_http": ratio(FULL, SDK),
+        "full_stack_no_cache_vs_grpc_mtls": ratio(FULL_NO_CACHE, FLOOR),
+        "server_cpu_per_call_full_stack_vs_grpc_mtls": (
+            round(summary[FULL][str(concurrency)]["server_cpu_us_per_call"]
+                  / summary[FLOOR][str(concurrency)]["server_cpu_us_per_call"], 3)
+            if str(concurrency) in summary[FULL] and str(concurrency) in summary[FLOOR] else None
+        ),
+    }
+
+
+async def rss_after_calls(clients: Clients, server: Any, calls: int, concurrency: int) -> dict[str, Any]:
+    from bench import procstat
+    from bench.harness import measure
+
+    before = procstat.rss_bytes(server.pid)
+    m = await measure(
+        f"{FULL}_rss", server, clients.calls[FULL],
+        concurrency=concurrency, seconds=1800, warmup_seconds=0, max_calls=calls,
+    )
+    after = procstat.rss_bytes(server.pid)
+    return {
+        "scenario": FULL,
+        "concurrency": concurrency,
+        "calls": m.load.calls,
+        "errors": m.load.errors,
+        "rss_before_mb": round(before / 2**20, 1),
+        "rss_after_mb": round(after / 2**20, 1),
+        "calls_per_second": round(m.load.calls_per_second, 1),
+        "server_cpu_us_per_call": round(m.server_cpu_us_per_call, 1),
+    }
+
+
+async def list_tools_filtering(clients: Clients, port: int, repeats: int) -> dict[str, Any]:
+    """ListTools through the full stack with 1,000 tools of which the agent may call 251 (one page and all pages)."""
+    from bench.servers.mcp_grpc_full import visible_filler
+    from mcp_grpc.wire import mcp_messages_pb2 as pb
+
+    client = clients.full_client_factory(port)
+    expected = 1 + sum(1 for i in range(LIST_TOOLS_TOOLS) if visible_filler(i))
+    tools = await client.list_tools()
+    if len(tools) != expected:
+        raise RuntimeError(f"ListTools returned {len(tools)} tools, expected {expected}")
+    full_list: list[int] = []
+    first_page: list[int] = []
+    page_size = 0
+    for _ in range(repeats):
+        start = time.perf_counter_ns()
+        await client.list_tools()
+        full_list.append(time.perf_counter_ns() - start)
+        start = time.perf_counter_ns()
+        response = await client._unary(client._mcp.ListTools, pb.ListToolsRequest(), None)  # one RPC, one page
+        first_page.append(time.perf_counter_ns() - start)
+        page_size = len(response.tools)
+    return {
+        "tools_registered": LIST_TOOLS_TOOLS + 1,
+        "tools_visible": expected,
+        "page_size": page_size,
+        "repeats": repeats,
+        "one_page_ms_p50": round(statistics.median(first_page) / 1e6, 3),
+        "one_page_ms_min": round(min(first_page) / 1e6, 3),
+        "all_pages_ms_p50": round(statistics.median(full_list) / 1e6, 3),
+        "all_pages_ms_min": round(min(full_list) / 1e6, 3),
+    }
+
+
+def authz_engine(out: pathlib.Path, quick: bool) -> dict[str, Any]:
+    """Run ``bench/authz_engine.py`` (the engine engineer's) in its own process and read its JSON."""
+    args = ["--tuples", "1000", "--queries", "60", "--repeat", "3", "--no-cli"] if quick else ["--cli-checks", "100"]
+    command = [sys.executable, str(BENCH_DIR / "authz_engine.py"), *args, "--out", str(out)]
+    started = time.monotonic()
+    proc = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=900, check=False)
+    if proc.returncode != 0 or not out.exists():
+        return {"error": f"exit code {proc.returncode}: {proc.stderr[-2000:]}", "command": _display(command)}
+    report = json.loads(out.read_text())
+    report["command"] = _display(command)
+    report["wall_seconds"] = round(time.monotonic() - started, 1)
+    report["stdout"] = proc.stdout
+    return report
+
+
+def _display(command: list[str]) -> str:
+    shown = []
+    for part in command:
+        if part == sys.executable:
+            shown.append("python")
+            continue
+        with contextlib.suppress(ValueError):
+            part = str(pathlib.Path(part).relative_to(REPO_ROOT)) if part.startswith("/") else part
+        shown.append(part)
+    return shlex.join(shown)
+
+
+# -- report ----------------------------------------------------------------------------------------------------------
+
+
+def table(results: dict[str, Any]) -> str:
+    lines = []
+    header = (f"{'scenario':34} {'conc':>4} {'calls/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'srv CPU µs/call':>16} "
+              f"{'cli CPU µs/call':>16} {'srv RSS MB':>10} {'errors':>6}")
+    lines.append(header)
+    lines.append("-" * len(header))
+    for scenario in SCENARIOS:
+        for concurrency, s in results["summary"][scenario].items():
+            lines.append(
+                f"{LABELS[scenario]:34} {concurrency:>4} {s['calls_per_second']:>9.1f} {s['p50_ms']:>8.2f} "
+                f"{s['p99_ms']:>8.2f} {s['server_cpu_us_per_call']:>16.0f} {s['client_cpu_us_per_call']:>16.0f} "
+                f"{s['server_rss_mb']:>10.1f} {s['errors']:>6}"
+            )
+    lines.append("")
+    c = results["ratio_concurrency"]
+    for key in ("full_stack_vs_grpc_mtls", "full_stack_vs_official_sdk_http"):
+        target = TARGETS[key]
+        value = results[key]
+        verdict = "n/a" if value is None else ("met" if value >= target else "MISSED")
+        lines.append(f"{key} at c={c}: {value}x (target >= {target}x: {verdict}); "
+                     f"per round {results['ratios'][key]['per_round']}")
+    cpu_ratio = results["ratios"]["server_cpu_per_call_full_stack_vs_grpc_mtls"]
+    lines.append(f"server CPU per call, full stack / floor at c={c}: {cpu_ratio}x")
+    engine = results.get("engine_check_p50_us") or {}
+    if engine:
+        lines.append(
+            f"engine check p50: uncached {engine.get('uncached_allowed')} µs on allowed queries, "
+            f"{engine.get('uncached_random')} µs on random ones (target <= 50); cached {engine.get('cached')} µs "
+            f"(target <= 2)"
+        )
+    path = results.get("authz_path") or {}
+    if path:
+        lines.append(
+            "authorize() in process p50: cache warm {} µs, no cache {} µs".format(
+                path["authorize_cache_warm"]["p50_us"], path["authorize_no_cache"]["p50_us"]
+            )
+        )
+    cli = (results.get("authz_engine") or {}).get("fga_cli")
+    if cli:
+        lines.append(f"fga CLI marginal time per check: {cli.get('marginal_us_per_check', float('nan')):.0f} µs "
+                     f"(disagreements with the engine: {cli.get('disagreements_with_engine')})")
+    lt = results.get("list_tools_1000") or {}
+    if lt and "error" not in lt:
+        lines.append(
+            f"ListTools, {lt['tools_registered']} tools, {lt['tools_visible']} visible: one page "
+            f"({lt['page_size']} tools) {lt['one_page_ms_p50']} ms p50, all pages {lt['all_pages_ms_p50']} ms p50"
+        )
+    rss = results.get("rss_after_100k_calls")
+    if rss:
+        lines.append(f"full stack RSS: {rss['rss_before_mb']} MB before, {rss['rss_after_mb']} MB after "
+                     f"{rss['calls']} calls ({rss['errors']} errors)")
+    lines.append(f"load average at start {results['load_average']['start']}, at end {results['load_average']['end']}")
+    return "\n".join(lines)
+
+
+def plot(results: dict[str, Any], path: pathlib.Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax_tput, ax_p99) = plt.subplots(1, 2, figsize=(11, 4.2))
+    styles = {FLOOR: ("k", "o", "-"), FULL: ("tab:blue", "s", "-"), FULL_NO_CACHE: ("tab:blue", "s", ":"),
+              SDK: ("tab:red", "^", "-")}
+    for scenario in SCENARIOS:
+        points = sorted((int(c), s) for c, s in results["summary"][scenario].items())
+        if not points:
+            continue
+        xs = [c for c, _ in points]
+        color, marker, line = styles[scenario]
+        ax_tput.plot(xs, [s["calls_per_second"] for _, s in points], color=color, marker=marker, linestyle=line,
+                     label=LABELS[scenario])
+        ax_p99.plot(xs, [s["p99_ms"] for _, s in points], color=color, marker=marker, linestyle=line,
+                    label=LABELS[scenario])
+    for ax in (ax_tput, ax_p99):
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("concurrent callers")
+        ax.grid(True, alpha=0.3)
+    ax_tput.set_ylabel("calls per second (median of rounds)")
+    ax_tput.set_title("Throughput")
+    ax_p99.set_ylabel("p99 latency, ms")
+    ax_p99.set_yscale("log")
+    ax_p99.set_title("p99 latency")
+    ax_tput.legend(fontsize=8)
+    machine = results["machine"]
+    fig.suptitle(
+        f"{results['when']}, {machine['nproc']} cores ({machine['cpu_model']}), client and server on the same cores, "
+        f"load avg {results['load_average']['start'][0]:.1f}",
+        fontsize=8,
+    )
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# -- main ------------------------------------------------------------------------------------------------------------
+
+
+async def run(args: argparse.Namespace, work_dir: pathlib.Path) -> dict[str, Any]:
+    from bench.authz_path import measure as measure_authz_path
+    from bench.harness import server_processes
+    from bench.identities import bench_identities
+
+    concurrencies = args.concurrency
+    ratio_concurrency = RATIO_CONCURRENCY if RATIO_CONCURRENCY in concurrencies else concurrencies[len(concurrencies) // 2]
+    results: dict[str, Any] = {
+        "benchmark": "mcp-grpc bench.run",
+        "when": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "command": args.command,
+        "git_commit": git_commit(),
+        "machine": machine_info(),
+        "load_average": {"start": [round(x, 2) for x in os.getloadavg()]},
+        "params": {
+            "quick": args.quick,
+            "seconds": args.seconds,
+            "warmup_seconds": args.warmup,
+            "rounds": args.rounds,
+            "concurrency": concurrencies,
+        },
+        "targets": TARGETS,
+        "ratio_concurrency": ratio_concurrency,
+    }
+
+    phases: dict[str, float] = {}
+    results["phase_seconds"] = phases
+    mark = time.monotonic()
+
+    def phase(name: str) -> None:
+        nonlocal mark
+        now = time.monotonic()
+        phases[name] = round(now - mark, 1)
+        mark = now
+
+    print("authorization step in process (bench/authz_path.py) ...", flush=True)
+    results["authz_path"] = await measure_authz_path(2_000 if args.quick else 20_000)
+    phase("authz_path")
+
+    with bench_identities(work_dir) as ids:
+        server_socket = str(ids.socket("server"))
+        commands = {
+            FLOOR: ("bench.servers.grpc_echo", str(ids.cert_dir)),
+            # Both full-stack servers carry 1,000 more tools (as a real server might): the ListTools scenario
+            # runs on the warm one, and the echo call path does not depend on how many tools there are.
+            FULL: ("bench.servers.mcp_grpc_full", server_socket, str(work_dir), "--tools", str(LIST_TOOLS_TOOLS)),
+            FULL_NO_CACHE: ("bench.servers.mcp_grpc_full", server_socket, str(work_dir), "--no-cache",
+                            "--tools", str(LIST_TOOLS_TOOLS)),
+            SDK: ("bench.servers.mcp_sdk_http",),
+        }
+        phase("identities")
+        print("starting servers ...", flush=True)
+        with server_processes(commands) as servers:
+            phase("servers_start")
+            ports = {name: server.port for name, server in servers.items()}
+            async with Clients(ids, ports) as clients:
+                phase("clients")
+                print(f"load: {args.rounds} round(s) x concurrency {concurrencies} x {len(SCENARIOS)} scenarios, "
+                      f"{args.seconds:g} s each (+{args.warmup:g} s warm-up)", flush=True)
+                raw = await run_rounds(clients, servers, concurrencies, args.rounds, args.seconds, args.warmup)
+                phase("load")
+                results["raw"] = raw
+                summary = summarize(raw, concurrencies)
+                results["summary"] = summary
+                results["ratios"] = ratios(raw, summary, ratio_concurrency)
+                results["full_stack_vs_grpc_mtls"] = results["ratios"]["full_stack_vs_grpc_mtls"]["of_medians"]
+                results["full_stack_vs_official_sdk_http"] = (
+                    results["ratios"]["full_stack_vs_official_sdk_http"]["of_medians"]
+                )
+                print("ListTools with 1,000 tools ...", flush=True)
+                results["list_tools_1000"] = await list_tools_filtering(
+                    clients, ports[FULL], 5 if args.quick else 30
+                )
+                phase("list_tools")
+                if args.quick:
+                    results["rss_after_100k_calls"] = None
+                else:
+                    print(f"full stack RSS over {RSS_CALLS} calls ...", flush=True)
+                    results["rss_after_100k_calls"] = await rss_after_calls(
+                        clients, servers[FULL], RSS_CALLS, max(concurrencies)
+                    )
+                    phase("rss_100k")
+            phase("clients_close")
+        phase("servers_stop")
+    # The engine benchmark last and alone: the servers are gone, so it does not compete with them.
+    print("authorization engine (bench/authz_engine.py) ...", flush=True)
+    engine = authz_engine(work_dir / "authz_engine.json", args.quick)
+    phase("authz_engine")
+    results["authz_engine"] = engine
+    embedded = engine.get("embedded", {}) if isinstance(engine, dict) else {}
+    results["engine_check_p50_us"] = {
+        "uncached_allowed": embedded.get("allowed", {}).get("p50_us"),
+        "uncached_random": embedded.get("random", {}).get("p50_us"),
+        "uncached_allowed_cpu": embedded.get("allowed", {}).get("p50_cpu_us_median_round"),
+        "uncached_random_cpu": embedded.get("random", {}).get("p50_cpu_us_median_round"),
+        "cached": results["authz_path"]["cache_lookup_hit"]["p50_us"],
+    }
+    results["load_average"]["end"] = [round(x, 2) for x in os.getloadavg()]
+    return results
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="a short smoke run: 1 round of 1 s at concurrency 1 and 16, no 100k-call RSS run, "
+                             "a small engine benchmark without the fga CLI")
+    parser.add_argument("--seconds", type=float, help="counted seconds per measurement (default 5, quick 1)")
+    parser.add_argument("--warmup", type=float, help="warm-up seconds before each measurement (default 1, quick 0.3)")
+    parser.add_argument("--rounds", type=int, help="rounds of every scenario (default 3, quick 1)")
+    parser.add_argument("--concurrency", type=lambda s: [int(x) for x in s.split(",") if x],
+                        help="comma-separated concurrencies (default 1,16,64; quick 1,16)")
+    parser.add_argument("--out", type=pathlib.Path, default=BENCH_DIR / "results.json")
+    parser.add_argument("--plot", default=str(BENCH_DIR / "throughput.png"),
+                        help="the PNG of throughput and p99 against concurrency ('' for none)")
+    args = parser.parse_args(argv)
+    args.seconds = args.seconds if args.seconds is not None else (1.0 if args.quick else 5.0)
+    args.warmup = args.warmup if args.warmup is not None else (0.3 if args.quick else 1.0)
+    args.rounds = args.rounds if args.rounds is not None else (1 if args.quick else 3)
+    args.concurrency = args.concurrency or ([1, 16] if args.quick else [1, 16, 64])
+    if args.seconds <= 0 or args.rounds < 1 or any(c < 1 for c in args.concurrency):
+        parser.error("--seconds, --rounds and every --concurrency must be positive")
+    args.plot = pathlib.Path(args.plot) if args.plot else None
+    args.command = shlex.join(["python", "-m", "bench.run", *(sys.argv[1:] if argv is None else argv)])
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    with tempfile.TemporaryDirectory(prefix="mcp-grpc-bench-") as tmp:
+        results = asyncio.run(run(args, pathlib.Path(tmp)))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    if args.plot is not None:
+        plot(results, args.plot)
+    print()
+    print(table(results))
+    print(f"\nwrote {_display([str(args.out)])}" + (f" and {_display([str(args.plot)])}" if args.plot else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
