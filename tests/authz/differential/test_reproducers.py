@@ -33,6 +33,15 @@ DIAGNOSES = {
     "ttu-intersection-union-error.fga.yaml":
         "OpenFGA quirk: an intersection reached through tuple-to-userset errors where the same intersection "
         "checked directly is false",
+    "userset-strategy-off-path-condition-error.fga.yaml":
+        "OpenFGA quirk: resolving a userset, OpenFGA reads the user's tuples of that relation on every object and "
+        "fails on a condition of a tuple off the path (t1:b, while the userset is t1:a); we answer false",
+    "listobjects-intersection-candidates.fga.yaml":
+        "OpenFGA quirk: ListObjects on an intersection draws candidates from one operand and never evaluates the "
+        "failing condition on the other; we report the condition error",
+    "listusers-error-direct-tuple-outside-filter.fga.yaml":
+        "engine: with a userset filter (t2#r0) OpenFGA skips a conditional direct tuple of another user type "
+        "without evaluating it; we report its missing parameter",
     "ttu-strategy-hides-condition-error.fga.yaml":
         "OpenFGA quirk: an unrelated unconditional tuple of the same user makes OpenFGA answer false where it "
         "otherwise reports the missing condition parameter (we report the error either way)",
