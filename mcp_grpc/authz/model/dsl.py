@@ -21,6 +21,7 @@ from antlr4.Token import Token
 from ._generated.FgaLexer import FgaLexer
 from ._generated.FgaParser import FgaParser
 from ._generated.FgaParserListener import FgaParserListener
+from ._fast import fast_parse
 from .errors import ModelIssue, ModelSyntaxError, Span
 
 __all__ = ["parse_dsl", "parse_dsl_with_errors", "clean_comments"]
@@ -318,9 +319,18 @@ class ParseResult:
         self.cleaned = cleaned
 
 
-def parse_dsl_with_errors(text: str) -> ParseResult:
-    """Parse DSL text; return the (possibly partial) model together with every syntax issue found."""
+def parse_dsl_with_errors(text: str, *, fast: bool = True) -> ParseResult:
+    """Parse DSL text; return the (possibly partial) model together with every syntax issue found.
+
+    Well-formed text in the common layout takes a hand-written fast path (see `_fast`); everything else,
+    and every input with an error, goes through the ANTLR parser. `fast=False` forces ANTLR.
+    """
     cleaned = clean_comments(text)
+    if fast:
+        quick = fast_parse(cleaned)
+        if quick is not None:
+            model, modular, module_name, extended = quick
+            return ParseResult(model, [], modular, module_name, cleaned, extended)
     collector = _Collector()
     lexer = FgaLexer(InputStream(cleaned))
     lexer.removeErrorListeners()

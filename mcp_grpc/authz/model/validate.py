@@ -149,14 +149,15 @@ class _Collector:
 
     @staticmethod
     def _word_index(raw: str, symbol: str) -> int:
-        # The reference builds an (unescaped) regex \bSYMBOL\b; escaping keeps us safe and matches for real names.
         m = re.search(r"\b" + re.escape(symbol) + r"\b", raw)
-        if m is None and symbol:
-            try:
-                m = re.search(r"\b" + symbol + r"\b", raw)
-            except re.error:
-                m = None
+        if m is None and symbol and _SAFE_PATTERN.fullmatch(symbol):
+            # The reference builds an unescaped regex \bSYMBOL\b, so `user:*` finds `user` in `[user, user:*]`.
+            # Only single-character quantifiers can occur in such symbols, so this cannot backtrack badly.
+            m = re.search(r"\b" + symbol + r"\b", raw)
         return m.start() if m else 0
+
+
+_SAFE_PATTERN = re.compile(r"[\w:*#/@ -]+")
 
 
 def _check_names(c: _Collector, model: dict) -> None:
