@@ -35,7 +35,10 @@ def list_objects(
     relation: str,
     object_type: str,
 ) -> list[str] | Failure:
-    candidates = object_candidates(ts, lookups, user, relation, object_type)
+    probe = Resolver(ts, lookups.tuples_of, lookups.usersets_of, context)
+    candidates = object_candidates(ts, lookups, user, relation, object_type, probe.condition)
+    if isinstance(candidates, Failure):
+        return candidates
     user_str = str(user)
     found = []
     for obj in sorted(candidates):
@@ -49,13 +52,29 @@ def list_objects(
 
 
 def object_candidates(
-    ts: TypeSystem, lookups: Lookups, user: UserRef, relation: str, object_type: str
-) -> set[str]:
-    """Objects of ``object_type`` whose ``relation`` the user can reach, walking tuples backwards from the user (as
-    OpenFGA's reverse expansion does; conditions ignored). Only these are checked, so a condition on a tuple that
-    no path from this user reaches is never evaluated, and cannot fail the list."""
+    ts: TypeSystem,
+    lookups: Lookups,
+    user: UserRef,
+    relation: str,
+    object_type: str,
+    condition: Callable[[Any], Any] | None = None,
+) -> set[str] | Failure:
+    """Objects of ``object_type`` whose ``relation`` the user can reach, walking tuples backwards from the user as
+    OpenFGA's reverse expansion does. Only tuples on relations that can lead to ``object_type#relation`` are
+    followed, so a condition on a tuple no path from this user reaches is never evaluated. With ``condition``, a
+    tuple whose condition is false is not followed and one whose condition cannot be evaluated fails the whole list
+    (OpenFGA's ListObjects reports that error even when another path grants the object)."""
+    relevant = ts.reachable_relations(object_type, relation)
     user_str = str(user)
     stack: list[tuple[str, str]] = []
+
+    def follow(t: Any, node: tuple[str, str]) -> Any:
+        if node not in relevant:
+            return False
+        if condition is None or t.condition_name is None:
+            return True
+        return condition(t)
+
     subjects = [user_str]
     if user.relation is not None:
         stack.append((user.object, user.relation))
@@ -63,7 +82,11 @@ def object_candidates(
         subjects.append(f"{user.type}:*")
     for subject in subjects:
         for t in lookups.tuples_with_user(subject):
-            stack.append((t.object, t.relation))
+            f = follow(t, (t.object.partition(":")[0], t.relation))
+            if isinstance(f, Failure):
+                return f
+            if f is True:
+                stack.append((t.object, t.relation))
     seen: set[tuple[str, str]] = set()
     while stack:
         node = stack.pop()
@@ -73,16 +96,25 @@ def object_candidates(
         o, r = node
         otype = o.partition(":")[0]
         for t in lookups.tuples_with_user(f"{o}#{r}"):
-            stack.append((t.object, t.relation))
+            f = follow(t, (t.object.partition(":")[0], t.relation))
+            if isinstance(f, Failure):
+                return f
+            if f is True:
+                stack.append((t.object, t.relation))
         for r2 in ts.computed_parents(otype, r):
-            stack.append((o, r2))
+            if (otype, r2) in relevant:
+                stack.append((o, r2))
         parents = ts.ttu_parents(otype, r)
         if parents:
             pointing = lookups.tuples_with_user(o)
             for ptype, tupleset, r2 in parents:
                 for t in pointing:
                     if t.relation == tupleset and t.object.partition(":")[0] == ptype:
-                        stack.append((t.object, r2))
+                        f = follow(t, (ptype, r2))
+                        if isinstance(f, Failure):
+                            return f
+                        if f is True:
+                            stack.append((t.object, r2))
     return {o for (o, r) in seen if r == relation and o.partition(":")[0] == object_type}
 
 
@@ -124,6 +156,11 @@ def user_candidates(
             return True
         return condition(t)
 
+    # Pruning is by edge, as in OpenFGA's ListUsers: nothing is expanded when no filter is reachable at all, and a
+    # userset or tuple-to-userset hop is taken only towards a relation that can reach a filter; computed usersets
+    # and set operands on the same object are always expanded (their tuples' conditions are evaluated).
+    if not reaches(obj.partition(":")[0], relation):
+        return candidates
     while stack:
         node = stack.pop()
         if node in seen:
@@ -140,6 +177,13 @@ def user_candidates(
             kind = part[0]
             if kind == THIS:
                 for u, t in (lookups.tuples_of((o, r)) or {}).items():
+                    # Every direct tuple of a visited node has its condition evaluated, whatever its user type
+                    # (OpenFGA's ListUsers reads and filters them all before matching the filter).
+                    c = holds(t)
+                    if c is not True:
+                        if isinstance(c, Failure):
+                            return c
+                        continue
                     if "#" in u:
                         uobj, _, urel = u.partition("#")
                         utype = uobj.partition(":")[0]
@@ -150,11 +194,6 @@ def user_candidates(
                         matches = (u.partition(":")[0], None) in wanted
                         if not matches:
                             continue
-                    c = holds(t)
-                    if c is not True:
-                        if isinstance(c, Failure):
-                            return c
-                        continue
                     if matches:
                         candidates.add(u)
                     if "#" in u:

@@ -5,7 +5,10 @@ A resolution step returns one of four values:
 - ``True``: allowed;
 - ``False``: denied;
 - :data:`CYCLE`: denied because the path revisited an ``object#relation@user`` it was already resolving (OpenFGA's
-  ``CycleDetected``; it counts as false, but an exclusion whose subtracted side hits a cycle is also false);
+  ``CycleDetected``; it counts as false, but an exclusion whose subtracted side hits a cycle is also false). A cycle
+  closed by a *recursive* userset (``member: [group#member]``) or tuple-to-userset (``viewer from parent`` on the
+  parent's own type) is plain false instead: OpenFGA resolves those with its recursive strategies, which walk the
+  chain without reporting a cycle;
 - a :class:`Failure`: the answer is unknown (depth limit, a condition that cannot be evaluated).
 
 The three set operators combine these exactly as OpenFGA's reducers do (``union``, ``intersection``, ``exclusion``
@@ -168,13 +171,13 @@ class Resolver:
         if not info.may_cycle:
             # Off every cycle of the model: this key cannot come back on this path, nothing to track.
             if rw[0] == THIS and not self.tracing:
-                return self.direct(obj, info, user, user_str, depth)
+                return self.direct(obj, otype, info, user, user_str, depth)
             return self.rewrite(rw, obj, otype, info, user, user_str, depth)
         visited = self.visited
         visited.add(key)
         try:
             if rw[0] == THIS and not self.tracing:
-                return self.direct(obj, info, user, user_str, depth)
+                return self.direct(obj, otype, info, user, user_str, depth)
             return self.rewrite(rw, obj, otype, info, user, user_str, depth)
         finally:
             visited.discard(key)
@@ -183,11 +186,11 @@ class Resolver:
                 depth: int) -> Any:
         kind = rw[0]
         if kind == THIS:
-            return self.direct(obj, info, user, user_str, depth)
+            return self.direct(obj, otype, info, user, user_str, depth)
         if kind == COMPUTED:
             return self.resolve(obj, otype, rw[1], user, user_str, depth)
         if kind == TTU:
-            return self.tuple_to_userset(obj, rw[1], rw[2], user, user_str, depth)
+            return self.tuple_to_userset(obj, otype, info.relation, rw[1], rw[2], user, user_str, depth)
         # Operands are evaluated in order and stop at a decisive one, as OpenFGA's reducers cancel the rest.
         # The common operand kinds are dispatched inline (one call less each); tracing goes through rewrite().
         tracing = self.tracing
@@ -201,9 +204,9 @@ class Resolver:
                 elif ck == COMPUTED:
                     r = self.resolve(obj, otype, child[1], user, user_str, depth)
                 elif ck == THIS:
-                    r = self.direct(obj, info, user, user_str, depth)
+                    r = self.direct(obj, otype, info, user, user_str, depth)
                 elif ck == TTU:
-                    r = self.tuple_to_userset(obj, child[1], child[2], user, user_str, depth)
+                    r = self.tuple_to_userset(obj, otype, info.relation, child[1], child[2], user, user_str, depth)
                 else:
                     r = self.rewrite(child, obj, otype, info, user, user_str, depth)
                 if r is True:
@@ -237,9 +240,9 @@ class Resolver:
         if kind == COMPUTED:
             return self.resolve(obj, otype, rw[1], user, user_str, depth)
         if kind == THIS:
-            return self.direct(obj, info, user, user_str, depth)
+            return self.direct(obj, otype, info, user, user_str, depth)
         if kind == TTU:
-            return self.tuple_to_userset(obj, rw[1], rw[2], user, user_str, depth)
+            return self.tuple_to_userset(obj, otype, info.relation, rw[1], rw[2], user, user_str, depth)
         return self.rewrite(rw, obj, otype, info, user, user_str, depth)
 
     def condition(self, t: Tuple) -> Any:
@@ -255,7 +258,7 @@ class Resolver:
         except ConditionError as exc:
             return Failure(VALIDATION_ERROR, f"tuple {t}: {exc}")
 
-    def direct(self, obj: str, info: RelationInfo, user: UserRef, user_str: str, depth: int) -> Any:
+    def direct(self, obj: str, otype: str, info: RelationInfo, user: UserRef, user_str: str, depth: int) -> Any:
         """Direct relationships: the exact tuple, a public wildcard, and usersets (three operands of a union)."""
         results = []
         tuples = self.tuples_of((obj, info.relation))
@@ -289,7 +292,7 @@ class Resolver:
         if info.usersets:
             entries = self.usersets_of((obj, info.relation))
             if entries:
-                r = self.usersets(entries, user, user_str, depth)
+                r = self.usersets(entries, user, user_str, depth, otype, info.relation)
                 if r is True:
                     return True
                 results.append(r)
@@ -310,7 +313,7 @@ class Resolver:
         return self.resolve(obj, otype, relation, user, user_str, depth)
 
     def usersets(self, entries: Sequence[tuple[str, str, str, Tuple]], user: UserRef, user_str: str,
-                 depth: int) -> Any:
+                 depth: int, otype: str = "", relation: str = "") -> Any:
         results = []
         failures = []
         passed = False
@@ -331,6 +334,8 @@ class Resolver:
                 r = self.resolve(uobj, utype, urel, user, user_str, depth)
             if r is True:
                 return True
+            if r is CYCLE and urel == relation and utype == otype and user.relation is None:
+                r = False  # a recursive userset: OpenFGA's recursive strategy reports no cycle
             if r is not False:
                 results.append(r)
         if not passed:
@@ -339,7 +344,8 @@ class Resolver:
         return combine_union(results) if results else False
 
     def tuple_to_userset(
-        self, obj: str, tupleset: str, computed: str, user: UserRef, user_str: str, depth: int
+        self, obj: str, otype: str, relation: str, tupleset: str, computed: str, user: UserRef, user_str: str,
+        depth: int,
     ) -> Any:
         tuples = self.tuples_of((obj, tupleset))
         if not tuples:
@@ -369,6 +375,8 @@ class Resolver:
                 r = self.resolve(parent, ptype, computed, user, user_str, depth)
             if r is True:
                 return True
+            if r is CYCLE and computed == relation and ptype == otype and user.relation is None:
+                r = False  # a recursive tuple-to-userset: OpenFGA's recursive strategy reports no cycle
             if r is not False:
                 results.append(r)
         if not passed:

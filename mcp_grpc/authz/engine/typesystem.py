@@ -335,9 +335,13 @@ class TypeSystem:
             if not any(r.condition == t.condition_name for r in matched):
                 return f"condition {t.condition_name!r} is not allowed for {t.user} on {otype}#{t.relation}"
             params = self.conditions[t.condition_name].parameters
-            for pname in t.condition_context or {}:
+            for pname, value in (t.condition_context or {}).items():
                 if pname not in params:
                     return f"condition {t.condition_name!r} has no parameter {pname!r}"
+                try:
+                    params[pname].convert(value)
+                except ConditionError as exc:
+                    return f"condition {t.condition_name!r} parameter {pname!r} is not a valid {params[pname]}: {exc}"
         elif not any(r.condition is None for r in matched):
             return f"user {t.user} on {otype}#{t.relation} requires a condition"
         return None

@@ -100,7 +100,7 @@ def test_intersection(operands, expected):
     (True, ERR, ERR),
     (ERR, False, ERR),
     (CYCLE, False, CYCLE),
-    (True, CYCLE, CYCLE),                 # a cycle on the subtracted side denies (OpenFGA's exclusion)
+    (True, CYCLE, CYCLE),                 # a cycle on the subtracted side denies (OpenFGA exclusion)
 ])
 def test_exclusion(base, subtract, expected):
     assert combine_exclusion(base, lambda: subtract) is expected
@@ -388,3 +388,71 @@ def test_explain_shows_tuples_rewrites_and_condition_values():
     assert denied.outcome == "denied" and "DENIED" in denied.render()
     err = engine.explain("user:a", "viewer", "doc:1")
     assert err.outcome == "error" and err.error_code == 2000 and "missing" in err.render()
+
+
+# --- behaviours found by the differential test against the fga CLI (tests/authz/differential/reproducers) --------------
+
+def test_cycle_through_a_recursive_tuple_to_userset_is_plain_false():
+    engine = make("""
+model
+  schema 1.1
+type user
+type folder
+  relations
+    define parent: [folder]
+    define viewer: [user] or viewer from parent
+    define can_view: [user, user:*] but not viewer from parent
+""", [("user:*", "can_view", "folder:c"), ("folder:c", "parent", "folder:c")])
+    # folder:c is its own parent: the subtracted side only meets itself, which OpenFGA treats as false, not a cycle.
+    assert outcome(engine, "user:anne", "can_view", "folder:c") == "allowed"
+
+
+def test_cycle_through_a_userset_in_the_subtracted_side_denies():
+    engine = make("""
+model
+  schema 1.1
+type user
+type document
+  relations
+    define restricted: [user, document#viewer]
+    define viewer: [user] but not restricted
+""", [("user:jon", "viewer", "document:1"), ("document:1#viewer", "restricted", "document:1")])
+    assert outcome(engine, "user:jon", "viewer", "document:1") == "denied"
+
+
+def test_a_tuple_condition_context_must_convert_to_the_parameter_type():
+    engine = Engine()
+    engine.write_model(dsl_to_model(COND))
+    with pytest.raises(FgaError) as err:
+        engine.write([TupleKey("user:a", "viewer", "doc:1", "c", {"limit": "ten"})])
+    assert err.value.code == 2027
+    res = engine.check("user:a", "viewer", "doc:1",
+                       contextual_tuples=[TupleKey("user:a", "viewer", "doc:1", "c", {"limit": "ten"})])
+    assert res.error_code == 2027
+
+
+def test_list_objects_reports_a_condition_error_even_when_a_wildcard_grants():
+    engine = make(COND.replace("define viewer: [user with c]", "define viewer: [user:*, user with c]"),
+                  [("user:*", "viewer", "doc:1"), TupleKey("user:a", "viewer", "doc:1", "c", {"limit": 1})])
+    assert engine.check("user:a", "viewer", "doc:1").allowed          # Check: the wildcard wins the union
+    assert engine.list_objects("user:a", "viewer", "doc").error_code == 2000
+    assert engine.list_objects("user:b", "viewer", "doc").items == ("doc:1",)   # b's path meets no condition
+
+
+def test_list_users_expands_computed_operands_but_prunes_dispatches():
+    engine = make("""
+model
+  schema 1.1
+type user
+type t1
+  relations
+    define p: [t1]
+    define r0: [user, user with c] or r0 from p
+    define r1: r0 from p and r0
+condition c(x: int, limit: int) {
+  x < limit
+}
+""", [TupleKey("user:u", "r0", "t1:a", "c", {"limit": 7})])
+    # r0 on the same object is an operand of r1: its conditional tuple is evaluated even for a t1#r1 filter.
+    assert engine.list_users("t1:a", "r1", ["t1#r1"]).error_code == 2000
+    assert engine.list_users("t1:a", "r1", ["t1#r1"], context={"x": 1}).items == ("t1:a#r1",)
