@@ -8,8 +8,6 @@ loading authz/ about 1 s.
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 import pathlib
 import sys
 from typing import Any, AsyncIterator, Iterator
@@ -28,43 +26,20 @@ from e2e_support import (  # noqa: E402
     BILLING_ID,
     FOREIGN_DOMAIN,
     FOREIGN_ID,
+    JWT_AUDIENCE,
     SERVER_DNS,
     SERVER_ID,
     SUPPORT_ID,
     TRUST_DOMAIN,
     CertificateAuthority,
     DevWorkloadApi,
+    RunningServer,
     agent_client,
-    read_audit,
+    fresh_config_fields,
+    start_server,
 )
 from mcp_grpc.client import AsyncClient  # noqa: E402
 
-#: The audience of JWT-SVIDs the payments server accepts as bearer tokens.
-JWT_AUDIENCE = "spiffe://example.org/ns/mcp-tools/sa/payments-server"
-
-
-@dataclasses.dataclass
-class RunningServer:
-    """A started ``Server`` and its audit log file."""
-
-    server: Any
-    audit_path: pathlib.Path
-    sink: Any
-    ran: list[tuple[str, dict[str, Any]]] = dataclasses.field(default_factory=list)
-
-    @property
-    def address(self) -> str:
-        return self.server.address
-
-    def audit_mark(self) -> int:
-        """How many audit records are in the file now; pass to :meth:`audit_since`."""
-        self.sink.flush()
-        return len(read_audit(self.audit_path, expect=0, timeout=0))
-
-    def audit_since(self, mark: int, expect: int) -> list[dict[str, Any]]:
-        """The records written after ``mark``, once ``expect`` of them are there (bounded wait)."""
-        self.sink.flush()
-        return read_audit(self.audit_path, expect=mark + expect)[mark:]
 
 
 @pytest.fixture(scope="session")
@@ -156,20 +131,12 @@ async def payments(
     """The shipped demo app (examples/demo/server.py) over SPIFFE mTLS, authorized by authz/, audited to a file
     with argument names (values stay out: the sink is not configured to include them)."""
     from examples.demo.server import app
-    from mcp_grpc.server import Server, ServerConfig
-    from mcp_grpc.server.security import json_audit_sink
 
-    audit_path = tmp_path_factory.mktemp("e2e-audit") / "payments.jsonl"
-    sink = json_audit_sink(str(audit_path))
-    server = Server(app, ServerConfig(
-        port=0, handle_signals=False, **server_identity.config_fields(),
-        authorizer=demo_authorizer, audit_sink=sink, audit_arguments=True,
-    ))
-    await server.start()
-    yield RunningServer(server, audit_path, sink)
-    await server.stop(0)
+    running = await start_server(app, fresh_config_fields(server_identity), demo_authorizer,
+                                 tmp_path_factory.mktemp("e2e-audit") / "payments.jsonl", audit_arguments=True)
+    yield running
+    await running.stop()
     await demo_authorizer.close()
-    sink.close()
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -182,7 +149,3 @@ async def billing(workload_api: DevWorkloadApi, payments: RunningServer) -> Asyn
 async def support(workload_api: DevWorkloadApi, payments: RunningServer) -> AsyncIterator[AsyncClient]:
     async with agent_client(workload_api, "support-agent", payments.address) as client:
         yield client
-
-
-async def to_thread(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    return await asyncio.to_thread(fn, *args, **kwargs)

@@ -23,7 +23,7 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Any, AsyncIterator, Iterator, Mapping, Sequence
+from typing import Any, AsyncIterator, Mapping, Sequence
 
 import grpc
 
@@ -39,6 +39,8 @@ BILLING_ID = f"{PREFIX}/billing-agent"
 SUPPORT_ID = f"{PREFIX}/support-agent"
 AUDITOR_ID = f"{PREFIX}/security-auditor"
 SERVER_DNS = "payments.mcp-tools.local"
+#: The audience of JWT-SVIDs the payments server accepts as bearer tokens.
+JWT_AUDIENCE = SERVER_ID
 
 FOREIGN_DOMAIN = "other.org"
 FOREIGN_ID = f"spiffe://{FOREIGN_DOMAIN}/ns/mcp-tools/sa/billing-agent"
@@ -147,6 +149,68 @@ def read_audit(path: pathlib.Path, *, expect: int, timeout: float = 5.0) -> list
         time.sleep(0.02)
 
 
+# -- servers -------------------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class RunningServer:
+    """A started ``Server`` and its audit log file."""
+
+    server: Any
+    audit_path: pathlib.Path
+    sink: Any
+
+    @property
+    def address(self) -> str:
+        return self.server.address
+
+    def audit_mark(self) -> int:
+        """How many audit records are in the file now; pass to :meth:`audit_since`."""
+        self.sink.flush()
+        return len(read_audit(self.audit_path, expect=0, timeout=0))
+
+    def audit_since(self, mark: int, expect: int) -> list[dict[str, Any]]:
+        """The records written after ``mark``, once ``expect`` of them are there (bounded wait)."""
+        self.sink.flush()
+        return read_audit(self.audit_path, expect=mark + expect)[mark:]
+
+    async def stop(self) -> None:
+        await self.server.stop(0)
+        self.sink.close()
+
+
+def fresh_config_fields(identity: Any, accepted_trust_domains: Sequence[str] = (TRUST_DOMAIN,)) -> dict[str, Any]:
+    """``identity.config_fields()`` with NEW server credentials: grpcio hands a dynamic credentials object's initial
+    certificate to the first server only, so a second ``Server`` on the same ``ServerIdentity.credentials`` cannot
+    listen (see test_e2e_known_bugs.py). Same SVID source and authenticator; pass the domains it accepts."""
+    from mcp_grpc.identity.credentials import spiffe_server_credentials
+
+    fields = identity.config_fields()
+    fields["credentials"] = spiffe_server_credentials(
+        identity.workload.x509, accepted_trust_domains=list(accepted_trust_domains))
+    return fields
+
+
+async def start_server(
+    app: Any, config_fields: Mapping[str, Any], authorizer: Any, audit_path: pathlib.Path, *,
+    audit_arguments: bool = False, include_arguments: bool = False,
+) -> RunningServer:
+    """``app`` on a free port of 127.0.0.1 with ``config_fields`` (credentials, authenticator, ...), ``authorizer``
+    and ``json_audit_sink(audit_path)``."""
+    from mcp_grpc.server import Server, ServerConfig
+    from mcp_grpc.server.security import json_audit_sink
+
+    sink = json_audit_sink(str(audit_path), include_arguments=include_arguments)
+    server = Server(app, ServerConfig(port=0, handle_signals=False, **config_fields, authorizer=authorizer,
+                                      audit_sink=sink, audit_arguments=audit_arguments))
+    try:
+        await server.start()
+    except BaseException:
+        sink.close()
+        raise
+    return RunningServer(server, audit_path, sink)
+
+
 # -- calls ---------------------------------------------------------------------------------------------------------
 
 
@@ -193,15 +257,6 @@ def tls_only_channel(address: str, root_pem: bytes) -> grpc.aio.Channel:
     """A TLS channel that trusts the server but presents NO client certificate."""
     credentials = grpc.ssl_channel_credentials(root_certificates=root_pem)
     return grpc.aio.secure_channel(address, credentials, options=[("grpc.ssl_target_name_override", SERVER_DNS)])
-
-
-@contextlib.contextmanager
-def env_unset(*names: str) -> Iterator[None]:
-    saved = {n: os.environ.pop(n) for n in names if n in os.environ}
-    try:
-        yield
-    finally:
-        os.environ.update(saved)
 
 
 # -- certificates the Workload API would never issue ---------------------------------------------------------------

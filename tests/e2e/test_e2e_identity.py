@@ -13,15 +13,17 @@ import grpc
 import pytest
 import pytest_asyncio
 
-from conftest import JWT_AUDIENCE, RunningServer
 from e2e_support import (
     BILLING_ID,
     FOREIGN_DOMAIN,
     FOREIGN_ID,
+    JWT_AUDIENCE,
     SUPPORT_ID,
     TRUST_DOMAIN,
+    RunningServer,
     mtls_channel,
     outcome,
+    start_server,
     svid_pems,
     tls_only_channel,
 )
@@ -45,17 +47,6 @@ async def call_with_channel(channel: grpc.aio.Channel, tool: str = LOOKUP[0], ar
         await channel.close()
 
 
-async def _start(app: Any, config_fields: dict[str, Any], authorizer: Any, audit_path: pathlib.Path) -> RunningServer:
-    from mcp_grpc.server import Server, ServerConfig
-    from mcp_grpc.server.security import json_audit_sink
-
-    sink = json_audit_sink(str(audit_path))
-    server = Server(app, ServerConfig(port=0, handle_signals=False, **config_fields, authorizer=authorizer,
-                                      audit_sink=sink))
-    await server.start()
-    return RunningServer(server, audit_path, sink)
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def federated(workload_api, demo_authorizer, tmp_path_factory) -> AsyncIterator[RunningServer]:
     """The demo app on a server that accepts example.org AND other.org callers (named explicitly, as required)."""
@@ -66,11 +57,10 @@ async def federated(workload_api, demo_authorizer, tmp_path_factory) -> AsyncIte
         ServerIdentity.from_workload_api, workload_api.socket("server"),
         accepted_trust_domains=[TRUST_DOMAIN, FOREIGN_DOMAIN],
     )
-    running = await _start(app, identity.config_fields(), demo_authorizer,
+    running = await start_server(app, identity.config_fields(), demo_authorizer,
                            tmp_path_factory.mktemp("fed-audit") / "audit.jsonl")
     yield running
-    await running.server.stop(0)
-    running.sink.close()
+    await running.stop()
     identity.close()
 
 
@@ -82,11 +72,10 @@ async def behind_proxy(server_identity, demo_authorizer, tmp_path_factory) -> As
 
     chain, key = svid_pems(server_identity.workload.x509)
     credentials = grpc.ssl_server_credentials([(key, chain)], require_client_auth=False)
-    running = await _start(app, {"credentials": credentials, "authenticator": server_identity.authenticator},
+    running = await start_server(app, {"credentials": credentials, "authenticator": server_identity.authenticator},
                            demo_authorizer, tmp_path_factory.mktemp("jwt-audit") / "audit.jsonl")
     yield running
-    await running.server.stop(0)
-    running.sink.close()
+    await running.stop()
 
 
 # -- the handshake -----------------------------------------------------------------------------------------------
