@@ -18,6 +18,8 @@ import threading
 import time
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
+from mcp_grpc.authz.backend import TupleKey
+
 from .errors import (
     AUTHORIZATION_MODEL_NOT_FOUND,
     CANNOT_ALLOW_DUPLICATE_TUPLES_IN_ONE_REQUEST,
@@ -70,6 +72,15 @@ class ChangeEvent:
     writes: tuple[Tuple, ...] = ()
     deletes: tuple[Tuple, ...] = ()
     model_id: str | None = None
+
+    @property
+    def write_keys(self) -> tuple[TupleKey, ...]:
+        """``writes`` as backend ``TupleKey``s (what ``DecisionCache.on_tuples_changed`` takes)."""
+        return tuple(t.to_key() for t in self.writes)
+
+    @property
+    def delete_keys(self) -> tuple[TupleKey, ...]:
+        return tuple(t.to_key() for t in self.deletes)
 
 
 class Snapshot:
