@@ -12,6 +12,37 @@ from .validate import collect_issues
 __all__ = ["load_model", "parse_and_validate_dsl", "normalize_json_model"]
 
 _MODEL_KEYS = ("schema_version", "type_definitions", "conditions")
+_REWRITES = ("this", "computedUserset", "tupleToUserset", "union", "intersection", "difference")
+
+
+def _check_userset(userset: Any, where: str, depth: int = 0) -> None:
+    """Each rewrite is exactly one known kind, recursively (bounded depth: input is untrusted)."""
+    if depth > 64:
+        raise ModelError(f"relation {where} is nested too deeply")
+    kinds = [k for k in _REWRITES if isinstance(userset, dict) and k in userset]
+    if not isinstance(userset, dict) or len(kinds) != 1:
+        raise ModelError(f"relation {where} must have exactly one of {', '.join(_REWRITES)}: {userset!r}")
+    body = userset[kinds[0]]
+    if kinds[0] in ("union", "intersection"):
+        children = (body or {}).get("child") if isinstance(body, dict) else None
+        if not isinstance(children, list) or not children:
+            raise ModelError(f"relation {where}: {kinds[0]} needs a non-empty child list")
+        for child in children:
+            _check_userset(child, where, depth + 1)
+    elif kinds[0] == "difference":
+        if not isinstance(body, dict) or "base" not in body or "subtract" not in body:
+            raise ModelError(f"relation {where}: difference needs base and subtract")
+        _check_userset(body["base"], where, depth + 1)
+        _check_userset(body["subtract"], where, depth + 1)
+    elif kinds[0] == "computedUserset":
+        if not isinstance(body, dict) or not isinstance(body.get("relation"), str):
+            raise ModelError(f"relation {where}: computedUserset needs a relation name")
+    elif kinds[0] == "tupleToUserset":
+        ok = isinstance(body, dict) and all(
+            isinstance((body.get(k) or {}).get("relation"), str) for k in ("tupleset", "computedUserset")
+        )
+        if not ok:
+            raise ModelError(f"relation {where}: tupleToUserset needs tupleset and computedUserset relations")
 
 
 def normalize_json_model(data: dict[str, Any]) -> dict[str, Any]:
@@ -24,11 +55,19 @@ def normalize_json_model(data: dict[str, Any]) -> dict[str, Any]:
         raise ModelError("type_definitions must be a list")
     if not isinstance(data.get("conditions", {}), (dict, type(None))):
         raise ModelError("conditions must be an object")
+    if data.get("schema_version") is not None and not isinstance(data["schema_version"], str):
+        raise ModelError("schema_version must be a string")
     for td in data.get("type_definitions") or []:
         if not isinstance(td, dict) or not isinstance(td.get("type"), str):
             raise ModelError(f"each type definition needs a string 'type': {td!r}")
-        if not isinstance(td.get("relations") or {}, dict):
-            raise ModelError(f"relations of type '{td['type']}' must be an object")
+        for key in ("relations", "metadata"):
+            if td.get(key) is not None and not isinstance(td[key], dict):
+                raise ModelError(f"{key} of type '{td['type']}' must be an object")
+        for name, rewrite in (td.get("relations") or {}).items():
+            _check_userset(rewrite, f"'{td['type']}#{name}'")
+    for name, cond in (data.get("conditions") or {}).items():
+        if not isinstance(cond, dict) or not isinstance(cond.get("expression", ""), str):
+            raise ModelError(f"condition '{name}' must be an object with a string expression")
     return data
 
 

@@ -1,0 +1,118 @@
+"""Each kind of malformed model input gets one precise error with a position; nothing else escapes."""
+
+from __future__ import annotations
+
+import pytest
+
+from mcp_grpc.authz.model import (
+    ModelError,
+    ModelSyntaxError,
+    ModelValidationError,
+    load_model,
+    parse_dsl,
+    to_dsl,
+    validate_model,
+    validate_object_id,
+)
+
+VALID = "model\n  schema 1.1\ntype user\ntype doc\n  relations\n    define viewer: [user]\n"
+
+
+def test_valid_dsl_and_json_round_trip() -> None:
+    model = load_model(VALID)
+    assert model["type_definitions"][1]["relations"] == {"viewer": {"this": {}}}
+    assert load_model(to_dsl(model)) == model
+
+
+def test_invalid_json_text_reports_line_and_column() -> None:
+    with pytest.raises(ModelSyntaxError) as info:
+        load_model('{\n  "schema_version": "1.1",\n  "type_definitions": [\n')
+    issue = info.value.issues[0]
+    assert issue.message.startswith("invalid JSON") and issue.line is not None and issue.line.start >= 2
+
+
+@pytest.mark.parametrize(
+    "payload, fragment",
+    [
+        ([1, 2], "must be an object"),
+        ({"schema_version": "1.1", "type_definitions": {}}, "type_definitions must be a list"),
+        ({"schema_version": "1.1", "type_definitions": [{"relations": {}}]}, "needs a string 'type'"),
+        ({"schema_version": "1.1", "type_definitions": [{"type": "u", "relations": []}]}, "must be an object"),
+        ({"schema_version": "1.1", "conditions": []}, "conditions must be an object"),
+        ({"schema_version": "1.1", "type_definitions": [{"type": "u", "relations": {"r": {"foo": {}}}}]}, "exactly one"),
+        ({"schema_version": "1.1", "type_definitions": [{"type": "u", "relations": {"r": {"union": {"child": []}}}}]},
+         "non-empty child list"),
+        ({"schema_version": "1.1", "type_definitions": [{"type": "u", "relations": {"r": {"difference": {"base": {"this": {}}}}}}]},
+         "base and subtract"),
+        ({"schema_version": "1.1", "type_definitions": [{"type": "u", "relations": {"r": {"computedUserset": {}}}}]},
+         "needs a relation name"),
+    ],
+)
+def test_malformed_json_shapes(payload, fragment: str) -> None:
+    with pytest.raises(ModelError) as info:
+        load_model(payload)
+    assert fragment in str(info.value)
+
+
+def test_unknown_type_in_json_model_is_a_validation_error() -> None:
+    model = {
+        "schema_version": "1.1",
+        "type_definitions": [
+            {
+                "type": "doc",
+                "relations": {"viewer": {"this": {}}},
+                "metadata": {"relations": {"viewer": {"directly_related_user_types": [{"type": "ghost"}]}}},
+            }
+        ],
+    }
+    with pytest.raises(ModelValidationError) as info:
+        validate_model(model)
+    assert [i.message for i in info.value.issues] == ["`ghost` is not a valid type."]
+    assert info.value.issues[0].error_type == "invalid-type"
+
+
+def test_every_syntax_error_has_a_position() -> None:
+    with pytest.raises(ModelSyntaxError) as info:
+        parse_dsl("model\n  schema 1.1\ntype doc\n  relations\n    define viewer: [user] or\n")
+    assert info.value.issues and all(i.line is not None and i.column is not None for i in info.value.issues)
+    assert "line 5" in str(info.value.issues[0])
+
+
+def test_validation_errors_carry_positions_into_the_dsl() -> None:
+    with pytest.raises(ModelValidationError) as info:
+        load_model(VALID.replace("[user]", "[usr]"))
+    issue = info.value.issues[0]
+    assert (issue.message, issue.line.start, issue.column.start, issue.column.end) == (
+        "`usr` is not a valid type.",
+        5,
+        20,
+        23,
+    )
+
+
+def test_text_that_is_neither_dsl_nor_json() -> None:
+    with pytest.raises(ModelSyntaxError):
+        load_model("hello world")
+    with pytest.raises(ModelSyntaxError):
+        load_model("")
+
+
+def test_to_dsl_refuses_what_the_dsl_cannot_express() -> None:
+    model = {
+        "schema_version": "1.1",
+        "type_definitions": [{"type": "u", "relations": {"r": {"difference": {"base": {"this": {}}, "subtract": {"this": {}}}}}}],
+    }
+    with pytest.raises(ModelError, match="not supported by the OpenFGA DSL"):
+        to_dsl(model)
+    with pytest.raises(ModelError, match="empty or unknown rewrite"):
+        to_dsl({"schema_version": "1.1", "type_definitions": [{"type": "u", "relations": {"r": {}}}]})
+
+
+@pytest.mark.parametrize("bad", ["", "doc 1", "a:b", "#x", "*x", "x\n", "a,b"])
+def test_validate_object_id_rejects(bad: str) -> None:
+    with pytest.raises(ValueError):
+        validate_object_id(bad)
+
+
+def test_validate_object_id_accepts() -> None:
+    validate_object_id("pipe|underscore_@domain.com")
