@@ -186,6 +186,8 @@ class Engine:
             req = user
             user, relation, object = req.user, req.relation, req.object
             context, contextual_tuples = req.context, req.contextual_tuples
+        if type(user) is not str or type(relation) is not str or type(object) is not str:
+            return _error_result(FgaError(VALIDATION_ERROR, "user, relation and object must be strings"))
         try:
             if model_id is None and not contextual_tuples:
                 # Fast path: the latest model, no contextual tuples (the common case on the call path).
@@ -249,6 +251,8 @@ class Engine:
         model_id: str | None = None,
     ) -> ListResult:
         """Objects of ``object_type`` that ``user`` has ``relation`` with, sorted."""
+        if not all(isinstance(v, str) for v in (user, relation, object_type)):
+            return ListResult(error="user, relation and object type must be strings", error_code=VALIDATION_ERROR)
         try:
             snap, mid, ts, ctx, lookups = self._prepare(model_id, context, contextual_tuples)
             if not ts.has_type(object_type):
@@ -276,6 +280,9 @@ class Engine:
     ) -> ListResult:
         """Users of the filtered types (``type`` or ``type#relation``) that have ``relation`` with ``object``:
         ``type:id``, ``type:*`` (a public wildcard) or ``type:id#relation`` (a userset), sorted."""
+        if not all(isinstance(v, str) for v in (object, relation)) or not all(
+                isinstance(f, str) for f in ([user_filters] if isinstance(user_filters, str) else user_filters)):
+            return ListResult(error="object, relation and user filters must be strings", error_code=VALIDATION_ERROR)
         try:
             snap, mid, ts, ctx, lookups = self._prepare(model_id, context, contextual_tuples)
             otype, _ = parse_object(object)
@@ -315,6 +322,9 @@ class Engine:
         model_id: str | None = None,
     ) -> Explanation:
         """Check, and return the resolution path with the answer (see :class:`Explanation`)."""
+        if not all(isinstance(v, str) for v in (user, relation, object)):
+            return Explanation(str(user), str(relation), str(object), "error",
+                               "user, relation and object must be strings", VALIDATION_ERROR, None)
         try:
             snap, mid, ts, ctx, lookups = self._prepare(model_id, context, contextual_tuples)
             user_ref, otype = self._check_target(ts, user, relation, object)

@@ -456,3 +456,21 @@ condition c(x: int, limit: int) {
     # r0 on the same object is an operand of r1: its conditional tuple is evaluated even for a t1#r1 filter.
     assert engine.list_users("t1:a", "r1", ["t1#r1"]).error_code == 2000
     assert engine.list_users("t1:a", "r1", ["t1#r1"], context={"x": 1}).items == ("t1:a#r1",)
+
+
+@pytest.mark.parametrize("user, relation, obj", [
+    (["user:anne"], "owner", "document:1"),
+    ("user:anne", None, "document:1"),
+    ("user:anne", "owner", 1),
+])
+def test_non_string_request_fields_are_validation_errors(docs, user, relation, obj):
+    assert docs.check(user, relation, obj).error_code == 2000
+    assert docs.explain(user, relation, obj).error_code == 2000
+
+
+def test_malformed_list_requests_are_validation_errors(docs):
+    assert docs.list_objects({"u": 1}, "viewer", "document").error_code == 2000
+    assert docs.list_users("document:1", "viewer", [None]).error_code == 2000
+    assert docs.list_users("document:1", "viewer", []).error_code == 2000
+    assert docs.check("user:anne", "owner", "document:1", context="not a map").error_code == 2000
+    assert docs.check("user:anne", "owner", "document:1", contextual_tuples=["nope"]).error_code == 2000
