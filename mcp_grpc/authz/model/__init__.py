@@ -23,6 +23,7 @@ from .names import (
     is_valid_type_name,
     validate_object_id,
 )
+from .store_file import StoreFileError, validate_store_file
 from .to_dsl import to_dsl
 from .validate import RELATION_NAME_RULE, TYPE_NAME_RULE, collect_issues, validate_model
 
@@ -40,6 +41,8 @@ __all__ = [
     "OBJECT_ID_RULE",
     "RELATION_NAME_RULE",
     "Span",
+    "StoreFileError",
+    "validate_store_file",
     "TYPE_NAME_RULE",
     "clean_comments",
     "collect_issues",

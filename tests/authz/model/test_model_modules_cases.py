@@ -116,3 +116,53 @@ def test_module_file_without_module_header_is_rejected() -> None:
     with pytest.raises(ModelError) as info:
         transform_modules({"a.fga": "model\n  schema 1.1\ntype user\n"})
     assert info.value.issues[0].message == "file is not a module"
+
+
+# --- store test files (fga model test format) --------------------------------------------------------------------
+
+STORES = DATA / "stores"
+
+
+def _store_dirs() -> list:
+    return [pytest.param(d, id=d.name) for d in sorted(STORES.iterdir()) if d.is_dir()] if STORES.is_dir() else []
+
+
+@pytest.mark.parametrize("store_dir", _store_dirs())
+def test_store_file_case(store_dir: pathlib.Path) -> None:
+    from mcp_grpc.authz.model.store_file import StoreFileError, validate_store_file
+
+    data = yaml.safe_load((store_dir / "store.fga.yaml").read_text())
+    expected_path = store_dir / "expected_errors.json"
+    if not expected_path.is_file():
+        validate_store_file(data)
+        model_text = data.get("model") or (store_dir / data["model_file"]).read_text()
+        assert load_model(model_text)["schema_version"] == "1.1"
+        return
+    expected = json.loads(expected_path.read_text())
+    with pytest.raises(StoreFileError) as info:
+        validate_store_file(data)
+    got = info.value.errors
+    assert len(got) == len(expected), got
+    for have, want in zip(got, expected):
+        for key in ("keyword", "instancePath", "schemaPath", "message"):
+            assert have[key] == want[key], (key, have, want)
+        if "params" in want:
+            assert have["params"] == want["params"]
+
+
+def test_store_file_formats_and_types() -> None:
+    from mcp_grpc.authz.model.store_file import StoreFileError, validate_store_file
+
+    bad = {
+        "model": "model\n  schema 1.1\n",
+        "tuples": [{"user": "daniel", "relation": "member", "object": "org:1"}],
+        "tests": [{"check": [{"user": "user:1", "object": "org:1", "assertions": {"member": "yes"}}]}],
+    }
+    with pytest.raises(StoreFileError) as info:
+        validate_store_file(bad)
+    assert [(e["instancePath"], e["message"]) for e in info.value.errors] == [
+        ("/tuples/0/user", 'must match format "user"'),
+        ("/tests/0/check/0/assertions/member", "must be boolean"),
+    ]
+    with pytest.raises(StoreFileError, match="must be object"):
+        validate_store_file(["not", "a", "mapping"])
