@@ -184,6 +184,11 @@ class TupleStore:
             out.append(t)
         return out
 
+    def models(self) -> list[ModelVersion]:
+        """Every model version, oldest first (the last one is what checks use unless they name another)."""
+        snap = self._snapshot
+        return [snap.models[mid] for mid in snap.model_order]
+
     def __iter__(self) -> Iterator[Tuple]:
         return iter(list(self._snapshot.tuples.values()))
 
