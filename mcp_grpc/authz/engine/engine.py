@@ -26,7 +26,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from mcp_grpc.authz.backend import CheckRequest, CheckResult, ListResult, Outcome, TupleKey
 
 from .errors import FgaError, RELATION_NOT_FOUND, TYPE_NOT_FOUND, VALIDATION_ERROR
-from .explain import Explanation, TracingResolver, outcome_name
+from .explain import Explanation, TracingResolver
 from .index import Lookups
 from .listing import list_objects as _list_objects
 from .listing import list_users as _list_users

@@ -23,7 +23,7 @@ import pathlib
 import subprocess
 import sys
 import tempfile
-from typing import Any, Iterator
+from typing import Iterator
 
 import yaml
 
