@@ -457,15 +457,28 @@ def model_from_dsl_text(text: str, path: str | os.PathLike[str]) -> dict[str, An
 
 
 # Issues the language validator reports but OpenFGA's server (and so ``fga model test`` / ``fga model validate``)
-# accepts: refusing them would make ``mcp-grpc authz test`` fail files that ``fga model test`` passes.
-_LINT_ONLY_ERROR_TYPES = frozenset({"condition-not-used"})
+# accepts, checked with the fga CLI: an unused condition, a repeated type restriction (``[user, user]``) and a
+# repeated operand (``a or a``, ``a but not a``). Refusing them would fail files that ``fga model test`` passes.
+# Duplicate types and relations stay errors: OpenFGA refuses those too.
+_LINT_ONLY_ISSUES = (
+    ("condition-not-used", ""),
+    ("duplicated-error", "the partial relation definition "),
+    ("duplicated-error", "the type restriction "),
+)
 
 
 def _only_lint_issues(exc: BaseException) -> bool:
     issues = getattr(exc, "issues", None)
     if not issues:
         return False
-    return all(getattr(issue, "metadata", {}).get("errorType") in _LINT_ONLY_ERROR_TYPES for issue in issues)
+    return all(
+        any(
+            (getattr(issue, "metadata", {}) or {}).get("errorType") == error_type
+            and str(getattr(issue, "message", "")).startswith(prefix)
+            for error_type, prefix in _LINT_ONLY_ISSUES
+        )
+        for issue in issues
+    )
 
 
 def model_from_json_text(text: str, path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -669,3 +669,81 @@ def minimize(path: pathlib.Path, out: pathlib.Path) -> pathlib.Path | None:
             index += 1
     write_store(document, out)
     return out
+
+
+# --- model validation: which models OpenFGA accepts ----------------------------------------------------------------
+
+
+def generate_loose_model(seed: int) -> str:
+    """A random model, valid or not: relations may refer to any relation name (later ones, themselves, names that
+    do not exist), so cycles, missing entry points and undefined names all occur."""
+    rng = random.Random(seed)
+    type_names = [f"t{i}" for i in range(1, rng.randint(2, 3) + 1)]
+    names = [f"r{i}" for i in range(rng.randint(2, 4))]
+    defined = {t: names[: rng.randint(1, len(names))] for t in type_names}
+    lines = ["model", "  schema 1.1", "type user"]
+    for type_name in type_names:
+        lines += [f"type {type_name}", "  relations"]
+        parents = rng.sample(type_names, k=rng.randint(1, len(type_names)))
+        lines.append(f"    define p: [{', '.join(parents)}]")
+
+        def pick(candidates: list[str]) -> str:
+            # mostly a defined name; now and then any name (undefined ones make the model invalid)
+            return rng.choice(candidates) if candidates and rng.random() < 0.9 else rng.choice(names)
+
+        def leaf() -> str:
+            if rng.random() < 0.5:
+                others = [r for r in defined[type_name] if r != current[0]]
+                return pick(others if rng.random() < 0.9 else defined[type_name])  # itself, now and then: a cycle
+            on_parents = sorted(set.intersection(*(set(defined[t]) for t in parents)))
+            return f"{pick(on_parents)} from {'p' if rng.random() < 0.95 else rng.choice(names)}"
+
+        current = [""]
+        for relation in defined[type_name]:
+            current[0] = relation
+            direct = ["user"] if rng.random() < 0.8 else []
+            if rng.random() < 0.3:
+                other = rng.choice(type_names)
+                direct.append(f"{other}#{pick(defined[other])}")
+            if rng.random() < 0.15:
+                direct.append("user:*")
+            shape = rng.random()
+            if shape < 0.25 and direct:
+                body = f"[{', '.join(direct)}]"
+            elif shape < 0.5:
+                body = " or ".join(([f"[{', '.join(direct)}]"] if direct else []) + [leaf() for _ in range(rng.randint(1, 2))])
+            elif shape < 0.7:
+                body = " and ".join(([f"[{', '.join(direct)}]"] if direct else []) + [leaf() for _ in range(rng.randint(1, 2))])
+                if " and " not in body:
+                    body += f" and {leaf()}"
+            elif shape < 0.85:
+                base = f"[{', '.join(direct)}]" if direct else leaf()
+                body = f"{base} but not {leaf()}"
+            else:
+                body = f"({leaf()} or {leaf()}) and {leaf()}" if rng.random() < 0.5 else f"{leaf()} or ({leaf()} but not {leaf()})"
+            lines.append(f"    define {relation}: {body}")
+    return "\n".join(lines) + "\n"
+
+
+def fga_validates(path: pathlib.Path, timeout: float = 60.0) -> tuple[bool, str]:
+    """``fga model validate``: (valid, OpenFGA's message)."""
+    completed = subprocess.run(
+        [str(FGA_BINARY), "model", "validate", "--file", path.name],
+        capture_output=True, text=True, timeout=timeout, cwd=path.parent,
+    )
+    try:
+        answer = json.loads(completed.stdout)
+    except json.JSONDecodeError:
+        return False, (completed.stderr or completed.stdout).strip()
+    return bool(answer.get("is_valid")), str(answer.get("error") or "")
+
+
+def we_validate(path: pathlib.Path) -> tuple[bool, str]:
+    """Our model loading, as ``mcp-grpc authz`` does it: (valid, our message)."""
+    from mcp_grpc.authz.files import FileFormatError, load_model_file
+
+    try:
+        load_model_file(path)
+    except FileFormatError as exc:
+        return False, exc.reason
+    return True, ""

@@ -263,3 +263,23 @@ def test_a_model_whose_only_issue_is_an_unused_condition_loads_as_in_fga(tmp_pat
     bad = text.replace("define viewer: [user]", "define viewer: [nosuchtype]")
     with pytest.raises(ModelFileError):
         load_model_file(write(tmp_path, "bad.fga", bad))
+
+
+@pytest.mark.parametrize(
+    "relations",
+    [
+        "    define viewer: [user, user]\n",  # a repeated type restriction
+        "    define viewer: [user]\n    define both: viewer or viewer\n",  # a repeated operand
+        "    define viewer: [user]\n    define none: viewer but not viewer\n",
+    ],
+)
+def test_repeats_openfga_accepts_load(tmp_path, relations):
+    text = "model\n  schema 1.1\ntype user\ntype doc\n  relations\n" + relations
+    assert load_model_file(write(tmp_path, "model.fga", text))["type_definitions"][1]["type"] == "doc"
+
+
+def test_repeats_openfga_refuses_stay_errors(tmp_path):
+    with pytest.raises(ModelFileError, match="duplicate"):
+        load_model_file(write(tmp_path, "a.fga", "model\n  schema 1.1\ntype user\ntype user\n"))
+    with pytest.raises(ModelFileError, match="already defined"):
+        load_model_file(write(tmp_path, "b.fga", DSL + "    define viewer: [user]\n"))
