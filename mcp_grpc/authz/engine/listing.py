@@ -1,15 +1,21 @@
 """ListObjects and ListUsers on top of Check.
 
-Both find candidates from the tuples, then decide each candidate with the same resolver as Check, so a listed item is
-exactly one for which Check says allowed (OpenFGA promises the same). Any candidate whose Check ends in an error makes
-the whole list an error, as an OpenFGA list call fails when an evaluation along the way fails.
+Both find candidates by walking the tuples the way OpenFGA's list APIs expand, then decide each candidate with the
+same resolver as Check, so a listed item is exactly one for which Check says allowed (OpenFGA promises the same).
 
-- ListObjects candidates: every object of the requested type that appears in a stored or contextual tuple (plus the
-  user's own object when the user is a userset of that type, which is related to itself).
-- ListUsers candidates: the users, wildcards and usersets matching a filter that are reachable from the object by
-  walking its rewrites and tuples (as OpenFGA's ListUsers expands), plus every visited ``object#relation`` that itself
-  matches a ``type#relation`` filter. A user covered only by a public wildcard is not listed on its own: the
-  wildcard ``type:*`` is listed instead, as OpenFGA does.
+- ListObjects walks backwards from the user (reverse expansion): tuples naming the user, its public wildcard or a
+  userset it belongs to, up through computed usersets and tuple-to-usersets, only along relations that can lead to
+  the requested ``type#relation``. Candidates are the objects reached at that relation (plus the user's own object
+  when the user is a userset of that type, which is related to itself).
+- ListUsers walks forwards from the object: its rewrites and tuples, collecting the users, wildcards and usersets
+  that match a filter (and every visited ``object#relation`` that itself matches a ``type#relation`` filter). A
+  user covered only by a public wildcard is not listed on its own: ``type:*`` is listed instead, as OpenFGA does.
+  Userset and tuple-to-userset hops are taken only towards relations that can reach a filter (type pruning by
+  edge); computed usersets and set operands on the same object are always expanded.
+
+Errors, as OpenFGA reports them: a condition that cannot be evaluated on a tuple met during the walk fails the whole
+list, even when another path would grant (unlike Check, where a true operand of a union hides an error); so does a
+candidate whose Check ends in an error.
 """
 
 from __future__ import annotations
