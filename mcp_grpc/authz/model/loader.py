@@ -71,12 +71,12 @@ def normalize_json_model(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def parse_and_validate_dsl(text: str) -> dict[str, Any]:
+def parse_and_validate_dsl(text: str, rules: str = "language") -> dict[str, Any]:
     """Parse DSL text and validate it; raise ModelSyntaxError or ModelValidationError with positions."""
     result = parse_dsl_with_errors(text)
     if result.issues:
         raise ModelSyntaxError(result.issues)
-    issues = collect_issues(result.model, text)
+    issues = collect_issues(result.model, text, rules=rules)
     if issues:
         raise ModelValidationError(issues)
     return result.model
@@ -99,8 +99,12 @@ def _conditions_consistent(model: dict) -> None:
         raise ModelValidationError(issues)
 
 
-def load_model(source: str | bytes | dict[str, Any]) -> dict[str, Any]:
-    """Accept DSL text, JSON text or a JSON dict (as OpenFGA's API takes it); validate; return the JSON model."""
+def load_model(source: str | bytes | dict[str, Any], *, rules: str = "language") -> dict[str, Any]:
+    """Accept DSL text, JSON text or a JSON dict (as OpenFGA's API takes it); validate; return the JSON model.
+
+    `rules="language"` (default) validates as OpenFGA's language tooling does (the stricter editor checks);
+    `rules="server"` accepts exactly what an OpenFGA server accepts on model write (use it in the engine).
+    """
     if isinstance(source, bytes):
         source = source.decode("utf-8")
     if isinstance(source, str):
@@ -116,12 +120,12 @@ def load_model(source: str | bytes | dict[str, Any]) -> dict[str, Any]:
                     [ModelIssue(f"invalid JSON: {exc.msg}", Span(line, line), Span(col, col + 1))]
                 ) from None
         else:
-            return parse_and_validate_dsl(source)
+            return parse_and_validate_dsl(source, rules)
     else:
         data = source
     model = normalize_json_model(data)
     _conditions_consistent(model)
-    issues = collect_issues(model)
+    issues = collect_issues(model, rules=rules)
     if issues:
         raise ModelValidationError(issues)
     return model

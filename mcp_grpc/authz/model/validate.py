@@ -22,6 +22,8 @@ RESERVED_NAMES = ("self", "this")
 _TYPE_RE = re.compile(TYPE_NAME_RULE)
 _RELATION_RE = re.compile(RELATION_NAME_RULE)
 _SPACES = re.compile(r" {2,}")
+# OpenFGA's server checks the characters of names, not the length limits of the language tooling.
+_SERVER_NAME_RE = re.compile(r"^[^:#@\*\s]+$")
 
 
 def _restriction_text(ref: dict) -> str:
@@ -75,6 +77,7 @@ class _Collector:
         self.meta = meta or {}
         self.sources = sources
         self._types: dict[str, dict] = {}
+        self.server = False
 
     def _focus(self, metadata: dict | None, fallback: dict | None = None) -> None:
         if self.sources is None:
@@ -166,7 +169,7 @@ def _check_names(c: _Collector, model: dict) -> None:
         c.focus_type(type_name, td)
         if type_name in RESERVED_NAMES:
             c.add("a type cannot be named 'self' or 'this'.", c.type_line(type_name), type_name, "reserved-type-keywords")
-        if not _TYPE_RE.match(type_name):
+        if not (_SERVER_NAME_RE if c.server else _TYPE_RE).match(type_name):
             c.add(
                 f"type '{type_name}' does not match naming rule: '{TYPE_NAME_RULE}'.",
                 c.type_line(type_name),
@@ -183,7 +186,7 @@ def _check_names(c: _Collector, model: dict) -> None:
                     relation,
                     "reserved-relation-keywords",
                 )
-            elif not _RELATION_RE.match(relation):
+            elif not (_SERVER_NAME_RE if c.server else _RELATION_RE).match(relation):
                 c.add(
                     f"relation '{relation}' of type '{type_name}' does not match naming rule: '{RELATION_NAME_RULE}'.",
                     c.relation_line_in_type(type_name, relation),
@@ -455,7 +458,7 @@ def _check_model(c: _Collector, model: dict) -> None:
                     text = _restriction_text(ref)
                     if ref.get("condition"):
                         text += " with " + ref["condition"]
-                    if text in seen_refs:
+                    if text in seen_refs and not c.server:
                         c.add(
                             f"the type restriction `{text}` is a duplicate in the relation `{relation}`.",
                             c.relation_line(relation, c.type_line(ref.get("type", ""))),
@@ -464,7 +467,8 @@ def _check_model(c: _Collector, model: dict) -> None:
                             relation=text,
                         )
                     seen_refs.add(text)
-                _check_duplicate_parts(c, td, relation)
+                if not c.server:
+                    _check_duplicate_parts(c, td, relation)
 
     if not c.issues:
         for td in type_defs:
@@ -483,6 +487,10 @@ def _check_model(c: _Collector, model: dict) -> None:
                         typeName=type_name,
                     )
 
+    if c.server:
+        if not c.issues:
+            _check_cycles(c, type_defs)
+        return
     for name in conditions:
         c.focus_condition(conditions[name])
         if name not in used_conditions:
@@ -493,6 +501,70 @@ def _check_model(c: _Collector, model: dict) -> None:
                 "condition-not-used",
                 conditionName=name,
             )
+
+
+def _computed_refs(userset: dict, out: list[str]) -> list[str]:
+    """Relations of the same type that `userset` reads through computed usersets (not through `from`)."""
+    if "computedUserset" in userset:
+        out.append((userset["computedUserset"] or {}).get("relation", ""))
+    for key in ("union", "intersection"):
+        for child in (userset.get(key) or {}).get("child") or []:
+            _computed_refs(child, out)
+    if "difference" in userset:
+        _computed_refs(userset["difference"].get("base") or {}, out)
+        _computed_refs(userset["difference"].get("subtract") or {}, out)
+    return out
+
+
+def _check_cycles(c: _Collector, type_defs: list[dict]) -> None:
+    """OpenFGA's server refuses a relation that reads itself, or reaches a cycle, through computed usersets.
+
+    Only the first offender is reported (as the server reports one), checking relations in name order.
+    """
+    for td in type_defs:
+        type_name = td["type"]
+        relations = td.get("relations") or {}
+        edges = {name: _computed_refs(rewrite, []) for name, rewrite in relations.items()}
+        for name in sorted(relations):
+            c.focus_relation(type_name, name, td)
+            line = c.relation_line_in_type(type_name, name)
+            if name in edges[name]:
+                c.add(
+                    f"the definition of relation '{name}' in object type '{type_name}' is invalid:"
+                    " invalid userset rewrite definition",
+                    line,
+                    name,
+                    "invalid-userset-rewrite",
+                    relation=name,
+                    typeName=type_name,
+                )
+                return
+            # Depth-first search for a cycle reachable from `name` (iterative: input is untrusted).
+            state: dict[str, int] = {}
+            stack: list[tuple[str, int]] = [(name, 0)]
+            while stack:
+                node, i = stack.pop()
+                targets = [t for t in edges.get(node, []) if t in edges]
+                if i == 0:
+                    state[node] = 1
+                if i < len(targets):
+                    stack.append((node, i + 1))
+                    nxt = targets[i]
+                    if state.get(nxt) == 1:
+                        c.add(
+                            f"the definition of relation '{name}' in object type '{type_name}' is invalid:"
+                            " an authorization model cannot contain a cycle",
+                            line,
+                            name,
+                            "relation-cycle",
+                            relation=name,
+                            typeName=type_name,
+                        )
+                        return
+                    if nxt not in state:
+                        stack.append((nxt, 0))
+                else:
+                    state[node] = 2
 
 
 def _check_one_module_per_file(c: _Collector, model: dict) -> None:
@@ -560,17 +632,24 @@ def collect_issues(
     source: str | None = None,
     meta: dict[str, Any] | None = None,
     sources: dict[str, str] | None = None,
+    rules: str = "language",
 ) -> list[ModelIssue]:
     """Every semantic issue of `model`.
 
+    `rules="language"` applies OpenFGA's language tooling rules (what `fga` reports while editing, with the
+    reference messages). `rules="server"` applies what an OpenFGA server enforces when a model is written:
+    no length limits on names, duplicates and unused conditions allowed, but no computed-userset cycles.
     Positions are looked up in `source` (the DSL text) when given; for a modular model, in `sources`
     ({file name: text}) by each type's, relation's and condition's `source_info.file`.
     """
+    if rules not in ("language", "server"):
+        raise ValueError(f"rules must be 'language' or 'server', not {rules!r}")
     c = _Collector(
         source.split("\n") if source is not None else None,
         meta,
         {name: text.split("\n") for name, text in sources.items()} if sources is not None else None,
     )
+    c.server = rules == "server"
     _check_names(c, model)
     version = model.get("schema_version")
     if not version:
@@ -578,14 +657,19 @@ def collect_issues(
         return c.issues
     if version in ("1.1", "1.2"):
         _check_model(c, model)
-        _check_one_module_per_file(c, model)
+        if not c.server:
+            _check_one_module_per_file(c, model)
     else:
         c.add(f"invalid schema {version}", c.schema_line(version), version, "invalid-schema")
     return c.issues
 
 
-def validate_model(model: dict, source: str | None = None) -> None:
-    """Raise ModelValidationError listing every semantic problem of `model` (a JSON authorization model dict)."""
-    issues = collect_issues(model, source)
+def validate_model(model: dict, source: str | None = None, *, rules: str = "language") -> None:
+    """Raise ModelValidationError listing every semantic problem of `model` (a JSON authorization model dict).
+
+    See `collect_issues` for `rules` ("language": the reference tooling's checks; "server": what an OpenFGA
+    server refuses on model write, which is what the embedded engine should refuse).
+    """
+    issues = collect_issues(model, source, rules=rules)
     if issues:
         raise ModelValidationError(issues)
