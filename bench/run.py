@@ -327,7 +327,8 @@ def authz_engine(out: pathlib.Path, quick: bool) -> dict[str, Any]:
     if proc.returncode != 0 or not out.exists():
         return {"error": f"exit code {proc.returncode}: {proc.stderr[-2000:]}", "command": _display(command)}
     report = json.loads(out.read_text())
-    report["command"] = _display(command)
+    report.get("params", {}).pop("out", None)  # a temporary path of this machine
+    report["command"] = _display(command[:-2])
     report["wall_seconds"] = round(time.monotonic() - started, 1)
     report["stdout"] = proc.stdout
     return report
@@ -453,7 +454,8 @@ async def run(args: argparse.Namespace, work_dir: pathlib.Path) -> dict[str, Any
     from bench.identities import bench_identities
 
     concurrencies = args.concurrency
-    ratio_concurrency = RATIO_CONCURRENCY if RATIO_CONCURRENCY in concurrencies else concurrencies[len(concurrencies) // 2]
+    middle = concurrencies[len(concurrencies) // 2]
+    ratio_concurrency = RATIO_CONCURRENCY if RATIO_CONCURRENCY in concurrencies else middle
     results: dict[str, Any] = {
         "benchmark": "mcp-grpc bench.run",
         "when": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),

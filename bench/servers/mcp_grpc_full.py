@@ -9,7 +9,9 @@ one JSON line per decision to a file, so every call pays for building and format
 ``--tools N`` registers N more tools (``t0000`` ...) for the ListTools filtering scenario; the agent may call every
 fourth one (directly) and nothing else, so ListTools returns N/4 + 1 tools.
 
-Usage: python -m bench.servers.mcp_grpc_full SERVER_SOCKET WORK_DIR [--no-cache] [--tools N]
+``--no-authz`` and ``--no-audit`` take a layer out, only to measure what it costs (``bench/decompose.py``).
+
+Usage: python -m bench.servers.mcp_grpc_full SERVER_SOCKET WORK_DIR [--no-cache] [--tools N] [--no-authz] [--no-audit]
 Prints ``READY <port>`` once listening.
 """
 
@@ -94,12 +96,24 @@ def build_app(extra_tools: int) -> McpApp:
 
 async def serve(args: argparse.Namespace) -> None:
     work_dir = pathlib.Path(args.work_dir)
-    authz_dir = work_dir / ("authz-nocache" if args.no_cache else "authz") / f"tools-{args.tools}"
+    flags = {"nocache": args.no_cache, "noauthz": args.no_authz, "noaudit": args.no_audit,
+             "proto": args.audit_prototype}
+    variant = "-".join(["authz", *(flag for flag, on in flags.items() if on)])
+    authz_dir = work_dir / variant / f"tools-{args.tools}"
     write_authz_dir(authz_dir, args.tools)
     audit_file = authz_dir / "audit.log"
     identity = ServerIdentity.from_workload_api(args.socket)
-    authorizer = authorizer_from_authz_dir(authz_dir, cache=not args.no_cache)
-    audit = json_audit_sink(str(audit_file))
+    authorizer = None if args.no_authz else authorizer_from_authz_dir(authz_dir, cache=not args.no_cache)
+    if args.no_audit:
+        audit = None
+    elif args.audit_prototype:
+        from bench.audit_sink import DequeAuditSink
+
+        handler = logging.FileHandler(audit_file, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        audit = DequeAuditSink(logger="mcp_grpc.audit", handler=handler)
+    else:
+        audit = json_audit_sink(str(audit_file))
     config = ServerConfig(
         port=0,
         **identity.config_fields(),
@@ -119,7 +133,8 @@ async def serve(args: argparse.Namespace) -> None:
         await stop.wait()
     finally:
         await server.stop(0.5)
-        audit.close()
+        if audit is not None:
+            audit.close()
         identity.close()
 
 
@@ -128,6 +143,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("socket", help="the server's Workload API socket")
     parser.add_argument("work_dir", help="where the authz folder and the audit log are written")
     parser.add_argument("--no-cache", action="store_true", help="turn the decision cache off")
+    parser.add_argument("--no-authz", action="store_true",
+                        help="no authorizer (every authenticated caller may call): to measure what authorization costs")
+    parser.add_argument("--no-audit", action="store_true", help="no audit sink: to measure what auditing costs")
+    parser.add_argument("--audit-prototype", action="store_true",
+                        help="audit through bench.audit_sink.DequeAuditSink (a prototype of a suggested fix) instead "
+                             "of the product's JsonAuditSink")
     parser.add_argument("--tools", type=int, default=0, help="extra filler tools for ListTools filtering")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)

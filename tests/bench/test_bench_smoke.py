@@ -32,7 +32,9 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, pathlib.P
         timeout=RUN_TIMEOUT,
         env=dict(os.environ, PYTHONUNBUFFERED="1"),
     )
-    assert proc.returncode == 0, f"bench.run --quick failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    assert proc.returncode == 0, (
+        f"bench.run --quick failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    )
     return json.loads(out.read_text()), png, proc.stdout
 
 
