@@ -124,6 +124,9 @@ def _add_review_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--matrix", action="store_true", help="print every agent x every tool of the server")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--user-type", default="agent", help="the FGA type of agents (default: agent)")
+    parser.add_argument(
+        "--context", metavar="JSON", help="condition context, as a call would send it (e.g. '{\"amount\": 50}')"
+    )
 
 
 def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -442,9 +445,11 @@ def _spiffe_user(spiffe_id: str, user_type: str) -> str:
     raise CommandError(f"SPIFFE_ID {spiffe_id!r} must start with spiffe://")
 
 
-async def _who_can(backend: Any, policy: Any, app: Any, tool: str, user_type: str) -> dict[str, Any]:
+async def _who_can(
+    backend: Any, policy: Any, app: Any, tool: str, user_type: str, context: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     relation, obj = _tool_object(policy, app, tool)
-    result = await backend.list_users(obj, relation, [user_type])
+    result = await backend.list_users(obj, relation, [user_type], context=context)
     if result.error is not None:
         raise CommandError(f"ListUsers({relation} {obj}) failed: {result.error}")
     agents = sorted(result.items)
@@ -468,7 +473,9 @@ def _run_who_can(args: argparse.Namespace) -> int:
         raise CommandError("who-can needs TOOL (or --matrix)")
     if args.tool not in app.tools:
         raise CommandError(f"server {app.name!r} has no tool {args.tool!r} (tools: {', '.join(tools) or 'none'})")
-    answer = asyncio.run(_close_after(backend, _who_can(backend, policy, app, args.tool, args.user_type)))
+    answer = asyncio.run(
+        _close_after(backend, _who_can(backend, policy, app, args.tool, args.user_type, _context(args)))
+    )
     if args.json:
         print(json.dumps(answer))
     else:
@@ -498,7 +505,9 @@ def _kinds(app: Any) -> Iterable[tuple[Any, str, Iterable[str]]]:
     yield TargetKind.PROMPT, "prompts", sorted(getattr(app, "prompts", {}) or {})
 
 
-async def _what_can(backend: Any, policy: Any, app: Any, user: str) -> dict[str, Any]:
+async def _what_can(
+    backend: Any, policy: Any, app: Any, user: str, context: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """For each kind, the items whose argument-free checks all pass, found with one ListObjects per (relation, type)."""
     answer: dict[str, Any] = {"server": app.name, "user": user}
     listed: dict[tuple[str, str], set[str]] = {}
@@ -513,7 +522,7 @@ async def _what_can(backend: Any, policy: Any, app: Any, user: str) -> dict[str,
                 object_type = planned.object.split(":", 1)[0]
                 cache_key = (planned.relation, object_type)
                 if cache_key not in listed:
-                    result = await backend.list_objects(user, planned.relation, object_type)
+                    result = await backend.list_objects(user, planned.relation, object_type, context=context)
                     if result.error is not None:
                         raise CommandError(f"ListObjects({user} {planned.relation} {object_type}) failed: {result.error}")
                     listed[cache_key] = set(result.items)
@@ -534,7 +543,7 @@ def _run_what_can(args: argparse.Namespace) -> int:
     if not args.spiffe_id:
         raise CommandError("what-can needs SPIFFE_ID (or --matrix)")
     user = _spiffe_user(args.spiffe_id, args.user_type)
-    answer = asyncio.run(_close_after(backend, _what_can(backend, policy, app, user)))
+    answer = asyncio.run(_close_after(backend, _what_can(backend, policy, app, user, _context(args))))
     answer["spiffe_id"] = args.spiffe_id
     if args.json:
         print(json.dumps(answer))
@@ -554,12 +563,16 @@ def _print_matrix(args: argparse.Namespace, app: Any, backend: Any, policy: Any,
     """
     from mcp_grpc.authz.backend import CheckRequest, Outcome
 
+    context = _context(args)
+
     async def gather() -> tuple[dict[str, dict[str, Any]], dict[tuple[str, str], str]]:
-        per_tool = {tool: await _who_can(backend, policy, app, tool, args.user_type) for tool in tools}
+        per_tool = {tool: await _who_can(backend, policy, app, tool, args.user_type, context) for tool in tools}
         users = sorted({user for answer in per_tool.values() for user in answer["users"]})
         cells: dict[tuple[str, str], str] = {}
         for user in users:
-            requests = [CheckRequest(user, per_tool[t]["relation"], per_tool[t]["object"]) for t in tools]
+            requests = [
+                CheckRequest(user, per_tool[t]["relation"], per_tool[t]["object"], context=context) for t in tools
+            ]
             results = await backend.batch_check(requests) if requests else []
             for tool, result in zip(tools, results):
                 cells[(user, tool)] = {Outcome.ALLOWED: "allowed", Outcome.DENIED: "denied"}.get(result.outcome, "error")

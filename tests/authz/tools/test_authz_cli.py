@@ -439,3 +439,25 @@ def test_authz_test_takes_a_quoted_glob_like_fga(store):
     assert completed.returncode == 0 and "Tests 2/2 passing" in completed.stdout
     completed = run("test", str(store / "nothing-*.fga.yaml"))
     assert completed.returncode == 2 and "no test file matches" in completed.stderr
+
+
+def test_review_with_a_condition_needs_and_takes_context(review):
+    model = REVIEW_MODEL.replace(
+        "    define caller: [agent, team#member, agent:*]",
+        "    define caller: [agent, team#member, agent:*, agent with small]",
+    ) + "condition small(amount: int, limit: int) {\n  amount <= limit\n}\n"
+    (review / "authz" / "model.fga").write_text(model, encoding="utf-8")
+    tuples = REVIEW_TUPLES + (
+        '- {user: "agent:example.org/ns/a/sa/carol", relation: caller, object: "tool:files/delete", '
+        "condition: {name: small, context: {limit: 10}}}\n"
+    )
+    (review / "authz" / "tuples.yaml").write_text(tuples, encoding="utf-8")
+    completed = run("who-can", "review_app:app", "delete", cwd=review)
+    assert completed.returncode == 2 and "amount" in completed.stderr  # a condition without its parameter: error
+    small = json.loads(run("who-can", "review_app:app", "delete", "--json", "--context", '{"amount": 5}', cwd=review).stdout)
+    large = json.loads(run("who-can", "review_app:app", "delete", "--json", "--context", '{"amount": 50}', cwd=review).stdout)
+    assert "spiffe://example.org/ns/a/sa/carol" in small["agents"]
+    assert "spiffe://example.org/ns/a/sa/carol" not in large["agents"]
+    answer = json.loads(run("what-can", "review_app:app", "spiffe://example.org/ns/a/sa/carol", "--json",
+                            "--context", '{"amount": 5}', cwd=review).stdout)
+    assert "delete" in answer["tools"]
