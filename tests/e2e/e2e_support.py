@@ -235,14 +235,14 @@ async def outcome(coroutine: Any) -> Outcome:
 
 @contextlib.asynccontextmanager
 async def agent_client(api: DevWorkloadApi, workload: str, address: str, *, timeout: float = 10.0,
-                       **options: Any) -> AsyncIterator[AsyncClient]:
+                       server_dns_name: str = SERVER_DNS, **options: Any) -> AsyncIterator[AsyncClient]:
     """An ``AsyncClient`` presenting ``workload``'s X.509-SVID, trusting the server's DNS SAN in our trust domain."""
     import asyncio
 
     from mcp_grpc.server.security import ClientIdentity
 
     identity = await asyncio.to_thread(
-        ClientIdentity.from_workload_api, api.socket(workload), server_dns_name=SERVER_DNS,
+        ClientIdentity.from_workload_api, api.socket(workload), server_dns_name=server_dns_name,
         server_trust_domain=TRUST_DOMAIN,
     )
     client = identity.client(address, timeout=timeout, **options)
