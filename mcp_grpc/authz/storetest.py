@@ -43,6 +43,7 @@ from mcp_grpc.authz.files import (
 __all__ = [
     "AssertionResult",
     "CheckAssertion",
+    "EvaluationError",
     "Evaluator",
     "ListObjectsAssertion",
     "ListUsersAssertion",
@@ -461,10 +462,7 @@ class EvaluationError(Exception):
 def build_engine(model: Mapping[str, Any], tuples: Sequence[TupleKey]) -> Any:
     """A fresh embedded ``Engine`` holding ``model`` (validated JSON) and ``tuples`` (written with OpenFGA's rules:
     an invalid or duplicate tuple raises the engine's ``FgaError``)."""
-    try:
-        from mcp_grpc.authz.engine import Engine  # late: the engine is not needed to load and validate files
-    except ImportError:
-        from mcp_grpc.authz.engine.engine import Engine
+    from mcp_grpc.authz.engine import Engine  # late: the engine is not needed to load and validate files
 
     engine = Engine()
     engine.write_model(dict(model))
