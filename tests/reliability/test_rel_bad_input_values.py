@@ -33,7 +33,7 @@ from mcp_grpc.identity.trust import StaticTrustBundles
 from mcp_grpc.server.hooks import AuthenticationFailed
 from reliability_support import AUTHZ_DIR
 
-EXAMPLES = [pytest.param(100, id="short"), pytest.param(2000, id="long", marks=pytest.mark.reliability)]
+EXAMPLES = [pytest.param(60, id="short"), pytest.param(1000, id="long", marks=pytest.mark.reliability)]
 MODEL_TEXT = (AUTHZ_DIR / "model.fga").read_text()
 
 

@@ -33,6 +33,9 @@ from mcp_grpc.server.structs import python_to_struct, struct_to_python
 from mcp_grpc.wire import mcp_messages_pb2 as pb
 from mcp_grpc.wire import mcp_pb2, streaming_pb2
 
+# The symptom of the bug in test_a_sync_proto_first_method_can_abort_a_typed_call, raised whenever the fuzzer sends
+# PutObject an empty key; the xfail test below tracks it.
+pytestmark = pytest.mark.filterwarnings("ignore:coroutine '_ServicerContext.abort' was never awaited:RuntimeWarning")
 CALL_TIMEOUT = 10.0  # a call that takes this long counts as a hang
 EXAMPLES = [pytest.param(30, id="short"), pytest.param(600, id="long", marks=pytest.mark.reliability)]
 VERSION = [(wire.PROTOCOL_VERSION_METADATA_KEY, wire.LATEST_PROTOCOL_VERSION)]

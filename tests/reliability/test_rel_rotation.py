@@ -29,7 +29,7 @@ class RotationScale:
 
 
 ROTATION_SCALES = [
-    pytest.param(RotationScale("short", 6, 1.0, ("--x509-ttl", "1h", "--ca-activation-delay", "1s")), id="short"),
+    pytest.param(RotationScale("short", 4, 0.5, ("--x509-ttl", "1h", "--ca-activation-delay", "1s")), id="short"),
     pytest.param(
         # 10 s SVIDs renew every ~5 s; a 24 s CA is prepared at ~12 s and activated at ~20 s, on its own.
         RotationScale("long", 32, 40.0, ("--x509-ttl", "10s", "--ca-ttl", "24s", "--ca-activation-delay", "1s")),
@@ -118,7 +118,7 @@ async def test_svid_and_ca_rotation_under_load(scale: RotationScale, tmp_path: p
 
 
 @pytest.mark.parametrize("scale", [
-    pytest.param(RotationScale("short", 4, 1.5, ()), id="short"),
+    pytest.param(RotationScale("short", 4, 1.0, ()), id="short"),
     pytest.param(RotationScale("long", 16, 5.0, ()), id="long", marks=pytest.mark.reliability),
 ])
 async def test_workload_api_killed_and_restarted_under_load(scale: RotationScale, tmp_path: pathlib.Path) -> None:
