@@ -64,7 +64,7 @@ def _store(raw: list) -> Engine:
     return engine
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(TUPLE, max_size=25))
 def test_check_and_lists_agree(raw):
     engine = _store(raw)
