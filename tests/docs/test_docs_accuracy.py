@@ -216,6 +216,17 @@ def test_python_examples_import_and_call_what_exists(monkeypatch: pytest.MonkeyP
 # -- links --------------------------------------------------------------------------------------------------------
 
 
+def _anchors(path: pathlib.Path) -> set[str]:
+    """GitHub's anchors for the headings of a Markdown file."""
+    anchors = set()
+    for line in _prose(path.read_text(encoding="utf-8")).splitlines():
+        heading = re.match(r"^#{1,6}\s+(.*?)\s*#*\s*$", line)
+        if heading:
+            text = re.sub(r"[^\w\- ]", "", heading[1].lower().replace("`", ""))
+            anchors.add(text.replace(" ", "-"))
+    return anchors
+
+
 #: Files other areas of the project deliver; a link to one that has not landed yet is a warning, not a failure.
 PENDING_FROM_OTHER_AREAS = frozenset({"BENCHMARKS.md"})
 
@@ -224,10 +235,13 @@ def test_relative_links_point_at_files_of_the_repository() -> None:
     problems = []
     for path in DOC_FILES:
         for target in re.findall(r"\]\(([^)\s]+)\)", _prose(path.read_text(encoding="utf-8"))):
-            if re.match(r"^[a-z]+:", target) or target.startswith("#"):
+            if re.match(r"^[a-z]+:", target):
                 continue
-            resolved = (path.parent / target.split("#", 1)[0]).resolve()
+            file_part, _, anchor = target.partition("#")
+            resolved = (path.parent / file_part).resolve() if file_part else path
             if resolved.exists():
+                if anchor and resolved.suffix == ".md" and anchor not in _anchors(resolved):
+                    problems.append(f"{path.relative_to(REPO_ROOT)}: link to {target}: no such heading")
                 continue
             message = f"{path.relative_to(REPO_ROOT)}: link to {target} leads nowhere"
             if resolved.is_relative_to(REPO_ROOT) and str(resolved.relative_to(REPO_ROOT)) in PENDING_FROM_OTHER_AREAS:
