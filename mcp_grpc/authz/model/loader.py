@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from .dsl import parse_dsl_with_errors
-from .errors import ModelError, ModelSyntaxError, ModelValidationError
+from .errors import ModelError, ModelIssue, ModelSyntaxError, ModelValidationError
 from .validate import collect_issues
 
 __all__ = ["load_model", "parse_and_validate_dsl", "normalize_json_model"]
@@ -37,12 +37,84 @@ def _check_userset(userset: Any, where: str, depth: int = 0) -> None:
     elif kinds[0] == "computedUserset":
         if not isinstance(body, dict) or not isinstance(body.get("relation"), str):
             raise ModelError(f"relation {where}: computedUserset needs a relation name")
+    elif kinds[0] == "this" and not isinstance(body, dict):
+        raise ModelError(f"relation {where}: this must be an object")
     elif kinds[0] == "tupleToUserset":
         ok = isinstance(body, dict) and all(
-            isinstance((body.get(k) or {}).get("relation"), str) for k in ("tupleset", "computedUserset")
+            isinstance(body.get(k), dict) and isinstance(body[k].get("relation"), str)
+            for k in ("tupleset", "computedUserset")
         )
         if not ok:
             raise ModelError(f"relation {where}: tupleToUserset needs tupleset and computedUserset relations")
+
+
+_PARAM_TYPE_NAMES = frozenset(
+    "TYPE_NAME_" + t
+    for t in ("ANY", "BOOL", "STRING", "INT", "UINT", "DOUBLE", "DURATION", "TIMESTAMP", "MAP", "LIST", "IPADDRESS")
+)
+
+
+def _optional(value: Any, kind: type | tuple[type, ...], what: str) -> None:
+    if value is not None and not isinstance(value, kind):
+        names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+        raise ModelError(f"{what} must be {'an object' if kind is dict else 'a ' + names}, not {value!r}")
+
+
+def _check_origin(meta: dict, what: str) -> None:
+    _optional(meta.get("module"), str, f"{what} module")
+    _optional(meta.get("source_info"), dict, f"{what} source_info")
+    _optional((meta.get("source_info") or {}).get("file"), str, f"{what} source_info.file")
+
+
+def _check_type_metadata(type_name: str, meta: Any) -> None:
+    """Metadata of a type: relation metadata with well-formed type restrictions (input is untrusted JSON)."""
+    if meta is None:
+        return
+    _optional(meta.get("relations"), dict, f"metadata.relations of type '{type_name}'")
+    _check_origin(meta, f"type '{type_name}'")
+    for relation, rel_meta in (meta.get("relations") or {}).items():
+        where = f"metadata of '{type_name}#{relation}'"
+        if not isinstance(rel_meta, dict):
+            raise ModelError(f"{where} must be an object, not {rel_meta!r}")
+        _check_origin(rel_meta, where)
+        refs = rel_meta.get("directly_related_user_types")
+        _optional(refs, list, f"{where} directly_related_user_types")
+        for ref in refs or []:
+            if not isinstance(ref, dict) or not isinstance(ref.get("type"), str):
+                raise ModelError(f"{where}: each type restriction needs a string 'type': {ref!r}")
+            _optional(ref.get("relation"), str, f"{where}: restriction relation")
+            _optional(ref.get("condition"), str, f"{where}: restriction condition")
+            _optional(ref.get("wildcard"), dict, f"{where}: restriction wildcard")
+
+
+def _check_param_type(ref: Any, where: str) -> None:
+    type_name = ref.get("type_name") if isinstance(ref, dict) else None
+    if not isinstance(type_name, str) or type_name not in _PARAM_TYPE_NAMES:
+        raise ModelValidationError(
+            [ModelIssue(f"unknown condition parameter type in {where}: {ref!r}", metadata={"errorType": "invalid-parameter-type"})]
+        )
+    generics = ref.get("generic_types")
+    _optional(generics, list, f"{where} generic_types")
+    for generic in generics or []:
+        _check_param_type(generic, where)
+
+
+def _check_condition(name: str, cond: Any) -> None:
+    """A condition needs a CEL expression and typed parameters, as the server requires to compile it."""
+    if not isinstance(cond, dict):
+        raise ModelError(f"condition '{name}' must be an object, not {cond!r}")
+    expression = cond.get("expression")
+    if not isinstance(expression, str) or not expression.strip():
+        raise ModelValidationError(
+            [ModelIssue(f"condition '{name}' has no expression", metadata={"symbol": name, "errorType": "invalid-condition"})]
+        )
+    _optional(cond.get("name"), str, f"condition '{name}' name")
+    params = cond.get("parameters")
+    _optional(params, dict, f"condition '{name}' parameters")
+    for param, ref in (params or {}).items():
+        _check_param_type(ref, f"parameter '{param}' of condition '{name}'")
+    _optional(cond.get("metadata"), dict, f"condition '{name}' metadata")
+    _check_origin(cond.get("metadata") or {}, f"condition '{name}'")
 
 
 def normalize_json_model(data: dict[str, Any]) -> dict[str, Any]:
@@ -65,9 +137,9 @@ def normalize_json_model(data: dict[str, Any]) -> dict[str, Any]:
                 raise ModelError(f"{key} of type '{td['type']}' must be an object")
         for name, rewrite in (td.get("relations") or {}).items():
             _check_userset(rewrite, f"'{td['type']}#{name}'")
+        _check_type_metadata(td["type"], td.get("metadata"))
     for name, cond in (data.get("conditions") or {}).items():
-        if not isinstance(cond, dict) or not isinstance(cond.get("expression", ""), str):
-            raise ModelError(f"condition '{name}' must be an object with a string expression")
+        _check_condition(name, cond)
     return data
 
 

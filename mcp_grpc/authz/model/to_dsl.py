@@ -80,7 +80,9 @@ def _front_direct(userset: dict, type_name: str, relation: str, leftmost: bool) 
 
 
 def _param_type(ref: dict) -> str:
-    name = ref.get("type_name", "").removeprefix("TYPE_NAME_").lower()
+    if not isinstance(ref, dict) or not isinstance(ref.get("type_name"), str):
+        raise ModelError(f"condition parameter type must be an object with a type_name: {ref!r}")
+    name = ref["type_name"].removeprefix("TYPE_NAME_").lower()
     generics = ref.get("generic_types") or []
     if generics:
         name += "<" + ", ".join(_param_type(g) for g in generics) + ">"

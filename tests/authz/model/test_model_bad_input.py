@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from mcp_grpc.authz.model import (
@@ -116,3 +118,69 @@ def test_validate_object_id_rejects(bad: str) -> None:
 
 def test_validate_object_id_accepts() -> None:
     validate_object_id("pipe|underscore_@domain.com")
+
+
+_DOC_MODEL = {
+    "schema_version": "1.1",
+    "type_definitions": [
+        {"type": "user"},
+        {
+            "type": "doc",
+            "relations": {"viewer": {"this": {}}},
+            "metadata": {"relations": {"viewer": {"directly_related_user_types": [{"type": "user"}]}}},
+        },
+    ],
+}
+
+
+def _damaged(path: tuple, value) -> dict:
+    model = json.loads(json.dumps(_DOC_MODEL))
+    node = model
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return model
+
+
+@pytest.mark.parametrize(
+    "path,value",
+    [
+        (("type_definitions", 1, "metadata", "relations"), 5),
+        (("type_definitions", 1, "metadata", "relations", "viewer"), "x"),
+        (("type_definitions", 1, "metadata", "relations", "viewer", "directly_related_user_types"), {}),
+        (("type_definitions", 1, "metadata", "relations", "viewer", "directly_related_user_types", 0), 5),
+        (("type_definitions", 1, "metadata", "relations", "viewer", "directly_related_user_types", 0, "type"), []),
+        (("type_definitions", 1, "metadata", "relations", "viewer", "directly_related_user_types", 0, "wildcard"), 1),
+        (("type_definitions", 1, "metadata", "source_info"), 5),
+        (("type_definitions", 1, "metadata", "module"), 5),
+    ],
+    ids=["relations-int", "relation-meta-str", "restrictions-dict", "restriction-int", "restriction-type-list",
+         "wildcard-int", "source-info-int", "module-int"],
+)
+def test_nested_values_of_the_wrong_json_type(path: tuple, value) -> None:
+    with pytest.raises(ModelError):
+        load_model(_damaged(path, value))
+    with pytest.raises(ModelError):
+        load_model(json.dumps(_damaged(path, value)))
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {},
+        {"name": "in_limit", "expression": "", "parameters": {"amount": {"type_name": "TYPE_NAME_DOUBLE"}}},
+        {"name": "in_limit", "expression": "amount <= 1.0", "parameters": {"amount": None}},
+        {"name": "in_limit", "expression": "amount <= 1.0", "parameters": {"amount": {"type_name": "TYPE_NAME_FLOAT"}}},
+        {"name": "in_limit", "expression": "a", "parameters": {"a": {"type_name": "TYPE_NAME_LIST", "generic_types": [1]}}},
+        "in_limit",
+    ],
+    ids=["empty", "no-expression", "untyped-parameter", "unknown-type", "bad-generic", "not-an-object"],
+)
+def test_conditions_need_an_expression_and_typed_parameters(condition) -> None:
+    model = json.loads(json.dumps(_DOC_MODEL))
+    model["type_definitions"][1]["metadata"]["relations"]["viewer"]["directly_related_user_types"].append(
+        {"type": "user", "condition": "in_limit"}
+    )
+    model["conditions"] = {"in_limit": condition}
+    with pytest.raises(ModelError):
+        load_model(model)
