@@ -153,12 +153,14 @@ def _positioned(message: str, lines: list[str], line_index: int | None, symbol: 
     return ModelIssue(message, Span(line_index, line_index), Span(col, col + len(symbol)), metadata)
 
 
-def transform_modules(files: Mapping[str, str], schema_version: str = "1.2") -> dict[str, Any]:
+def transform_modules(
+    files: Mapping[str, str], schema_version: str = "1.2", *, rules: str = "language"
+) -> dict[str, Any]:
     """Combine module files ({file name: DSL text}, in manifest order) into one validated 1.2 model.
 
     Raises ModuleError listing syntax errors (metadata `kind` = "syntax"), combination errors (duplicate types or
     conditions, extensions of unknown types, relations defined twice) and the combined model's validation
-    errors, each with its `file`.
+    errors, each with its `file`. `rules` as in `validate_model` ("server": what an OpenFGA server accepts).
     """
     issues: list[ModelIssue] = []
     type_defs: list[dict] = []
@@ -221,13 +223,13 @@ def transform_modules(files: Mapping[str, str], schema_version: str = "1.2") -> 
             original_meta.setdefault("relations", {})[relation] = meta
 
     model: dict[str, Any] = {"schema_version": schema_version, "type_definitions": type_defs, "conditions": conditions}
-    issues.extend(collect_issues(model, sources=dict(files)))
+    issues.extend(collect_issues(model, sources=dict(files), rules=rules))
     if issues:
         raise ModuleError(issues)
     return model
 
 
-def load_modular(fga_mod_path: str | pathlib.Path) -> dict[str, Any]:
+def load_modular(fga_mod_path: str | pathlib.Path, *, rules: str = "language") -> dict[str, Any]:
     """Read an fga.mod and the module files it lists (relative to it); return the combined, validated model."""
     path = pathlib.Path(fga_mod_path)
     manifest = parse_fga_mod(path.read_text())
@@ -240,7 +242,7 @@ def load_modular(fga_mod_path: str | pathlib.Path) -> dict[str, Any]:
             raise ModuleError(
                 [ModelIssue(f"cannot read module file {item.value}: {exc.strerror}", item.line, item.column)]
             ) from None
-    return transform_modules(files, manifest.schema.value)
+    return transform_modules(files, manifest.schema.value, rules=rules)
 
 
 def module_names(model: Mapping[str, Any]) -> list[str]:

@@ -184,3 +184,24 @@ def test_conditions_need_an_expression_and_typed_parameters(condition) -> None:
     model["conditions"] = {"in_limit": condition}
     with pytest.raises(ModelError):
         load_model(model)
+
+
+def test_server_rules_accept_what_openfga_accepts_and_refuse_cycles() -> None:
+    lint_only = (
+        "model\n  schema 1.1\ntype user\ntype doc\n  relations\n    define viewer: [user, user]\n"
+        "condition unused(x: int) {\n  x < 1\n}\n"
+    )
+    with pytest.raises(ModelValidationError):
+        load_model(lint_only)
+    assert load_model(lint_only, rules="server")["type_definitions"][1]["type"] == "doc"
+    cyclic = "model\n  schema 1.1\ntype user\ntype doc\n  relations\n    define a: [user] or b\n    define b: [user] or a\n"
+    load_model(cyclic)  # the language tooling lets this through...
+    with pytest.raises(ModelValidationError) as info:
+        load_model(cyclic, rules="server")  # ...an OpenFGA server does not
+    issue = info.value.issues[0]
+    assert issue.message == (
+        "the definition of relation 'a' in object type 'doc' is invalid: an authorization model cannot contain a cycle"
+    )
+    assert (issue.line.start, issue.column.start) == (5, 11)
+    with pytest.raises(ValueError):
+        load_model(cyclic, rules="strict")
