@@ -98,7 +98,7 @@ class DevWorkloadApi:
         threading.Thread(target=read, daemon=True).start()
         return self
 
-    def wait_ready(self, timeout: float = 30.0) -> "DevWorkloadApi":
+    def wait_ready(self, timeout: float = 60.0) -> "DevWorkloadApi":
         assert self.process is not None
         if not self._ready.wait(timeout) or self.process.poll() is not None:
             output = "".join(self._lines)
@@ -106,7 +106,7 @@ class DevWorkloadApi:
             raise RuntimeError(f"development Workload API for {self.trust_domain} did not become ready:\n{output}")
         return self
 
-    def start(self, timeout: float = 30.0) -> "DevWorkloadApi":
+    def start(self, timeout: float = 60.0) -> "DevWorkloadApi":
         return self.launch().wait_ready(timeout)
 
     def socket(self, name: str) -> str:
