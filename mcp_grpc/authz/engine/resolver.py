@@ -314,32 +314,37 @@ class Resolver:
 
     def usersets(self, entries: Sequence[tuple[str, str, str, Tuple]], user: UserRef, user_str: str,
                  depth: int, otype: str = "", relation: str = "") -> Any:
-        results = []
-        failures = []
+        # Lists are allocated only when needed: most loops see plain denials only.
+        results = failures = None
         passed = False
+        tracing = self.tracing
+        resolve = self.resolve
         depth += 1
         for uobj, utype, urel, t in entries:
             if t.condition_name is not None:
                 c = self.condition(t)
                 if c is not True:
                     if c is not False:
-                        failures.append(c)
-                    if self.tracing:
+                        failures = [c] if failures is None else failures + [c]
+                    if tracing:
                         self.on_skipped(t, c)
                     continue
             passed = True
-            if self.tracing:
+            if tracing:
                 r = self.dispatch(t, uobj, utype, urel, user, user_str, depth)
             else:
-                r = self.resolve(uobj, utype, urel, user, user_str, depth)
+                r = resolve(uobj, utype, urel, user, user_str, depth)
             if r is True:
                 return True
             if r is CYCLE and urel == relation and utype == otype and user.relation is None:
                 r = False  # a recursive userset: OpenFGA's recursive strategy reports no cycle
             if r is not False:
-                results.append(r)
+                if results is None:
+                    results = [r]
+                else:
+                    results.append(r)
         if not passed:
-            return filtered_by_condition(failures, passed)
+            return filtered_by_condition(failures or [], passed)
         # Plain denials were left out of ``results``: they cannot change a union's answer.
         return combine_union(results) if results else False
 
@@ -351,17 +356,18 @@ class Resolver:
         if not tuples:
             return False
         relinfo = self.relinfo
-        results = []
-        failures = []
+        results = failures = None
         passed = False
+        tracing = self.tracing
+        resolve = self.resolve
         depth += 1
         for t in tuples.values():
             if t.condition_name is not None:
                 c = self.condition(t)
                 if c is not True:
                     if c is not False:
-                        failures.append(c)
-                    if self.tracing:
+                        failures = [c] if failures is None else failures + [c]
+                    if tracing:
                         self.on_skipped(t, c)
                     continue
             passed = True
@@ -369,17 +375,20 @@ class Resolver:
             ptype = parent[:parent.index(":")]
             if (ptype, computed) not in relinfo:
                 continue  # the parent's type has no such relation: this branch cannot apply
-            if self.tracing:
+            if tracing:
                 r = self.dispatch(t, parent, ptype, computed, user, user_str, depth)
             else:
-                r = self.resolve(parent, ptype, computed, user, user_str, depth)
+                r = resolve(parent, ptype, computed, user, user_str, depth)
             if r is True:
                 return True
             if r is CYCLE and computed == relation and ptype == otype and user.relation is None:
                 r = False  # a recursive tuple-to-userset: OpenFGA's recursive strategy reports no cycle
             if r is not False:
-                results.append(r)
+                if results is None:
+                    results = [r]
+                else:
+                    results.append(r)
         if not passed:
-            return filtered_by_condition(failures, passed)
+            return filtered_by_condition(failures or [], passed)
         # Plain denials were left out of ``results``: they cannot change a union's answer.
         return combine_union(results) if results else False
