@@ -6,12 +6,11 @@ import json
 from typing import Any
 
 from .dsl import parse_dsl_with_errors
-from .errors import ModelError, ModelIssue, ModelSyntaxError, ModelValidationError
+from .errors import ModelError, ModelIssue, ModelSyntaxError, ModelValidationError, Span
 from .validate import collect_issues
 
 __all__ = ["load_model", "parse_and_validate_dsl", "normalize_json_model"]
 
-_MODEL_KEYS = ("schema_version", "type_definitions", "conditions")
 _REWRITES = ("this", "computedUserset", "tupleToUserset", "union", "intersection", "difference")
 
 
@@ -155,8 +154,6 @@ def parse_and_validate_dsl(text: str, rules: str = "language") -> dict[str, Any]
 
 
 def _conditions_consistent(model: dict) -> None:
-    from .errors import ModelIssue
-
     issues = []
     for key, cond in (model.get("conditions") or {}).items():
         name = (cond or {}).get("name")
@@ -178,15 +175,16 @@ def load_model(source: str | bytes | dict[str, Any], *, rules: str = "language")
     `rules="server"` accepts exactly what an OpenFGA server accepts on model write (use it in the engine).
     """
     if isinstance(source, bytes):
-        source = source.decode("utf-8")
+        try:
+            source = source.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ModelSyntaxError([ModelIssue(f"model text is not UTF-8: {exc.reason} at byte {exc.start}")]) from None
     if isinstance(source, str):
         stripped = source.lstrip()
         if stripped.startswith("{"):
             try:
                 data = json.loads(source)
             except json.JSONDecodeError as exc:
-                from .errors import ModelIssue, Span
-
                 line, col = exc.lineno - 1, exc.colno - 1
                 raise ModelSyntaxError(
                     [ModelIssue(f"invalid JSON: {exc.msg}", Span(line, line), Span(col, col + 1))]

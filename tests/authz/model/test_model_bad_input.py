@@ -205,3 +205,9 @@ def test_server_rules_accept_what_openfga_accepts_and_refuse_cycles() -> None:
     assert (issue.line.start, issue.column.start) == (5, 11)
     with pytest.raises(ValueError):
         load_model(cyclic, rules="strict")
+
+
+def test_bytes_that_are_not_utf8() -> None:
+    with pytest.raises(ModelSyntaxError, match="not UTF-8"):
+        load_model(b"model\n  schema 1.1\ntype \xff\n")
+    assert load_model(VALID.encode())["schema_version"] == "1.1"

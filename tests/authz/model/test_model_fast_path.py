@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import os
-import pathlib
 import random
 import time
 
