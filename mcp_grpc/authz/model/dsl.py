@@ -8,6 +8,7 @@ recovery algorithm reproduces them.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from antlr4 import CommonTokenStream, InputStream, ParseTreeWalker
@@ -331,6 +332,15 @@ def parse_dsl_with_errors(text: str, *, fast: bool = True) -> ParseResult:
         if quick is not None:
             model, modular, module_name, extended = quick
             return ParseResult(model, [], modular, module_name, cleaned, extended)
+    with _ANTLR_LOCK:
+        return _antlr_parse(cleaned)
+
+
+# The ANTLR Python runtime shares its DFA caches between parser instances without locking.
+_ANTLR_LOCK = threading.Lock()
+
+
+def _antlr_parse(cleaned: str) -> ParseResult:
     collector = _Collector()
     lexer = FgaLexer(InputStream(cleaned))
     lexer.removeErrorListeners()
