@@ -114,9 +114,9 @@ def combine_exclusion(base: Any, subtract: Callable[[], Any]) -> Any:
 
 def filtered_by_condition(failures: list, any_passed: bool) -> Any:
     """OpenFGA's conditions-filtered tuple iterator: a tuple whose condition fails is skipped, and its error counts
-    only when no tuple passed its condition. Returns the error to report (or False)."""
+    only when no tuple passed its condition, and then it is the last one met. Returns that error (or False)."""
     if not any_passed and failures:
-        return failures[0]
+        return failures[-1]
     return False
 
 
