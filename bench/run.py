@@ -16,7 +16,9 @@ Also: server RSS before and after 100,000 calls of the full stack (skipped with 
 step in process (``bench/authz_path.py``), the engine against the ``fga`` CLI (``bench/authz_engine.py``) and
 ListTools filtering with 1,000 tools.
 
-Output: a table on stdout, ``bench/results.json`` (``--out``) and ``bench/throughput.png`` (``--plot``).
+Output: a table on stdout, ``bench/results.json`` (``--out``) and ``bench/throughput.png`` (``--plot``); a full run
+to those default places also rewrites the generated section of BENCHMARKS.md (``bench/report.py``). A ``--quick``
+run writes to ``bench/out/`` (not tracked) unless told otherwise.
 """
 
 from __future__ import annotations
@@ -330,7 +332,7 @@ def authz_engine(out: pathlib.Path, quick: bool) -> dict[str, Any]:
     report.get("params", {}).pop("out", None)  # a temporary path of this machine
     report["command"] = _display(command[:-2])
     report["wall_seconds"] = round(time.monotonic() - started, 1)
-    report["stdout"] = proc.stdout
+    report["stdout"] = "".join(line for line in proc.stdout.splitlines(keepends=True) if not line.startswith("wrote "))
     return report
 
 
@@ -423,8 +425,10 @@ def plot(results: dict[str, Any], path: pathlib.Path) -> None:
                      label=LABELS[scenario])
         ax_p99.plot(xs, [s["p99_ms"] for _, s in points], color=color, marker=marker, linestyle=line,
                     label=LABELS[scenario])
+    concurrencies = sorted({int(c) for per in results["summary"].values() for c in per})
     for ax in (ax_tput, ax_p99):
         ax.set_xscale("log", base=2)
+        ax.set_xticks(concurrencies, [str(c) for c in concurrencies])
         ax.set_xlabel("concurrent callers")
         ax.grid(True, alpha=0.3)
     ax_tput.set_ylabel("calls per second (median of rounds)")
@@ -560,9 +564,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, help="rounds of every scenario (default 3, quick 1)")
     parser.add_argument("--concurrency", type=lambda s: [int(x) for x in s.split(",") if x],
                         help="comma-separated concurrencies (default 1,16,64; quick 1,16)")
-    parser.add_argument("--out", type=pathlib.Path, default=BENCH_DIR / "results.json")
-    parser.add_argument("--plot", default=str(BENCH_DIR / "throughput.png"),
-                        help="the PNG of throughput and p99 against concurrency ('' for none)")
+    parser.add_argument("--out", type=pathlib.Path,
+                        help="the JSON report (default bench/results.json; quick: bench/out/results-quick.json)")
+    parser.add_argument("--plot",
+                        help="the PNG of throughput and p99 against concurrency, '' for none (default "
+                             "bench/throughput.png; quick: bench/out/throughput-quick.png)")
     args = parser.parse_args(argv)
     args.seconds = args.seconds if args.seconds is not None else (1.0 if args.quick else 5.0)
     args.warmup = args.warmup if args.warmup is not None else (0.3 if args.quick else 1.0)
@@ -570,6 +576,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.concurrency = args.concurrency or ([1, 16] if args.quick else [1, 16, 64])
     if args.seconds <= 0 or args.rounds < 1 or any(c < 1 for c in args.concurrency):
         parser.error("--seconds, --rounds and every --concurrency must be positive")
+    # A quick run never replaces the recorded results (bench/out/ is not tracked).
+    args.update_benchmarks_md = args.out is None and not args.quick
+    if args.out is None:
+        args.out = BENCH_DIR / "out" / "results-quick.json" if args.quick else BENCH_DIR / "results.json"
+    if args.plot is None:
+        args.plot = str(BENCH_DIR / "out" / "throughput-quick.png" if args.quick else BENCH_DIR / "throughput.png")
     args.plot = pathlib.Path(args.plot) if args.plot else None
     args.command = shlex.join(["python", "-m", "bench.run", *(sys.argv[1:] if argv is None else argv)])
     return args
@@ -585,6 +597,11 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     if args.plot is not None:
         plot(results, args.plot)
+    if args.update_benchmarks_md:
+        from bench.report import update
+
+        if update(REPO_ROOT / "BENCHMARKS.md", results):
+            print("updated the generated section of BENCHMARKS.md")
     print()
     print(table(results))
     print(f"\nwrote {_display([str(args.out)])}" + (f" and {_display([str(args.plot)])}" if args.plot else ""))
