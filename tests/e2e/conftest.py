@@ -1,9 +1,10 @@
 """End-to-end fixtures: two development Workload APIs (example.org and a foreign other.org that example.org federates
 with), the demo "payments" server over real SPIFFE mTLS with the embedded engine over authz/, and agents.
 
-Everything async here lives on the session event loop (tests use ``pytest.mark.asyncio(loop_scope="session")``):
-servers and channels started once are shared by every e2e test, since a Workload API takes ~1.5 s to start and
-loading authz/ about 1 s.
+Everything here is package-scoped and async code runs on the package's event loop (tests use
+``pytest.mark.asyncio(loop_scope="package")``): servers and channels started once are shared by every e2e test,
+since a Workload API takes ~1.5 s to start and loading authz/ about 1 s, and all of it stops when the last e2e test
+is done (tests/e2e is a package for that: without __init__.py "package" scope would mean the whole session).
 """
 
 from __future__ import annotations
@@ -42,23 +43,23 @@ from mcp_grpc.client import AsyncClient  # noqa: E402
 
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def ca_dir(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
     return tmp_path_factory.mktemp("e2e-ca")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def our_ca(ca_dir: pathlib.Path) -> CertificateAuthority:
     """example.org's CA, brought to its Workload API, so tests can mint leaves it would never issue."""
     return CertificateAuthority.create(ca_dir, "example-org-ca")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def foreign_ca(ca_dir: pathlib.Path) -> CertificateAuthority:
     return CertificateAuthority.create(ca_dir, "other-org-ca")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def workload_apis(
     our_ca: CertificateAuthority, foreign_ca: CertificateAuthority
 ) -> Iterator[tuple[DevWorkloadApi, DevWorkloadApi]]:
@@ -89,17 +90,17 @@ def workload_apis(
         foreign.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def workload_api(workload_apis: tuple[DevWorkloadApi, DevWorkloadApi]) -> DevWorkloadApi:
     return workload_apis[0]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def foreign_api(workload_apis: tuple[DevWorkloadApi, DevWorkloadApi]) -> DevWorkloadApi:
     return workload_apis[1]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server_identity(workload_api: DevWorkloadApi) -> Iterator[Any]:
     """The server's SVID source, rotating mTLS credentials and SpiffeAuthenticator (JWT-SVIDs enabled)."""
     from mcp_grpc.server.security import ServerIdentity
@@ -109,7 +110,7 @@ def server_identity(workload_api: DevWorkloadApi) -> Iterator[Any]:
     identity.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def demo_authorizer() -> Any:
     """The embedded engine over the demo store, authz/ (shared by the servers that use it)."""
     from mcp_grpc.server.security import authorizer_from_authz_dir
@@ -117,14 +118,14 @@ def demo_authorizer() -> Any:
     return authorizer_from_authz_dir(AUTHZ_DIR)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def demo_model() -> dict[str, Any]:
     from mcp_grpc.authz.files import load_model_file
 
     return load_model_file(AUTHZ_DIR / "model.fga")
 
 
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
+@pytest_asyncio.fixture(scope="package", loop_scope="package")
 async def payments(
     server_identity: Any, demo_authorizer: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[RunningServer]:
@@ -139,13 +140,13 @@ async def payments(
     await demo_authorizer.close()
 
 
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
+@pytest_asyncio.fixture(scope="package", loop_scope="package")
 async def billing(workload_api: DevWorkloadApi, payments: RunningServer) -> AsyncIterator[AsyncClient]:
     async with agent_client(workload_api, "billing-agent", payments.address) as client:
         yield client
 
 
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
+@pytest_asyncio.fixture(scope="package", loop_scope="package")
 async def support(workload_api: DevWorkloadApi, payments: RunningServer) -> AsyncIterator[AsyncClient]:
     async with agent_client(workload_api, "support-agent", payments.address) as client:
         yield client

@@ -11,7 +11,7 @@ import pytest
 
 from e2e_support import BILLING_ID, SUPPORT_ID, outcome
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
+pytestmark = pytest.mark.asyncio(loop_scope="package")
 
 FIELDS = {"time", "principal", "proven_by", "service", "method", "kind", "target", "checks", "decision", "reason",
           "latency_ms", "trace_id", "peer"}

@@ -7,7 +7,7 @@ import pytest
 
 from e2e_support import outcome
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
+pytestmark = pytest.mark.asyncio(loop_scope="package")
 
 MODEL_WORDS = ("define ", "type ", "condition ", "schema", "amount_within_limit", "team:", "#member")
 

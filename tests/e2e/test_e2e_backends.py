@@ -38,7 +38,7 @@ from recording_app import (
     recording_payments_app,
 )
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
+pytestmark = pytest.mark.asyncio(loop_scope="package")
 
 AGENTS = {"billing": "billing-agent", "support": "support-agent", "auditor": "auditor"}
 IDS = {"billing": BILLING_ID, "support": SUPPORT_ID, "auditor": AUDITOR_ID}
@@ -142,7 +142,7 @@ class Backend:
     fake: FakeOpenFga | None = None
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="session", params=["embedded", "openfga"])
+@pytest_asyncio.fixture(scope="module", loop_scope="package", params=["embedded", "openfga"])
 async def backend(request, server_identity, demo_authorizer, demo_model, tmp_path_factory) -> AsyncIterator[Backend]:
     from mcp_grpc.authz.engine import EmbeddedBackend
     from mcp_grpc.server.security import authorizer_from_openfga

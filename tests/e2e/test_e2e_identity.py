@@ -29,7 +29,7 @@ from e2e_support import (
 )
 from mcp_grpc.client import AsyncClient
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
+pytestmark = pytest.mark.asyncio(loop_scope="package")
 
 LOOKUP = ("lookup_invoice", {"invoice_id": "INV-1001"})
 
@@ -47,7 +47,7 @@ async def call_with_channel(channel: grpc.aio.Channel, tool: str = LOOKUP[0], ar
         await channel.close()
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
+@pytest_asyncio.fixture(scope="module", loop_scope="package")
 async def federated(workload_api, demo_authorizer, tmp_path_factory) -> AsyncIterator[RunningServer]:
     """The demo app on a server that accepts example.org AND other.org callers (named explicitly, as required)."""
     from examples.demo.server import app
@@ -64,7 +64,7 @@ async def federated(workload_api, demo_authorizer, tmp_path_factory) -> AsyncIte
     identity.close()
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
+@pytest_asyncio.fixture(scope="module", loop_scope="package")
 async def behind_proxy(server_identity, demo_authorizer, tmp_path_factory) -> AsyncIterator[RunningServer]:
     """The demo app where TLS does not authenticate the client (as behind a TLS-terminating proxy): the same
     SpiffeAuthenticator then accepts a JWT-SVID bearer token for the server's audience."""

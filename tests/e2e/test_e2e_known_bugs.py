@@ -9,7 +9,7 @@ from e2e_support import BILLING_ID, agent_client, closed_port, outcome, start_se
 from fake_openfga import MODEL_ID, STORE_ID
 from recording_app import recording_payments_app
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
+pytestmark = pytest.mark.asyncio(loop_scope="package")
 
 
 @pytest.mark.xfail(strict=True, reason=(

@@ -11,7 +11,7 @@ import pytest
 
 from e2e_support import AUTHZ_DIR, agent_client, fresh_config_fields, outcome, start_server
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
+pytestmark = pytest.mark.asyncio(loop_scope="package")
 
 GRANT_SUPPORT_REFUND = """
 - user: agent:example.org/ns/mcp-tools/sa/support-agent
