@@ -5,6 +5,10 @@ same model yields the same list of errors: names and reserved words first, then 
 undefined types/relations/conditions, then duplicates, then relations without an entrypoint, and finally
 conditions that nothing uses. Positions are found by searching the model's source lines the way the
 reference does (first `type X` line, then the first `define R` line after it).
+
+`rules="server"` instead reproduces what an OpenFGA server refuses on model write (checked against
+`fga model validate`): no name-length limits, duplicates and unused conditions allowed, computed-userset
+cycles refused.
 """
 
 from __future__ import annotations
@@ -461,6 +465,7 @@ def _check_model(c: _Collector, model: dict) -> None:
                     if text in seen_refs and not c.server:
                         c.add(
                             f"the type restriction `{text}` is a duplicate in the relation `{relation}`.",
+                            # As the reference does: the search starts at the line of the *restriction's* type.
                             c.relation_line(relation, c.type_line(ref.get("type", ""))),
                             text,
                             "duplicated-error",
