@@ -508,6 +508,8 @@ def arbitrate_lists(comparison: Comparison) -> None:
     for key, theirs, ours in comparison.list_mismatches:
         test_name, kind, subject, target, relation, context = json.loads(key)
         for item in sorted(set(theirs) ^ set(ours)):
+            if kind == "list_users" and item not in ours and not _matches_filters(item, subject):
+                continue  # fga listed a user its own filter excludes: not an answer to hold against us
             if kind == "list_objects":
                 entry = {"user": subject, "object": item}
             else:
@@ -517,6 +519,7 @@ def arbitrate_lists(comparison: Comparison) -> None:
             entry["assertions"] = {relation: item in ours}
             probes.append((key, {"test": test_name, **entry}, item in ours))
     if not probes:
+        _side_with_us(comparison, {key: True for key, _, _ in comparison.list_mismatches}, "outside fga's own filter")
         return
     probe_tests = []
     for index, (key, entry, _) in enumerate(probes):
@@ -530,7 +533,7 @@ def arbitrate_lists(comparison: Comparison) -> None:
     answers, _ = run_fga(probe_path)
     if answers is None:
         return
-    sides_with_us: dict[str, bool] = {}
+    sides_with_us: dict[str, bool] = {key: True for key, _, _ in comparison.list_mismatches}
     for index, (key, entry, ours_has) in enumerate(probes):
         relation = next(iter(entry["assertions"]))
         probe_key = _key("check", f"probe {index}", relation, user=entry["user"], target=entry["object"],
@@ -538,11 +541,27 @@ def arbitrate_lists(comparison: Comparison) -> None:
         answer = answers.get(probe_key)
         agrees = answer is not None and not answer.error and answer.got == ours_has
         sides_with_us[key] = sides_with_us.get(key, True) and agrees
+    _side_with_us(comparison, sides_with_us, "fga's own Check agrees with ours")
+
+
+def _side_with_us(comparison: Comparison, sides_with_us: dict[str, bool], why: str) -> None:
     for key, theirs, ours in list(comparison.list_mismatches):
         if sides_with_us.get(key):
             line = f"{key}: fga={theirs} ours={ours}"
             comparison.mismatches.remove(line)
-            comparison.fga_inconsistent.append(line + " (fga's own Check agrees with ours)")
+            comparison.fga_inconsistent.append(f"{line} ({why})")
+
+
+def _matches_filters(user: str, filters: list[str]) -> bool:
+    """Does a ListUsers result match one of its filters (``type`` -> ``type:id``/``type:*``, ``type#rel`` ->
+    ``type:id#rel``)?"""
+    base, _, relation = user.partition("#")
+    user_type = base.split(":", 1)[0]
+    for entry in filters:
+        filter_type, _, filter_relation = entry.partition("#")
+        if user_type == filter_type and relation == filter_relation:
+            return True
+    return False
 
 
 def compare_answers(theirs: dict[str, Answer], ours: dict[str, Answer], comparison: Comparison) -> Comparison:
