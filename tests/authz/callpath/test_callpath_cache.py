@@ -192,15 +192,17 @@ async def test_in_flight_check_racing_a_write_does_not_poison_the_cache():
 
         async def batch_check(self, requests, *, consistency=None):
             answers = [self._evaluate(r) for r in requests]
+            self.read.set()
             await asyncio.sleep(self.stall)
             return answers
 
     backend = SlowAfterReading([])
+    backend.read = asyncio.Event()
     cache = DecisionCache(ttl=60)
-    authorizer = FgaAuthorizer(backend, cache=cache)
+    authorizer = FgaAuthorizer(backend, cache=cache, timeout=30)
     backend.stall = 0.2
     call = asyncio.ensure_future(authorizer.authorize(principal(), tool_target("refund")))
-    await asyncio.sleep(0.05)  # the check is now waiting on the backend
+    await asyncio.wait_for(backend.read.wait(), 30)  # the check has read the tuples and now waits on the backend
     grant = TupleKey("agent:example.org/ns/prod/sa/billing", "can_call", "tool:payments/refund")
     backend.tuples.append(grant)
     cache.on_tuples_changed([grant])
