@@ -14,6 +14,9 @@ by the word ``runnable`` is run by this test::
   ``timeout=N`` in the info string). Any non-zero exit fails the test with the block's file and line.
 - A block that starts servers stops them itself (``trap 'kill $(jobs -p)' EXIT``) and listens only on Unix sockets
   or ports it picked; after the block, whatever it left in its process group is killed anyway.
+- A ```` ```text ```` block right after a runnable block (blank lines between at most) is its output: every line of
+  it must appear, stripped, in what the block prints on stdout or stderr, in any order. Lines with a temporary path
+  (``/tmp/``) or a timestamp differ from run to run and are not compared.
 - Searched: README.md and docs/**/*.md.
 """
 
@@ -49,6 +52,8 @@ class Block:
     info: str
     body: str
     timeout: float
+    expected: tuple[str, ...] = ()
+    """The lines of a ```text block right after this one: output the block must print (see ``volatile``)."""
 
     @property
     def where(self) -> str:
@@ -97,8 +102,39 @@ def runnable_blocks(path: pathlib.Path, text: str | None = None) -> list[Block]:
                     raise DocFormatError(f"{path}:{start + 1}: bad {word!r} (expected timeout=SECONDS)") from None
             elif word != "runnable":
                 raise DocFormatError(f"{path}:{start + 1}: unknown word {word!r} in the info string {info!r}")
-        blocks.append(Block(path, start + 1, info, "\n".join(body) + "\n", timeout))
+        blocks.append(Block(path, start + 1, info, "\n".join(body) + "\n", timeout, _output_after(lines, index)))
     return blocks
+
+
+def _output_after(lines: list[str], index: int) -> tuple[str, ...]:
+    """The body of a ```text block that follows line ``index`` with only blank lines between, else ()."""
+    while index < len(lines) and not lines[index].strip():
+        index += 1
+    opening = _FENCE.match(lines[index]) if index < len(lines) else None
+    if opening is None or opening["info"].split()[:1] != ["text"]:
+        return ()
+    body = []
+    for line in lines[index + 1 :]:
+        closing = _FENCE.match(line)
+        if closing and closing["fence"][0] == opening["fence"][0] and len(closing["fence"]) >= len(opening["fence"]):
+            return tuple(body)
+        body.append(line)
+    return ()
+
+
+#: Output lines that differ from run to run: temporary paths and timestamps. They are shown, not compared.
+_VOLATILE = re.compile(r"/tmp/|\d{4}-\d\d-\d\dT\d\d:\d\d")
+
+
+def missing_output(expected: tuple[str, ...], stdout: str, stderr: str) -> list[str]:
+    """The expected lines (stripped, volatile ones skipped) that the block did not print on stdout or stderr."""
+    printed = {_normal(line) for line in (stdout + "\n" + stderr).splitlines()}
+    return [line for line in expected if line.strip() and not _VOLATILE.search(line) and _normal(line) not in printed]
+
+
+def _normal(line: str) -> str:
+    """A line without surrounding space or a trailing comma: JSON objects print their keys in varying order."""
+    return line.strip().removesuffix(",")
 
 
 def _all_blocks() -> list[Block]:
@@ -159,6 +195,12 @@ def test_runnable_block(block: Block) -> None:
         f"{block.where}: the runnable block exited with {done.returncode}\n"
         f"--- block\n{block.body}--- stdout\n{done.stdout[-4000:]}\n--- stderr\n{done.stderr[-4000:]}"
     )
+    missing = missing_output(block.expected, done.stdout, done.stderr)
+    assert not missing, (
+        f"{block.where}: the output shown after the block is not what it prints; missing lines:\n"
+        + "\n".join(missing)
+        + f"\n--- stdout\n{done.stdout[-4000:]}\n--- stderr\n{done.stderr[-4000:]}"
+    )
 
 
 def test_the_docs_run_what_a_new_user_runs_first() -> None:
@@ -200,7 +242,20 @@ def test_only_shell_blocks_marked_runnable_are_collected() -> None:
         ]
     )
     blocks = runnable_blocks(REPO_ROOT / "x.md", text)
-    assert [(b.line, b.body, b.timeout) for b in blocks] == [(1, "echo one\n", 60.0), (12, "echo two\n", 5.0)]
+    assert [(b.line, b.body, b.timeout, b.expected) for b in blocks] == [
+        (1, "echo one\n", 60.0, ()),
+        (12, "echo two\n", 5.0, ()),
+    ]
+
+
+def test_a_text_block_right_after_a_runnable_one_is_its_expected_output() -> None:
+    text = "```sh runnable\necho hi\n```\n\n```text\nhi\n/tmp/tmp.x1/a.sock\n```\n```sh runnable\ntrue\n```\nprose\n```text\nx\n```\n"
+    first, second = runnable_blocks(REPO_ROOT / "x.md", text)
+    assert first.expected == ("hi", "/tmp/tmp.x1/a.sock") and second.expected == ()
+    assert missing_output(first.expected, "hi\n", "") == []  # the temporary path is not compared
+    assert missing_output(("hi", "exit code 1"), "  hi", "") == ["exit code 1"]
+    assert missing_output(('{"time":"2026-11-27T16:01:48.215Z"}',), "", "") == []
+    assert missing_output(('  "a": 1,', '  "b": 2'), '{\n  "b": 2,\n  "a": 1\n}', "") == []  # any key order
 
 
 @pytest.mark.parametrize(
