@@ -308,7 +308,33 @@ async def list_tools_filtering(clients: Clients, port: int, repeats: int) -> dic
         response = await client._unary(client._mcp.ListTools, pb.ListToolsRequest(), None)  # one RPC, one page
         first_page.append(time.perf_counter_ns() - start)
         page_size = len(response.tools)
+    # Does a ListTools hold up other calls? CallTool latency on the same server, alone and while another caller
+    # lists one page after another.
+    from bench.load import run_load
+
+    seconds = 1.0 if repeats <= 5 else 3.0
+    alone = await run_load(clients.calls[FULL], concurrency=1, seconds=seconds, warmup_seconds=0.2)
+    stop = asyncio.Event()
+
+    async def keep_listing() -> int:
+        pages = 0
+        while not stop.is_set():
+            await client._unary(client._mcp.ListTools, pb.ListToolsRequest(), None)
+            pages += 1
+        return pages
+
+    lister = asyncio.create_task(keep_listing())
+    try:
+        beside = await run_load(clients.calls[FULL], concurrency=1, seconds=seconds, warmup_seconds=0.2)
+    finally:
+        stop.set()
+        pages_listed = await lister
     return {
+        "call_tool_alone": {"calls": alone.calls, "errors": alone.errors, "p50_ms": round(alone.p50_ms, 3),
+                            "p99_ms": round(alone.p99_ms, 3)},
+        "call_tool_beside_list_tools": {"calls": beside.calls, "errors": beside.errors,
+                                        "p50_ms": round(beside.p50_ms, 3), "p99_ms": round(beside.p99_ms, 3),
+                                        "list_tools_pages": pages_listed},
         "tools_registered": LIST_TOOLS_TOOLS + 1,
         "tools_visible": expected,
         "page_size": page_size,
@@ -397,6 +423,10 @@ def table(results: dict[str, Any]) -> str:
         lines.append(
             f"ListTools, {lt['tools_registered']} tools, {lt['tools_visible']} visible: one page "
             f"({lt['page_size']} tools) {lt['one_page_ms_p50']} ms p50, all pages {lt['all_pages_ms_p50']} ms p50"
+        )
+        lines.append(
+            f"CallTool p99 alone {lt['call_tool_alone']['p99_ms']} ms, beside a ListTools loop "
+            f"{lt['call_tool_beside_list_tools']['p99_ms']} ms"
         )
     rss = results.get("rss_after_100k_calls")
     if rss:

@@ -91,6 +91,9 @@ def test_list_tools_filtering_returns_only_visible_tools(quick_run: tuple[dict, 
     assert listing["tools_visible"] == 251  # echo + every fourth filler tool; run.py raises on any other count
     assert 0 < listing["page_size"] <= listing["tools_visible"]
     assert listing["one_page_ms_p50"] > 0 and listing["all_pages_ms_p50"] >= listing["one_page_ms_min"]
+    for key in ("call_tool_alone", "call_tool_beside_list_tools"):
+        assert listing[key]["calls"] > 0 and listing[key]["errors"] == 0, (key, listing[key])
+    assert listing["call_tool_beside_list_tools"]["list_tools_pages"] > 0
 
 
 def test_table_and_plot(quick_run: tuple[dict, pathlib.Path, str]) -> None:
