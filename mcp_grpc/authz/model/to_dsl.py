@@ -121,7 +121,8 @@ def to_dsl(model: dict[str, Any], include_source_info: bool = False) -> str:
         if relations:
             out.append("  relations")
             meta = type_meta.get("relations") or {}
-            names = list(relations)
+            # Relations by name, as `fga model transform` writes them (the API's relations are a map).
+            names = sorted(relations)
             if modular:
                 own = sorted(n for n in names if not _origin(meta.get(n))[0])
                 extended = sorted((n for n in names if _origin(meta.get(n))[0]), key=lambda n: (*_origin(meta.get(n)), n))
