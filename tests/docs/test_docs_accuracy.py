@@ -10,7 +10,6 @@ import importlib
 import inspect
 import pathlib
 import re
-import warnings
 
 import pytest
 
@@ -227,10 +226,6 @@ def _anchors(path: pathlib.Path) -> set[str]:
     return anchors
 
 
-#: Files other areas of the project deliver; a link to one that has not landed yet is a warning, not a failure.
-PENDING_FROM_OTHER_AREAS = frozenset({"BENCHMARKS.md"})
-
-
 def test_relative_links_point_at_files_of_the_repository() -> None:
     problems = []
     for path in DOC_FILES:
@@ -243,9 +238,5 @@ def test_relative_links_point_at_files_of_the_repository() -> None:
                 if anchor and resolved.suffix == ".md" and anchor not in _anchors(resolved):
                     problems.append(f"{path.relative_to(REPO_ROOT)}: link to {target}: no such heading")
                 continue
-            message = f"{path.relative_to(REPO_ROOT)}: link to {target} leads nowhere"
-            if resolved.is_relative_to(REPO_ROOT) and str(resolved.relative_to(REPO_ROOT)) in PENDING_FROM_OTHER_AREAS:
-                warnings.warn(message + " (not landed yet)", stacklevel=1)
-            else:
-                problems.append(message)
+            problems.append(f"{path.relative_to(REPO_ROOT)}: link to {target} leads nowhere")
     assert not problems, "\n".join(problems)
