@@ -15,6 +15,7 @@ from mcp_grpc.server import McpApp
 
 GRANTED_RESOURCE = "docs://policies/refunds.md"  # team finance reads it (authz/tuples.yaml)
 UNGRANTED_RESOURCE = "docs://internal/salaries.md"  # no tuple names it: nobody reads it
+TEMPLATE = "reports://{bucket}/{name}"  # no tuple grants the template or any report resource
 GRANTED_PROMPT = "summarize_invoice"  # agent:* may get it
 UNGRANTED_PROMPT = "draft_refund_email"  # no tuple names it
 
@@ -53,6 +54,12 @@ def recording_payments_app() -> tuple[McpApp, list[tuple[str, dict[str, Any]]]]:
         """Salaries (no one is granted this)."""
         ran.append(("salaries", {}))
         return "(confidential)"
+
+    @app.resource(TEMPLATE, mime_type="text/plain")
+    def report(bucket: str, name: str) -> str:
+        """A report by bucket and name (no one is granted these)."""
+        ran.append(("report", {"bucket": bucket, "name": name}))
+        return f"{bucket}/{name}"
 
     @app.prompt(name=GRANTED_PROMPT)
     def summarize_invoice(invoice_id: str) -> str:

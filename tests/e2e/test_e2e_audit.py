@@ -54,7 +54,8 @@ async def test_every_decision_is_one_record_with_the_issue_fields(payments, bill
     summary = [(r["principal"], r["method"], r["kind"], r["target"], r["decision"], r["reason"]) for r in records]
     assert summary == [
         (BILLING_ID, "CallTool", "tool", "lookup_invoice", "allow", ""),
-        (SUPPORT_ID, "CallTool", "tool", "refund", "deny", "permission denied: requires can_call on tool:payments/refund"),
+        (SUPPORT_ID, "CallTool", "tool", "refund", "deny",
+         "permission denied: requires can_call on tool:payments/refund"),
         (BILLING_ID, "CallTool", "tool", "read_report", "deny",
          "permission denied: requires can_read on bucket:restricted"),
         (BILLING_ID, "CallTool", "tool", "refund", "allow", ""),
@@ -66,12 +67,14 @@ async def test_every_decision_is_one_record_with_the_issue_fields(payments, bill
     checks = [{(c["relation"], c["object"]): c["result"] for c in r["checks"]} for r in records]
     assert checks[0] == {("can_call", "tool:payments/lookup_invoice"): "allowed"}
     assert checks[1][("can_call", "tool:payments/refund")] == "denied"
-    assert checks[2] == {("can_call", "tool:payments/read_report"): "allowed", ("can_read", "bucket:restricted"): "denied"}
+    assert checks[2] == {("can_call", "tool:payments/read_report"): "allowed",
+                         ("can_read", "bucket:restricted"): "denied"}
     assert checks[3] == {("can_call", "tool:payments/refund"): "allowed", ("can_refund", "ledger:payments"): "allowed"}
     assert checks[4] == {("can_call", "tool:payments/refund"): "allowed", ("can_refund", "ledger:payments"): "denied"}
     assert checks[5] == {("can_read", "resource:docs+3A//policies/refunds.md"): "denied"}
     assert [r["argument_names"] for r in records[:5]] == [
-        ["invoice_id"], ["amount", "invoice_id"], ["bucket", "name"], ["amount", "invoice_id"], ["amount", "invoice_id"]]
+        ["invoice_id"], ["amount", "invoice_id"], ["bucket", "name"], ["amount", "invoice_id"],
+        ["amount", "invoice_id"]]
 
 
 async def test_audit_arguments_off_records_no_argument_names_either(payments, billing, server_identity,

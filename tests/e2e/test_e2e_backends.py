@@ -70,6 +70,9 @@ SCENARIO = [
     Row("billing", "resource", GRANTED_RESOURCE, {}, "OK"),
     Row("billing", "resource", UNGRANTED_RESOURCE, {}, "PERMISSION_DENIED",
         "can_read on resource:docs+3A//internal/salaries.md"),
+    # a resource read through a template: its variables are the call's arguments
+    Row("billing", "resource", "reports://reports/q3.txt", {"bucket": "reports", "name": "q3.txt"},
+        "PERMISSION_DENIED", "can_read on resource:reports+3A//reports/q3.txt"),
     Row("billing", "prompt", GRANTED_PROMPT, {"invoice_id": "INV-1001"}, "OK"),
     Row("billing", "prompt", UNGRANTED_PROMPT, {"invoice_id": "INV-1001"}, "PERMISSION_DENIED",
         "can_get on prompt:payments/draft_refund_email"),
@@ -90,9 +93,10 @@ SCENARIO = [
 
 VISIBLE = {
     "billing": {"tools": ["lookup_invoice", "read_report", "refund"], "resources": [GRANTED_RESOURCE],
+                "templates": [], "prompts": [GRANTED_PROMPT]},
+    "support": {"tools": ["lookup_invoice"], "resources": [], "templates": [], "prompts": [GRANTED_PROMPT]},
+    "auditor": {"tools": ["lookup_invoice", "read_report", "refund"], "resources": [], "templates": [],
                 "prompts": [GRANTED_PROMPT]},
-    "support": {"tools": ["lookup_invoice"], "resources": [], "prompts": [GRANTED_PROMPT]},
-    "auditor": {"tools": ["lookup_invoice", "read_report", "refund"], "resources": [], "prompts": [GRANTED_PROMPT]},
 }
 
 
@@ -120,6 +124,7 @@ async def lists(server: RunningServer, workload_api: Any, agent: str) -> dict[st
         return {
             "tools": await outcome(client.list_tools()),
             "resources": await outcome(client.list_resources()),
+            "templates": await outcome(client.list_resource_templates()),
             "prompts": await outcome(client.list_prompts()),
         }
 
@@ -182,6 +187,7 @@ async def test_lists_show_only_what_the_agent_may_use(backend, workload_api, age
     assert {
         "tools": sorted(t.name for t in seen["tools"].value),
         "resources": [r.uri for r in seen["resources"].value],
+        "templates": [r.uri for r in seen["templates"].value],
         "prompts": [p.name for p in seen["prompts"].value],
     } == VISIBLE[agent]
 

@@ -29,7 +29,8 @@ EXPECTED_ROWS = [
 DETAILS = {
     ("billing-agent", "list tools"): "lookup_invoice, read_report, refund",
     ("support-agent", "list tools"): "lookup_invoice",
-    ("billing-agent", "read_report restricted/salaries.txt"): "permission denied: requires can_read on bucket:restricted",
+    ("billing-agent", "read_report restricted/salaries.txt"):
+        "permission denied: requires can_read on bucket:restricted",
     ("billing-agent", "refund 500 on INV-1002"): "permission denied: requires can_refund on ledger:payments",
     ("support-agent", "refund 10 on INV-1001"): "permission denied: requires can_call on tool:payments/refund",
 }

@@ -144,7 +144,8 @@ async def test_federated_ca_cannot_impersonate_our_agents(federated, workload_ap
         ([BILLING_ID, SUPPORT_ID], False, "leaf has 2 URI SANs; an X.509-SVID has exactly one"),
         ([BILLING_ID], True, "leaf asserts basicConstraints CA=true; a CA certificate cannot authenticate"),
         ([FOREIGN_ID], False, "trust domain other.org is not accepted by this server"),
-        (["https://example.org/billing-agent"], False, "leaf URI SAN 'https://example.org/billing-agent' is not a spiffe"),
+        (["https://example.org/billing-agent"], False,
+         "leaf URI SAN 'https://example.org/billing-agent' is not a spiffe"),
     ],
     ids=["two-uri-sans", "ca-leaf", "other-domain-id", "not-a-spiffe-id"],
 )
@@ -215,7 +216,8 @@ async def test_jwt_svid_refusals(behind_proxy, workload_api):
         results = {name: await _jwt_call(behind_proxy, workload_api, hook) for name, hook in cases.items()}
         assert {name: r.status for name, r in results.items()} == dict.fromkeys(cases, "UNAUTHENTICATED")
         assert results["no token"].detail == "x509-svid: no client certificate (mTLS) and no JWT-SVID bearer token"
-        assert results["wrong audience"].detail.startswith("jwt-svid: claim aud does not include this server's audience")
+        assert results["wrong audience"].detail.startswith(
+            "jwt-svid: claim aud does not include this server's audience")
         assert results["forged claims"].detail.startswith("jwt-svid: signature does not verify")
         assert results["not a bearer"].detail == "jwt-svid: authorization metadata is not 'Bearer <token>'"
         records = behind_proxy.audit_since(mark, expect=len(cases))

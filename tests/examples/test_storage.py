@@ -71,7 +71,8 @@ async def storage_server(workload_api, tmp_path_factory):
 
     identity = await asyncio.to_thread(ServerIdentity.from_workload_api, workload_api.socket("storage-server"))
     authorizer = authorizer_from_authz_dir(EXAMPLE / "authz")
-    running = await start_server(app, fresh_config_fields(identity, [TD]), authorizer, tmp_path_factory.mktemp("storage-audit") / "audit.jsonl")
+    audit = tmp_path_factory.mktemp("storage-audit") / "audit.jsonl"
+    running = await start_server(app, fresh_config_fields(identity, [TD]), authorizer, audit)
     try:
         yield running
     finally:
@@ -95,12 +96,13 @@ async def test_agents_over_mtls_see_the_allow_deny_matrix(storage_server, worklo
     assert visible == {"report-builder": ALL_TOOLS, "ledger-keeper": ALL_TOOLS, "notebook": "(none visible)"}
     for name, rows in seen.items():
         assert [row["call"] for row in rows[1:]] == CALLS
-        got = [row["outcome"] if row["outcome"] != DENIED else row["detail"].removeprefix("permission denied: requires ")
-               for row in rows[1:]]
+        got = [row["detail"].removeprefix("permission denied: requires ") if row["outcome"] == DENIED
+               else row["outcome"] for row in rows[1:]]
         assert got == MATRIX[name], name
         assert all(row["outcome"] in ("OK", DENIED) for row in rows)
 
-    ok = {name: {row["call"]: row["detail"] for row in rows[1:] if row["outcome"] == "OK"} for name, rows in seen.items()}
+    ok = {name: {row["call"]: row["detail"] for row in rows[1:] if row["outcome"] == "OK"}
+          for name, rows in seen.items()}
     assert json.loads(ok["report-builder"]["list events"]) == ["2026-11-01.jsonl", "2026-11-02.jsonl"]
     assert ok["ledger-keeper"]["read ledgers"] == "account,amount\nrevenue,1200000\n"
     assert json.loads(ok["ledger-keeper"]["write ledgers"]) == {"bucket": "ledgers", "path": "2026-q4.csv", "size": 15}
