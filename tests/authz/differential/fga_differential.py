@@ -399,18 +399,32 @@ class Answer:
     error: bool
 
 
-def run_fga(path: pathlib.Path, timeout: float = 60.0) -> tuple[dict[str, Answer] | None, str]:
-    """The ``fga`` CLI's answers per assertion key, or None and the CLI's message when the file as a whole failed."""
-    completed = subprocess.run(
+def start_fga(path: pathlib.Path) -> subprocess.Popen[str]:
+    """Start ``fga model test`` on ``path``; collect it with ``finish_fga`` (so our engine can run meanwhile)."""
+    return subprocess.Popen(
         [str(FGA_BINARY), "model", "test", "--tests", path.name, "--verbose", "--suppress-summary"],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=timeout,
         cwd=path.parent,
     )
-    out = completed.stdout.strip()
+
+
+def run_fga(path: pathlib.Path, timeout: float = 60.0) -> tuple[dict[str, Answer] | None, str]:
+    """The ``fga`` CLI's answers per assertion key, or None and the CLI's message when the file as a whole failed."""
+    return finish_fga(start_fga(path), timeout)
+
+
+def finish_fga(process: subprocess.Popen[str], timeout: float = 60.0) -> tuple[dict[str, Answer] | None, str]:
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise
+    out = stdout.strip()
     if not out.startswith("["):
-        return None, (completed.stderr or completed.stdout).strip()
+        return None, (stderr or stdout).strip()
     answers: dict[str, Answer] = {}
     for test in json.loads(out):
         name = test["name"]
@@ -483,8 +497,11 @@ class Comparison:
 
 def compare_file(path: pathlib.Path) -> Comparison:
     comparison = Comparison(path)
-    theirs, their_message = run_fga(path)
-    ours, our_message = run_ours(path)
+    fga = start_fga(path)  # the CLI works in its own process while our engine answers here
+    try:
+        ours, our_message = run_ours(path)
+    finally:
+        theirs, their_message = finish_fga(fga)
     if theirs is None or ours is None:
         if theirs is None and ours is None:
             comparison.both_refused = True

@@ -14,7 +14,7 @@ import pytest
 
 import fga_differential as differential
 
-SAMPLE_MODELS = 40
+SAMPLE_MODELS = 30
 FIRST_SEED = 0
 
 # OpenFGA refuses, our loader accepts: server-side checks the language validator does not make.
