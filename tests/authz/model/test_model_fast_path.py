@@ -151,3 +151,15 @@ def test_fast_path_is_linear_on_long_names() -> None:
 )
 def test_fast_path_declines_what_it_must_not_decide(text: str) -> None:
     assert fast_parse(clean_comments(text)) is None
+
+
+def test_fast_path_serves_and_agrees_on_random_models() -> None:
+    from test_model_random_vs_fga_cli import random_model  # the shared seeded generator (same folder)
+
+    from mcp_grpc.authz.model import to_dsl
+
+    rng = random.Random(5)
+    for _ in range(int(os.environ.get("MODEL_FUZZ_N", "40"))):
+        text = to_dsl(random_model(rng))
+        assert fast_parse(clean_comments(text)) is not None, text
+        assert _same(text) is True, text
