@@ -90,6 +90,13 @@ async def client_identity(dev: DevServer, name: str) -> Any:
     )
 
 
+def client_over(identity: Any, address: str) -> tuple[AsyncClient, Any]:
+    """An ``AsyncClient`` on its own ``SpiffeChannel`` of ``identity`` (closed by ``identity.aclose()``), and that
+    channel, whose ``builds`` counts the rebuilds that followed SVID rotations."""
+    channel = identity.channel(address)
+    return AsyncClient(channel_provider=lambda: channel.channel), channel
+
+
 @contextlib.asynccontextmanager
 async def in_process_server(app: Any, identity: Any, **config: Any) -> AsyncIterator[Any]:
     """A ``Server`` on 127.0.0.1 with the identity's mTLS credentials and authenticator."""

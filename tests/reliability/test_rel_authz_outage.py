@@ -22,7 +22,7 @@ from mcp_grpc.client import McpCallError
 from mcp_grpc.server import McpApp
 from mcp_grpc.server.hooks import AuditEvent
 from mcp_grpc.server.security import authorizer_from_openfga
-from reliability_support import AUTHZ_DIR, client_identity, in_process_server, scales, Scale, server_identity
+from reliability_support import AUTHZ_DIR, Scale, client_identity, in_process_server, scales, server_identity
 
 AUTHZ_TIMEOUT = 1.0
 
@@ -83,7 +83,9 @@ def assert_all_unavailable(outcomes: list[Any]) -> None:
 
 
 @pytest.mark.parametrize("scale", scales(Scale("short", callers=8, seconds=1), Scale("long", callers=32, seconds=5)))
-async def test_backend_slow_then_down_fails_closed_and_recovers_without_restart(scale: Scale, shared_workload_api) -> None:
+async def test_backend_slow_then_down_fails_closed_and_recovers_without_restart(
+    scale: Scale, shared_workload_api
+) -> None:
     cycles = 1 if scale.name == "short" else 3
     model = load_model_file(AUTHZ_DIR / "model.fga")
     engine = Engine()

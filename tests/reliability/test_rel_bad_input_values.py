@@ -32,7 +32,7 @@ from mcp_grpc.identity.trust import StaticTrustBundles
 from mcp_grpc.server.hooks import AuthenticationFailed
 from reliability_support import AUTHZ_DIR
 
-EXAMPLES = [pytest.param(60, id="short"), pytest.param(1000, id="long", marks=pytest.mark.reliability)]
+EXAMPLES = [pytest.param(60, id="short"), pytest.param(500, id="long", marks=pytest.mark.reliability)]
 MODEL_TEXT = (AUTHZ_DIR / "model.fga").read_text()
 
 
@@ -143,7 +143,8 @@ def mutated_model(draw: st.DrawFn) -> str:
             lines[i], lines[j] = lines[j], lines[i]
         elif lines[i]:
             k = draw(st.integers(0, len(lines[i]) - 1))
-            lines[i] = lines[i][:k] + draw(st.sampled_from([*_DSL_TOKENS, " ", "", "\t", "é", "\x00"])) + lines[i][k + 1:]
+            replacement = draw(st.sampled_from([*_DSL_TOKENS, " ", "", "\t", "é", "\x00"]))
+            lines[i] = lines[i][:k] + replacement + lines[i][k + 1:]
         if not lines:
             break
     return "\n".join(lines)
@@ -226,9 +227,9 @@ def test_json_models_raise_only_model_errors(examples: int) -> None:
                 assert str(exc)
                 continue
             outcomes["loaded"] += 1
-            # What loads must print as DSL that parses (a model load_model accepts is one OpenFGA accepts).
-            text = to_dsl(loaded)
-            assert to_dsl(parse_dsl(text)) == text
+            # What loads can be printed. (Not necessarily as DSL that parses back: language rules do not compile
+            # condition expressions, so CEL junk such as "'" loads from JSON and prints as an unparseable body.)
+            assert to_dsl(loaded)
 
     run(examples, damaged_models(demo), check)
     print(f"\nJSON models[{examples}]: {outcomes}")
@@ -275,6 +276,24 @@ def test_a_json_condition_without_expression_or_parameter_type_is_a_model_error(
     model["conditions"] = {"in_limit": condition}
     with pytest.raises(ModelError):
         load_model(model)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "load_model(..., rules='server') accepts a condition whose CEL expression does not compile, although an OpenFGA "
+    "server refuses it on model write (`fga model validate`: 'failed to compile expression on condition') and "
+    "Engine.write_model refuses it (FgaError 2000): mcp_grpc/authz/model/loader.py load_model / collect_issues "
+    "never compile condition expressions"))
+@pytest.mark.parametrize("expression", ["'", "amount <=", "foo(", "amount <= limit &&"])
+def test_server_rules_refuse_a_condition_that_does_not_compile(expression: str) -> None:
+    model = json.loads(json.dumps(_DOC_MODEL))
+    model["type_definitions"][1]["metadata"]["relations"]["viewer"]["directly_related_user_types"].append(
+        {"type": "user", "condition": "in_limit"})
+    model["conditions"] = {"in_limit": {"name": "in_limit", "expression": expression, "parameters": {
+        "amount": {"type_name": "TYPE_NAME_DOUBLE"}, "limit": {"type_name": "TYPE_NAME_DOUBLE"}}}}
+    with pytest.raises(FgaError):  # what the engine says: the model cannot be served
+        Engine().write_model(model)
+    with pytest.raises(ModelError):
+        load_model(model, rules="server")
 
 
 # -- tuples ---------------------------------------------------------------------------------------------------------

@@ -8,10 +8,12 @@ import asyncio
 import pathlib
 import time
 
-from reliability_support import BILLING_MIX, SUPPORT_MIX, Load, Scale, ServerProcess, client_identity, scales
 import pytest
 
-WARMUP_CALLS = 200  # per caller group: caches, pools and allocator arenas fill up before the baseline
+from reliability_support import BILLING_MIX, SUPPORT_MIX, Load, Scale, ServerProcess, client_identity, scales
+
+# Calls per warm-up caller before the RSS baseline: caches, pools and allocator arenas fill up first.
+WARMUP_CALLERS, WARMUP_CALLS_EACH = 8, 50
 # Generous on purpose: the point is "bounded", not a tight budget (bench/ measures memory precisely).
 RSS_GROWTH_LIMIT_KIB = {"short": 48 * 1024, "long": 96 * 1024}
 
@@ -25,7 +27,7 @@ async def test_concurrent_callers_allowed_and_denied_exactly(
     support = await client_identity(shared_workload_api, "support")
     try:
         clients = [(billing.client(server.address), BILLING_MIX), (support.client(server.address), SUPPORT_MIX)]
-        warmup = await Load(clients, 8, max_calls=WARMUP_CALLS // 8 * 2).start().wait()
+        warmup = await Load(clients, WARMUP_CALLERS, max_calls=WARMUP_CALLS_EACH).start().wait()
         assert not warmup.failed and not warmup.wrongly_allowed, warmup.summary()
         rss_before = server.rss_kib()
         started = time.monotonic()

@@ -14,8 +14,8 @@ import pytest
 from examples.demo.server import app as demo_app
 from mcp_grpc.server.security import authorizer_from_authz_dir
 from reliability_support import (
-    AUTHZ_DIR, BILLING_MIX, SUPPORT_MIX, Load, client_identity, in_process_server, kill, server_identity, wait_for,
-    workload_api,
+    AUTHZ_DIR, BILLING_MIX, SUPPORT_MIX, Load, client_identity, client_over, in_process_server, kill, server_identity,
+    wait_for, workload_api,
 )
 
 
@@ -87,7 +87,9 @@ async def test_svid_and_ca_rotation_under_load(scale: RotationScale, tmp_path: p
         authorizer = authorizer_from_authz_dir(AUTHZ_DIR)
         try:
             async with in_process_server(demo_app, identity, authorizer=authorizer) as server:
-                clients = [(billing.client(server.address), BILLING_MIX), (support.client(server.address), SUPPORT_MIX)]
+                (billing_client, billing_channel), (support_client, support_channel) = (
+                    client_over(billing, server.address), client_over(support, server.address))
+                clients = [(billing_client, BILLING_MIX), (support_client, SUPPORT_MIX)]
                 ids = Identities(identity, billing, support)
                 first_ca = await asyncio.to_thread(active_ca, dev)
                 load = Load(clients, scale.callers).start()
@@ -100,7 +102,7 @@ async def test_svid_and_ca_rotation_under_load(scale: RotationScale, tmp_path: p
                     await asyncio.sleep(scale.seconds)
                 finally:
                     tally = await load.stop()
-                builds = [channel.builds for who in (billing, support) for channel in who._channels]
+                builds = [billing_channel.builds, support_channel.builds]
         finally:
             await billing.aclose()
             await support.aclose()
