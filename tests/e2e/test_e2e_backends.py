@@ -9,6 +9,7 @@ handler runs, every decision audited.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime
 import time
@@ -308,3 +309,52 @@ async def test_slow_and_failing_openfga_are_unavailable_then_recover(
         await fake.stop()
     assert [r["decision"] for r in records] == ["unavailable", "allow", "unavailable"]
     assert all(r["principal"] == BILLING_ID for r in records)
+
+
+async def test_remote_decisions_are_cached_and_higher_consistency_bypasses_the_cache(
+    server_identity, workload_api, demo_model, tmp_path_factory
+):
+    """A revocation written straight to OpenFGA (no write feed reaches our cache) is seen at once by a caller that
+    asks for HIGHER_CONSISTENCY; others keep the cached answer until its TTL."""
+    from mcp_grpc.authz.authorizer import FgaAuthorizer
+    from mcp_grpc.authz.backend import TupleKey
+    from mcp_grpc.authz.cache import DecisionCache
+    from mcp_grpc.authz.engine import EmbeddedBackend
+
+    app, ran = recording_payments_app()
+    engine = demo_engine(demo_model)
+    fake = await FakeOpenFga(EmbeddedBackend(engine), model=demo_model).start()
+    authorizer = FgaAuthorizer.from_openfga(fake.url, STORE_ID, model_id=MODEL_ID, timeout=5.0,
+                                            cache=DecisionCache(ttl=600))  # long enough not to expire mid-test
+    server = await _fail_closed_server(app, server_identity, authorizer, tmp_path_factory)
+    lookup = {"invoice_id": "INV-1002"}
+    fresh = [("mcp-authz-consistency", "HIGHER_CONSISTENCY")]
+    try:
+        async with agent_client(workload_api, "billing-agent", server.address, retry=None) as billing, \
+                agent_client(workload_api, "billing-agent", server.address, retry=None,
+                             metadata=lambda: fresh) as billing_fresh:
+            # warm up: the model is read in the background after the first call; from then on can_call (an
+            # unconditional relation) is cached whatever the context (time, peer, arguments). Bounded.
+            for _ in range(50):
+                asked = len(fake.requests)
+                assert (await outcome(billing.call_tool("lookup_invoice", lookup))).status == "OK"
+                if len(fake.requests) == asked:
+                    break
+                await asyncio.sleep(0.1)
+            assert len(fake.requests) == asked, "the decision cache never answered"
+            engine.delete([TupleKey(BILLING_ID.replace("spiffe://", "agent:"), "member", "team:finance")])
+
+            cached = await outcome(billing.call_tool("lookup_invoice", lookup))
+            assert cached.status == "OK"
+            assert len(fake.requests) == asked  # answered from the cache: OpenFGA was not asked
+
+            revoked = await outcome(billing_fresh.call_tool("lookup_invoice", lookup))
+            assert revoked.status == "PERMISSION_DENIED"
+            assert revoked.detail == "permission denied: requires can_call on tool:payments/lookup_invoice"
+            [body] = [r.body for r in fake.requests[asked:] if r.path.endswith("/batch-check")]
+            assert body["consistency"] == "HIGHER_CONSISTENCY"
+    finally:
+        await server.stop()
+        await authorizer.close()
+        await fake.stop()
+    assert {name for name, _ in ran} == {"lookup_invoice"} and len(ran) >= 3
