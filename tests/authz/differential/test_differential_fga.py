@@ -28,10 +28,6 @@ LARGE_RUN_FIRST_SEED = 100_000
 # Each stays xfail(strict=False): when the engine is fixed it simply passes.
 KNOWN_DISAGREEMENTS: dict[int, str] = {
     2: "OpenFGA quirk: intersection error vs false by evaluation order (reproducers/intersection-false-vs-error-order)",
-    20: "engine accepts a tuple condition context of the wrong type (reproducers/tuple-condition-context-type-on-write)",
-    49: "ListObjects error propagation (reproducers/listobjects-error-despite-wildcard)",
-    58: "ListUsers error propagation (reproducers/listusers-error-outside-filter)",
-    59: "engine accepts a tuple condition context of the wrong type (reproducers/tuple-condition-context-type-on-write)",
 }
 
 

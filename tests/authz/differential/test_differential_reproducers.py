@@ -1,7 +1,8 @@
 """Minimal stores on which our engine and OpenFGA (the ``fga`` CLI) disagreed, found by the differential test.
 
 Each file reproduces with ``fga model test --tests FILE --verbose`` against ``mcp-grpc authz test --json FILE``.
-Each stays xfail (not strict) with its diagnosis until the engine follows OpenFGA there; a fixed one shows XPASS.
+An open one stays xfail (not strict) with its diagnosis until the engine follows OpenFGA there (then it shows
+XPASS: move it to ``FIXED``); a fixed one is a plain regression test.
 "OpenFGA quirk" marks answers that depend on OpenFGA's internal evaluation order or strategy, where following
 OpenFGA means copying that order; the engine owners decide whether to.
 """
@@ -17,16 +18,6 @@ import fga_differential as differential
 REPRODUCERS = pathlib.Path(__file__).resolve().parent / "reproducers"
 
 DIAGNOSES = {
-    "exclusion-cycle-in-subtract.fga.yaml":
-        "engine: a cycle in the subtracted side of `but not` must count as false (OpenFGA allows; we deny)",
-    "tuple-condition-context-type-on-write.fga.yaml":
-        "engine: OpenFGA refuses to write a tuple whose condition context does not convert to the parameter type "
-        "(2000 invalid tuple); we accept it",
-    "listobjects-error-despite-wildcard.fga.yaml":
-        "engine: OpenFGA's ListObjects fails with the condition error even when another path grants the object",
-    "listusers-error-outside-filter.fga.yaml":
-        "engine: OpenFGA's ListUsers fails on a conditional tuple with a missing parameter met while expanding, "
-        "even for a user type the filter excludes",
     "intersection-false-vs-error-order.fga.yaml":
         "OpenFGA quirk: an intersection whose first-evaluated operand errors returns the error although another "
         "operand is false (checked directly `[user] and r0` gives false)",
@@ -53,6 +44,14 @@ DIAGNOSES = {
         "otherwise reports the missing condition parameter (we report the error either way)",
 }
 
+# Found by the differential test and since fixed in the engine: plain regression tests now.
+FIXED = {
+    "exclusion-cycle-in-subtract.fga.yaml",
+    "tuple-condition-context-type-on-write.fga.yaml",
+    "listobjects-error-despite-wildcard.fga.yaml",
+    "listusers-error-outside-filter.fga.yaml",
+}
+
 needs_fga = pytest.mark.skipif(not differential.FGA_BINARY.exists(), reason="the fga CLI is not installed in .venv")
 
 
@@ -76,5 +75,6 @@ def test_reproducer_agrees_with_fga(path, tmp_path):
     )
 
 
-def test_every_reproducer_has_a_diagnosis():
-    assert sorted(p.name for p in REPRODUCERS.glob("*.fga.yaml")) == sorted(DIAGNOSES)
+def test_every_reproducer_is_open_with_a_diagnosis_or_fixed():
+    assert sorted(p.name for p in REPRODUCERS.glob("*.fga.yaml")) == sorted(set(DIAGNOSES) | FIXED)
+    assert not set(DIAGNOSES) & FIXED
