@@ -210,6 +210,35 @@ def client_security(args: argparse.Namespace) -> dict[str, Any]:
     return {"channel_provider": lambda: channel.channel}
 
 
+def add_telemetry_flags(parser: argparse.ArgumentParser) -> None:
+    """``--otel-console``: spans and metrics on stdout for development. Otherwise install OpenTelemetry SDK providers
+    the standard way (e.g. run under ``opentelemetry-instrument``, configured by ``OTEL_*`` variables); the server
+    follows the global providers."""
+    group = parser.add_argument_group("telemetry (OpenTelemetry)")
+    group.add_argument(
+        "--otel-console",
+        action="store_true",
+        help="print call spans and periodic metrics to stdout (development; production: OTEL_* with an SDK)",
+    )
+    group.add_argument(
+        "--otel-metrics-interval",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="with --otel-console: seconds between metric printouts (default 10)",
+    )
+
+
+def configure_telemetry(args: argparse.Namespace, service_name: str) -> None:
+    """Install the console exporters when ``--otel-console`` was given."""
+    if getattr(args, "otel_console", False):
+        if args.otel_metrics_interval <= 0:
+            raise TargetError("--otel-metrics-interval must be > 0")
+        from mcp_grpc.server.telemetry import install_console_exporters
+
+        install_console_exporters(service_name=service_name, metrics_interval=args.otel_metrics_interval)
+
+
 # -- commands -----------------------------------------------------------------------------------------------------
 
 
@@ -228,6 +257,7 @@ def _serve(args: argparse.Namespace) -> int:
             **server_security(args),
         )
         config.check()
+        configure_telemetry(args, app.name)
     except (TargetError, ConfigError) as exc:
         print(f"mcp-grpc serve: {exc}", file=sys.stderr)
         return 2
@@ -346,6 +376,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--drain", type=float, default=5.0, help="seconds calls in flight get on SIGTERM (default 5)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     add_security_flags(serve)
+    add_telemetry_flags(serve)
     serve.set_defaults(handler=_serve)
 
     tools = subparsers.add_parser("tools", help="list the tools of a server")

@@ -12,6 +12,11 @@ the three are guarded identically:
 4. the handler runs;
 5. exactly one ``AuditEvent`` goes to the ``AuditSink``, whatever the outcome.
 
+Telemetry (``mcp_grpc.server.telemetry``): a span per call from ``begin`` to that audit event, current while the
+call is authorized and handled, child of the caller's trace context; its trace id is the audit record's. A calls
+counter and a duration histogram are recorded at the same point. Both cost next to nothing until an
+OpenTelemetry SDK provider is installed.
+
 Nothing after a denial runs. Every rejection is a ``Rejected`` exception turned into a gRPC status by ``abort``.
 """
 
@@ -39,6 +44,7 @@ from mcp_grpc.server.hooks import (
     InvalidTargetArguments,
     TargetKind,
 )
+from mcp_grpc.server.telemetry import CallSpan, CallTelemetry
 
 log = logging.getLogger("mcp_grpc.server")
 
@@ -103,7 +109,9 @@ def _trace_id(metadata: Mapping[str, str]) -> str | None:
 class Call:
     """One call in flight: who, what, since when. ``finish``/``fail`` write its single audit event."""
 
-    __slots__ = ("chain", "service", "method", "principal", "metadata", "peer", "started", "target", "checks", "done")
+    __slots__ = (
+        "chain", "service", "method", "principal", "metadata", "peer", "started", "target", "checks", "done", "span",
+    )
 
     def __init__(self, chain: "CallChain", service: str, method: str, metadata: dict[str, str], peer: str) -> None:
         self.chain = chain
@@ -116,22 +124,44 @@ class Call:
         self.target: CallTarget | None = None
         self.checks: Sequence[CheckOutcome] = ()
         self.done = False
+        self.span: CallSpan | None = None
 
     def finish(self, reason: str = "") -> None:
-        self._audit("allow", reason)
+        self._audit("allow", reason, None, grpc.StatusCode.OK)
 
     def fail(self, rejected: Rejected) -> None:
-        self._audit(rejected.decision, rejected.reason, rejected.checks or self.checks)
+        self._audit(rejected.decision, rejected.reason, rejected.checks or self.checks, rejected.status)
 
-    def _audit(self, decision: str, reason: str, checks: Sequence[CheckOutcome] | None = None) -> None:
+    def _audit(
+        self, decision: str, reason: str, checks: Sequence[CheckOutcome] | None, status: grpc.StatusCode
+    ) -> None:
         if self.done:
             return
         self.done = True
-        sink = self.chain.audit_sink
-        if sink is None:
+        chain = self.chain
+        sink = chain.audit_sink
+        telemetry = chain.telemetry
+        telemetry_on = telemetry is not None and telemetry.enabled
+        if sink is None and not telemetry_on:
             return
+        latency_ms = (time.perf_counter() - self.started) * 1000.0
         target = self.target
         principal = self.principal
+        span = self.span
+        if telemetry_on:
+            try:
+                telemetry.end(  # type: ignore[union-attr]
+                    span, service=self.service, method=self.method, principal=principal, target=target,
+                    decision=decision, status=status, reason=reason, latency_ms=latency_ms,
+                )
+            except Exception:  # noqa: BLE001 - telemetry must never change a call's outcome
+                log.exception("telemetry failed to end %s/%s", self.service, self.method)
+        if sink is None:
+            return
+        if span is not None:
+            trace_id = span.trace_id
+        else:
+            trace_id = _trace_id(self.metadata) if "traceparent" in self.metadata else None
         event = AuditEvent(
             time=time.time(),
             principal=principal.spiffe_id if principal is not None else None,
@@ -143,8 +173,8 @@ class Call:
             decision=decision,
             reason=reason,
             checks=tuple(checks if checks is not None else self.checks),
-            latency_ms=(time.perf_counter() - self.started) * 1000.0,
-            trace_id=_trace_id(self.metadata) if "traceparent" in self.metadata else None,
+            latency_ms=latency_ms,
+            trace_id=trace_id,
             peer=self.peer,
             arguments=dict(target.arguments) if (target is not None and self.chain.audit_arguments) else None,
         )
@@ -167,6 +197,7 @@ class CallChain:
         insecure_local: bool,
         audit_arguments: bool = False,
         supported_versions: Sequence[str] = SUPPORTED_PROTOCOL_VERSIONS,
+        telemetry: CallTelemetry | None = None,
     ) -> None:
         if authenticator is None and not insecure_local:
             raise ValueError("an Authenticator is required unless insecure_local is set")
@@ -177,6 +208,8 @@ class CallChain:
         self.insecure_local = insecure_local
         self.audit_arguments = audit_arguments
         self.supported_versions = tuple(supported_versions)
+        #: Spans and metrics of calls; the default follows the global OpenTelemetry providers. None turns it off.
+        self.telemetry: CallTelemetry | None = telemetry if telemetry is not None else CallTelemetry()
 
     # -- step 1 -------------------------------------------------------------------------------------------------
 
@@ -184,6 +217,12 @@ class CallChain:
         """Authenticate the caller (and check the protocol revision for MCP services). Raises ``Rejected``."""
         metadata = metadata_dict(context)
         call = Call(self, service, method, metadata, context.peer() or "")
+        telemetry = self.telemetry
+        if telemetry is not None and telemetry.active():
+            try:
+                call.span = telemetry.start(service, method, metadata)
+            except Exception:  # noqa: BLE001 - telemetry must never change a call's outcome
+                log.exception("telemetry failed to start a span for %s/%s", service, method)
         if check_version:
             version = metadata.get(PROTOCOL_VERSION_KEY)
             if version is not None and version not in self.supported_versions:
