@@ -3,6 +3,7 @@
 Variants (each its own server process, rounds rotate the order as in ``bench.run``):
 
 - ``grpc_mtls``: the floor (bare grpcio echo over mTLS, raw bytes);
+- ``grpc_mtls_auth_context``: the floor, also reading ``context.auth_context()`` (the peer certificate) per call;
 - ``mcp_grpc_authn``: mcp-grpc with SPIFFE mTLS and the SpiffeAuthenticator, no authorizer, no audit (the MCP
   servicer: protobuf Struct arguments, pydantic validation, the handler, the response);
 - ``mcp_grpc_authn_audit``: plus the JSON audit sink;
@@ -11,9 +12,12 @@ Variants (each its own server process, rounds rotate the order as in ``bench.run
 - ``full_stack_deque_audit``: everything, with the audit sink replaced by ``bench.audit_sink.DequeAuditSink``, a
   prototype of the fix suggested for ``JsonAuditSink`` (not product code).
 
-The difference in server CPU per call between two variants is what the added layer costs.
+The difference in server CPU per call between two variants is what the added layer costs. By default every variant
+gets the same open-loop arrival rate (``--rate``, 250 calls/s): in a closed loop a faster server handles bigger
+batches per wake-up and so spends less CPU per call, which would blur the comparison; with equal arrivals the
+per-call overheads compare like for like.
 
-Run: python -m bench.decompose [--seconds 5] [--rounds 3] [--concurrency 16] [--out bench/out/decompose.json]
+Run: python -m bench.decompose [--rate 250] [--seconds 5] [--rounds 3] [--out bench/out/decompose.json]
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from typing import Any
 
 VARIANTS = {
     "grpc_mtls": (),
+    "grpc_mtls_auth_context": ("--auth-context",),
     "mcp_grpc_authn": ("--no-authz", "--no-audit"),
     "mcp_grpc_authn_audit": ("--no-authz",),
     "mcp_grpc_authn_authz": ("--no-audit",),
@@ -49,7 +54,7 @@ async def run(args: argparse.Namespace, work: pathlib.Path) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     with bench_identities(work) as ids:
         commands = {
-            name: ("bench.servers.grpc_echo", str(ids.cert_dir)) if name == "grpc_mtls"
+            name: ("bench.servers.grpc_echo", str(ids.cert_dir), *flags) if name.startswith("grpc_mtls")
             else ("bench.servers.mcp_grpc_full", str(ids.socket("server")), str(work), *flags)
             for name, flags in VARIANTS.items()
         }
@@ -57,16 +62,20 @@ async def run(args: argparse.Namespace, work: pathlib.Path) -> dict[str, Any]:
             credentials = grpc.ssl_channel_credentials(
                 ids.read("bundle.pem"), ids.read("agent.key"), ids.read("agent.pem")
             )
-            channel = grpc.aio.secure_channel(
-                f"127.0.0.1:{servers['grpc_mtls'].port}", credentials,
-                options=(("grpc.ssl_target_name_override", SERVER_DNS_NAME),),
-            )
-            echo = channel.unary_unary(METHOD)
-            calls: dict[str, Any] = {"grpc_mtls": lambda: echo(b"hi", timeout=30)}
+            channels: list[Any] = []
+            calls: dict[str, Any] = {}
+            for name in ("grpc_mtls", "grpc_mtls_auth_context"):
+                channel = grpc.aio.secure_channel(
+                    f"127.0.0.1:{servers[name].port}", credentials,
+                    options=(("grpc.ssl_target_name_override", SERVER_DNS_NAME),),
+                )
+                channels.append(channel)
+                echo = channel.unary_unary(METHOD)
+                calls[name] = lambda echo=echo: echo(b"hi", timeout=30)
             identity = ClientIdentity.from_workload_api(str(ids.socket("agent")), server_dns_name=SERVER_DNS_NAME)
             try:
                 for name in VARIANTS:
-                    if name != "grpc_mtls":
+                    if not name.startswith("grpc_mtls"):
                         client = identity.client(f"127.0.0.1:{servers[name].port}")
                         calls[name] = _checked_call(client.call_tool, "echo")
                 names = list(VARIANTS)
@@ -74,14 +83,16 @@ async def run(args: argparse.Namespace, work: pathlib.Path) -> dict[str, Any]:
                     order = names[round_index % len(names):] + names[: round_index % len(names)]
                     for name in order:
                         m = await measure(name, servers[name], calls[name], concurrency=args.concurrency,
-                                          seconds=args.seconds, warmup_seconds=args.warmup)
+                                          seconds=args.seconds, warmup_seconds=args.warmup,
+                                          rate=args.rate or None)
                         row = m.as_dict() | {"round": round_index + 1}
                         rows.append(row)
-                        print(f"  round {round_index + 1} {name:22} {row['calls_per_second']:>8.1f}/s server CPU "
+                        print(f"  round {round_index + 1} {name:24} {row['calls_per_second']:>8.1f}/s server CPU "
                               f"{row['server_cpu_us_per_call']:>6.0f} µs/call errors {row['errors']}", flush=True)
             finally:
                 await identity.aclose()
-                await channel.close()
+                for channel in channels:
+                    await channel.close()
     summary = {}
     for name in VARIANTS:
         mine = [r for r in rows if r["scenario"] == name]
@@ -93,7 +104,8 @@ async def run(args: argparse.Namespace, work: pathlib.Path) -> dict[str, Any]:
     floor = summary["grpc_mtls"]["server_cpu_us_per_call"]
     for name in VARIANTS:
         summary[name]["server_cpu_us_over_floor"] = round(summary[name]["server_cpu_us_per_call"] - floor, 1)
-    return {"concurrency": args.concurrency, "seconds": args.seconds, "rounds": args.rounds,
+    return {"rate": args.rate or None, "concurrency": None if args.rate else args.concurrency,
+            "seconds": args.seconds, "rounds": args.rounds,
             "load_average_end": os.getloadavg(), "summary": summary, "raw": rows}
 
 
@@ -102,7 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--rate", type=float, default=250.0,
+                        help="open-loop calls per second for every variant (0: closed loop at --concurrency)")
+    parser.add_argument("--concurrency", type=int, default=16, help="callers of the closed loop (with --rate 0)")
     parser.add_argument("--out", type=pathlib.Path)
     args = parser.parse_args(argv)
     load_start = os.getloadavg()

@@ -12,7 +12,7 @@ import time
 from typing import Awaitable, Callable, Iterator
 
 from bench import procstat
-from bench.load import LoadResult, run_load
+from bench.load import LoadResult, run_load, run_paced
 
 
 @dataclasses.dataclass
@@ -132,15 +132,20 @@ async def measure(
     seconds: float,
     warmup_seconds: float = 0.5,
     max_calls: int | None = None,
+    rate: float | None = None,
 ) -> Measurement:
+    """Closed-loop load from ``concurrency`` callers or, with ``rate``, open-loop load at ``rate`` calls per second."""
     # CPU is read around the whole run, warm-up included, then scaled to the counted window: the warm-up share is
     # small and reading /proc from inside the load loop would perturb it.
     cpu_before = procstat.cpu_seconds(server.pid)
     client_cpu_before = procstat.cpu_seconds(os.getpid())
     started = time.monotonic()
-    load = await run_load(
-        call, concurrency=concurrency, seconds=seconds, warmup_seconds=warmup_seconds, max_calls=max_calls
-    )
+    if rate is not None:
+        load = await run_paced(call, rate=rate, seconds=seconds, warmup_seconds=warmup_seconds)
+    else:
+        load = await run_load(
+            call, concurrency=concurrency, seconds=seconds, warmup_seconds=warmup_seconds, max_calls=max_calls
+        )
     total = time.monotonic() - started
     cpu = procstat.cpu_seconds(server.pid) - cpu_before
     client_cpu = procstat.cpu_seconds(os.getpid()) - client_cpu_before

@@ -90,3 +90,70 @@ async def run_load(
 
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
+
+
+async def run_paced(
+    call: Callable[[], Awaitable[object]],
+    *,
+    rate: float,
+    seconds: float,
+    warmup_seconds: float = 0.5,
+    max_in_flight: int = 256,
+) -> LoadResult:
+    """Open-loop load: start ``rate`` calls per second whether or not earlier ones finished (at most
+    ``max_in_flight`` at once; a start past that is counted as an error). Every stack then gets the same arrival
+    rate, so its CPU per call is compared at the same batching (a closed loop gives a faster server bigger batches
+    per wake-up, which lowers its CPU per call). ``concurrency`` in the result is 0 (open loop)."""
+    latencies: list[int] = []
+    errors = 0
+    first_error: str | None = None
+    in_flight: set[asyncio.Task] = set()
+    interval = 1.0 / rate
+    loop = asyncio.get_running_loop()
+
+    async def one(counted: bool) -> None:
+        nonlocal errors, first_error
+        start = time.perf_counter_ns()
+        try:
+            await call()
+        except Exception as exc:  # noqa: BLE001 - a benchmark counts failures, it does not stop on them
+            if counted:
+                errors += 1
+                first_error = first_error or f"{type(exc).__name__}: {exc}"[:300]
+            return
+        if counted:
+            latencies.append(time.perf_counter_ns() - start)
+
+    began = loop.time()
+    counted_from = began + warmup_seconds
+    stop_at = counted_from + seconds
+    n = 0
+    while True:
+        due = began + n * interval
+        if due >= stop_at:
+            break
+        delay = due - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        counted = due >= counted_from
+        if len(in_flight) >= max_in_flight:
+            if counted:
+                errors += 1
+                first_error = first_error or f"more than {max_in_flight} calls in flight"
+        else:
+            task = asyncio.create_task(one(counted))
+            in_flight.add(task)
+            task.add_done_callback(in_flight.discard)
+        n += 1
+    if in_flight:
+        await asyncio.wait(set(in_flight), timeout=30)
+    latencies.sort()
+    return LoadResult(
+        concurrency=0,
+        calls=len(latencies),
+        errors=errors,
+        seconds=seconds,
+        p50_ms=_percentile(latencies, 0.50),
+        p99_ms=_percentile(latencies, 0.99),
+        first_error=first_error,
+    )
