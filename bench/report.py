@@ -115,8 +115,8 @@ def markdown(results: dict[str, Any]) -> str:
         alone, beside = lt.get("call_tool_alone"), lt.get("call_tool_beside_list_tools")
         if alone and beside:
             out += ["", f"CallTool on the same server from one caller: p50 {alone['p50_ms']} ms, "
-                        f"p99 {alone['p99_ms']} ms alone; p50 {beside['p50_ms']} ms, p99 {beside['p99_ms']} ms while another caller lists "
-                        f"tools page after page ({beside['list_tools_pages']} pages)."]
+                        f"p99 {alone['p99_ms']} ms alone; p50 {beside['p50_ms']} ms, p99 {beside['p99_ms']} ms "
+                        f"while another caller lists tools page after page ({beside['list_tools_pages']} pages)."]
     rss = results.get("rss_after_100k_calls")
     if rss:
         out += ["", f"Full stack server RSS: {rss['rss_before_mb']} MB before and {rss['rss_after_mb']} MB after "
