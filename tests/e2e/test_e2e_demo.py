@@ -11,6 +11,8 @@ import subprocess
 import sys
 import tempfile
 
+import pytest
+
 from e2e_support import REPO_ROOT
 
 # (agent, call, decision) in the order the demo prints them
@@ -61,6 +63,14 @@ def processes_mentioning(text: str) -> list[str]:
         if text in cmdline:
             found.append(f"{proc.name}: {cmdline}")
     return found
+
+
+def test_make_demo_runs_this_entry_point():
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    dry = subprocess.run(["make", "-n", "demo"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout.splitlines()[-1].split()[-3:] == ["-m", "examples.demo"]
 
 
 def test_make_demo_prints_decisions_exits_0_and_leaves_nothing_running():
