@@ -495,6 +495,7 @@ def _check_model(c: _Collector, model: dict) -> None:
     if c.server:
         if not c.issues:
             _check_cycles(c, type_defs)
+        _check_expressions_compile(c, conditions)
         return
     for name in conditions:
         c.focus_condition(conditions[name])
@@ -504,6 +505,32 @@ def _check_model(c: _Collector, model: dict) -> None:
                 c.condition_line(name),
                 name,
                 "condition-not-used",
+                conditionName=name,
+            )
+
+
+def _check_expressions_compile(c: _Collector, conditions: dict) -> None:
+    """An OpenFGA server compiles every condition's CEL on model write and refuses the model if one fails.
+
+    Only the syntax is checked here (with the CEL library the engine uses); type errors surface when the
+    engine compiles the condition for evaluation.
+    """
+    if not conditions:
+        return
+    import cel  # the engine's CEL library (common-expression-language); imported only when there are conditions
+
+    for name, cond in conditions.items():
+        expression = (cond or {}).get("expression", "")
+        try:
+            cel.compile(expression)
+        except Exception as exc:  # the library raises ValueError (and others) for expressions it cannot parse
+            c.focus_condition(cond)
+            detail = str(exc).split("\n", 1)[0]
+            c.add(
+                f"failed to compile expression on condition '{name}' - {detail}",
+                c.condition_line(name),
+                name,
+                "invalid-condition-expression",
                 conditionName=name,
             )
 

@@ -211,3 +211,21 @@ def test_bytes_that_are_not_utf8() -> None:
     with pytest.raises(ModelSyntaxError, match="not UTF-8"):
         load_model(b"model\n  schema 1.1\ntype \xff\n")
     assert load_model(VALID.encode())["schema_version"] == "1.1"
+
+
+@pytest.mark.parametrize("expression", ["amount <=", "foo(", "amount <= limit &&", "amount <= limit)"])
+def test_server_rules_refuse_a_condition_that_does_not_compile(expression: str) -> None:
+    text = (
+        "model\n  schema 1.1\ntype user\ntype doc\n  relations\n    define viewer: [user with in_limit]\n"
+        f"condition in_limit(amount: double, limit: double) {{\n  {expression}\n}}\n"
+    )
+    load_model(text)  # the language tooling does not compile CEL...
+    with pytest.raises(ModelValidationError) as info:
+        load_model(text, rules="server")  # ...an OpenFGA server does
+    issue = info.value.issues[0]
+    assert issue.message.startswith("failed to compile expression on condition 'in_limit' - ")
+    assert (issue.line.start, issue.column.start) == (6, 10)
+    load_model(text.replace(expression, "amount <= limit"), rules="server")
+    as_json = json.loads(json.dumps(load_model(text)))
+    with pytest.raises(ModelValidationError):
+        load_model(as_json, rules="server")
