@@ -10,7 +10,7 @@ by the word ``runnable`` is run by this test::
 - Languages: ``sh``, ``bash``, ``shell``. Other blocks (```` ```text ````, ```` ```python ````, ```` ```sh ```` without
   ``runnable``) are documentation only and never run.
 - Each block runs on its own in ``bash -euo pipefail``, with the repository root as working directory and the
-  virtualenv's ``bin`` first on ``PATH`` (so ``mcp-grpc`` and ``fga`` resolve), under a timeout (60 s, or
+  virtualenv's ``bin`` first on ``PATH`` (so ``mcp-grpc`` and ``fga`` resolve), under a timeout (120 s, or
   ``timeout=N`` in the info string). Any non-zero exit fails the test with the block's file and line.
 - A block that starts servers stops them itself (``trap 'kill $(jobs -p)' EXIT``) and listens only on Unix sockets
   or ports it picked; after the block, whatever it left in its process group is killed anyway.
@@ -37,7 +37,7 @@ REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 DOC_FILES = sorted([REPO_ROOT / "README.md", *(REPO_ROOT / "docs").glob("**/*.md")])
 SHELLS = frozenset({"sh", "bash", "shell"})
-DEFAULT_TIMEOUT = 60.0
+DEFAULT_TIMEOUT = 120.0
 _FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 
 
@@ -243,7 +243,7 @@ def test_only_shell_blocks_marked_runnable_are_collected() -> None:
     )
     blocks = runnable_blocks(REPO_ROOT / "x.md", text)
     assert [(b.line, b.body, b.timeout, b.expected) for b in blocks] == [
-        (1, "echo one\n", 60.0, ()),
+        (1, "echo one\n", 120.0, ()),
         (12, "echo two\n", 5.0, ()),
     ]
 
