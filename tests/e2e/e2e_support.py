@@ -2,9 +2,11 @@
 process, agents calling it with their own SVIDs, and the audit log read back as JSON.
 
     api = DevWorkloadApi("example.org", {"server": SERVER_ID, ...}, dns_names={"server": SERVER_DNS}).start()
-    async with running_server(app, api, authorizer=..., audit_path=...) as server:
-        async with agent(api, "billing-agent", server) as client:
-            await client.call_tool("lookup_invoice", {"invoice_id": "INV-1001"})
+    server = await start_server(app, fresh_config_fields(server_identity), authorizer, tmp_path / "audit.jsonl")
+    async with agent_client(api, "billing-agent", server.address) as client:
+        mark = server.audit_mark()
+        result = await outcome(client.call_tool("lookup_invoice", {"invoice_id": "INV-1001"}))
+        [record] = server.audit_since(mark, expect=1)
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Any, AsyncIterator, Mapping, Sequence
+from typing import Any, AsyncIterator, Iterator, Mapping, Sequence
 
 import grpc
 
@@ -123,15 +125,13 @@ class DevWorkloadApi:
         shutil.rmtree(self.socket_dir, ignore_errors=True)
 
 
-def free_port() -> int:
+@contextlib.contextmanager
+def closed_port() -> Iterator[int]:
+    """A port of 127.0.0.1 that refuses connections: bound by us but never listening, so no other process on this
+    busy machine can take it while the test runs."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def closed_port() -> int:
-    """A port on 127.0.0.1 nothing listens on (bound, then released; nothing else here binds it that fast)."""
-    return free_port()
+        yield s.getsockname()[1]
 
 
 # -- audit log -----------------------------------------------------------------------------------------------------

@@ -245,19 +245,19 @@ async def test_dead_openfga_denies_every_call_unavailable_and_runs_no_handler(
     from mcp_grpc.server.security import authorizer_from_openfga
 
     app, ran = recording_payments_app()
-    authorizer = authorizer_from_openfga(f"http://127.0.0.1:{closed_port()}", STORE_ID, model_id=MODEL_ID,
-                                         timeout=2.0)
-    server = await _fail_closed_server(app, server_identity, authorizer, tmp_path_factory)
-    try:
-        mark = server.audit_mark()
-        started = time.monotonic()
-        results = await run_scenario(server, workload_api)
-        elapsed = time.monotonic() - started
-        records = server.audit_since(mark, expect=len(SCENARIO))
-        seen = {agent: await lists(server, workload_api, agent) for agent in AGENTS}
-    finally:
-        await server.stop()
-        await authorizer.close()
+    with closed_port() as port:
+        authorizer = authorizer_from_openfga(f"http://127.0.0.1:{port}", STORE_ID, model_id=MODEL_ID, timeout=2.0)
+        server = await _fail_closed_server(app, server_identity, authorizer, tmp_path_factory)
+        try:
+            mark = server.audit_mark()
+            started = time.monotonic()
+            results = await run_scenario(server, workload_api)
+            elapsed = time.monotonic() - started
+            records = server.audit_since(mark, expect=len(SCENARIO))
+            seen = {agent: await lists(server, workload_api, agent) for agent in AGENTS}
+        finally:
+            await server.stop()
+            await authorizer.close()
     # a bad argument is refused before the backend is asked; everything else needs the backend
     expected = ["INVALID_ARGUMENT" if r.status == "INVALID_ARGUMENT" else "UNAVAILABLE" for r in SCENARIO]
     assert [r.status for r in results] == expected

@@ -39,16 +39,17 @@ async def test_lists_are_unavailable_when_openfga_is_unreachable(server_identity
     from mcp_grpc.server.security import authorizer_from_openfga
 
     app, _ = recording_payments_app()
-    authorizer = authorizer_from_openfga(f"http://127.0.0.1:{closed_port()}", STORE_ID, model_id=MODEL_ID)
-    server = await start_server(app, fresh_config_fields(server_identity), authorizer, tmp_path / "audit.jsonl")
-    try:
-        mark = server.audit_mark()
-        async with agent_client(workload_api, "billing-agent", server.address, retry=None) as client:
-            result = await outcome(client.list_tools())
-        [record] = server.audit_since(mark, expect=1)
-    finally:
-        await server.stop()
-        await authorizer.close()
+    with closed_port() as port:
+        authorizer = authorizer_from_openfga(f"http://127.0.0.1:{port}", STORE_ID, model_id=MODEL_ID)
+        server = await start_server(app, fresh_config_fields(server_identity), authorizer, tmp_path / "audit.jsonl")
+        try:
+            mark = server.audit_mark()
+            async with agent_client(workload_api, "billing-agent", server.address, retry=None) as client:
+                result = await outcome(client.list_tools())
+            [record] = server.audit_since(mark, expect=1)
+        finally:
+            await server.stop()
+            await authorizer.close()
     assert (record["method"], record["principal"]) == ("ListTools", BILLING_ID)
     assert (result.status, record["decision"]) == ("UNAVAILABLE", "unavailable")
 
