@@ -286,7 +286,8 @@ def parse_tuple_entries(
 ) -> list[TupleKey]:
     """A list of tuple mappings (already parsed from YAML or JSON) as ``TupleKey`` values."""
     if not isinstance(entries, list):
-        raise TupleFileError(path, f"expected a list of tuples, got {_kind(entries)}", where=where, line=line_of(entries))
+        reason = f"expected a list of tuples, got {_kind(entries)}"
+        raise TupleFileError(path, reason, where=where, line=line_of(entries))
     return [
         parse_tuple_entry(
             entry,
@@ -304,7 +305,8 @@ def load_tuples(path: str | os.PathLike[str]) -> list[TupleKey]:
     file = pathlib.Path(path)
     suffix = file.suffix.lower()
     if suffix not in TUPLE_FILE_SUFFIXES:
-        raise TupleFileError(path, f"unsupported tuple file format {suffix or '(none)'!r}; use one of {', '.join(TUPLE_FILE_SUFFIXES)}")
+        known = ", ".join(TUPLE_FILE_SUFFIXES)
+        raise TupleFileError(path, f"unsupported tuple file format {suffix or '(none)'!r}; use one of {known}")
     text = _read_text(file, TupleFileError)
     if suffix == ".jsonl":
         return _parse_jsonl(text, path)
@@ -397,7 +399,9 @@ def _parse_csv(text: str, path: str | os.PathLike[str]) -> list[TupleKey]:
                         ) from None
                 entry["condition"] = condition
             elif cell.get("condition_context"):
-                raise TupleFileError(path, "'condition_context' without 'condition_name'", index=index, line=line_number)
+                raise TupleFileError(
+                    path, "'condition_context' without 'condition_name'", index=index, line=line_number
+                )
             tuples.append(parse_tuple_entry(entry, path=path, index=index, line=line_number))
     except csv.Error as exc:
         raise TupleFileError(path, f"invalid CSV: {exc}", line=reader.line_num) from None
@@ -442,7 +446,8 @@ def load_model_file(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 def model_from_dsl_text(text: str, path: str | os.PathLike[str]) -> dict[str, Any]:
     """The JSON model of DSL ``text``; a parse error becomes ``ModelFileError`` naming ``path`` and the line."""
-    from mcp_grpc.authz import model as model_language  # the parser package; imported late so tuple loading never needs it
+    # the parser package, imported late so that loading tuples never needs it
+    from mcp_grpc.authz import model as model_language
 
     # Validate as ``fga model test`` does (OpenFGA refuses to write an invalid model); fall back to the bare
     # transform when the validating loader is not available.

@@ -269,7 +269,9 @@ class SqlitePersistence:
             )
 
 
-def open_persistent_engine(path: str | os.PathLike[str], *, synchronous: str = "NORMAL") -> tuple[Any, SqlitePersistence]:
+def open_persistent_engine(
+    path: str | os.PathLike[str], *, synchronous: str = "NORMAL"
+) -> tuple[Any, SqlitePersistence]:
     """An embedded ``Engine`` restored from ``path`` whose every later write is persisted there; close the
     returned persistence when done."""
     from mcp_grpc.authz.engine import Engine, TupleStore

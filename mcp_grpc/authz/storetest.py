@@ -163,7 +163,8 @@ class AssertionResult:
         return record
 
     def describe(self) -> str:
-        """One line in the style of ``fga model test``: ``Check(user=..,relation=..,object=..): expected=.., got=..``."""
+        """One line in the style of ``fga model test``:
+        ``Check(user=..,relation=..,object=..): expected=.., got=..``."""
         context = f", context={dict(self.context)}" if self.context else ""
         if self.kind == "check":
             call = f"Check(user={self.user},relation={self.relation},object={self.object}{context})"
@@ -215,7 +216,8 @@ class _StoreReader:
         self.allow_external_files = allow_external_files
 
     def fail(self, reason: str, where: str | None = None, container: Any = None, key: Any = None) -> StoreTestError:
-        return StoreTestError(self.file, reason, where=where, line=line_of(container, key) if container is not None else None)
+        line = line_of(container, key) if container is not None else None
+        return StoreTestError(self.file, reason, where=where, line=line)
 
     def read(self, document: Any) -> StoreTestFile:
         if not isinstance(document, Mapping):
@@ -229,7 +231,9 @@ class _StoreReader:
             raise self.fail("'tests' is required", container=document)
         if not isinstance(tests_node, list):
             raise self.fail("'tests' must be a list", container=document, key="tests")
-        tests = tuple(self.read_test(test, f"tests[{index}]", tests_node, index) for index, test in enumerate(tests_node))
+        tests = tuple(
+            self.read_test(test, f"tests[{index}]", tests_node, index) for index, test in enumerate(tests_node)
+        )
         return StoreTestFile(path=str(self.file), name=name, model=model, tuples=tuple(tuples), tests=tests)
 
     # fields
@@ -279,7 +283,8 @@ class _StoreReader:
             base = self.base.resolve()
             if target != base and base not in target.parents:
                 raise self.fail(
-                    f"file reference {reference!r} leaves the test file's directory (allow external files to permit it)",
+                    f"file reference {reference!r} leaves the test file's directory "
+                    "(allow external files to permit it)",
                     where,
                     node,
                     key,
@@ -350,7 +355,9 @@ class _StoreReader:
             list_users=tuple(self.each(node, "list_users", where, self.read_list_users)),
         )
 
-    def each(self, node: Mapping[str, Any], key: str, where: str, reader: Callable[[Mapping[str, Any], str], Any]) -> Iterable[Any]:
+    def each(
+        self, node: Mapping[str, Any], key: str, where: str, reader: Callable[[Mapping[str, Any], str], Any]
+    ) -> Iterable[Any]:
         items = node.get(key)
         if items is None:
             return []
@@ -398,7 +405,8 @@ class _StoreReader:
         self.no_unknown_fields(node, _LIST_USERS_FIELDS, where)
         filters_node = node.get("user_filter")
         if not isinstance(filters_node, list) or not filters_node:
-            raise self.fail("'user_filter' must be a non-empty list of {type, relation?}", where, node, "user_filter" if "user_filter" in node else None)
+            key = "user_filter" if "user_filter" in node else None
+            raise self.fail("'user_filter' must be a non-empty list of {type, relation?}", where, node, key)
         filters: list[str] = []
         for index, entry in enumerate(filters_node):
             entry_where = f"{where}.user_filter[{index}]"
@@ -412,10 +420,12 @@ class _StoreReader:
         expected: dict[str, tuple[str, ...]] = {}
         for relation, body in assertions.items():
             if not isinstance(body, Mapping):
-                raise self.fail(f"assertion for {relation!r} must be a mapping with 'users'", where, assertions, relation)
+                reason = f"assertion for {relation!r} must be a mapping with 'users'"
+                raise self.fail(reason, where, assertions, relation)
             for key in body:
                 if key != "users":
-                    raise self.fail(f"unknown field {str(key)!r} in the assertion for {relation!r} (allowed: users)", where, body, key)
+                    reason = f"unknown field {str(key)!r} in the assertion for {relation!r} (allowed: users)"
+                    raise self.fail(reason, where, body, key)
             users = body.get("users") or []
             if not isinstance(users, list) or not all(isinstance(item, str) for item in users):
                 raise self.fail(f"'users' for {relation!r} must be a list of users", where, body, "users")
@@ -440,7 +450,9 @@ class Evaluator(Protocol):
 
     def check(self, user: str, relation: str, object: str, context: Mapping[str, Any] | None) -> bool: ...
 
-    def list_objects(self, user: str, relation: str, object_type: str, context: Mapping[str, Any] | None) -> Sequence[str]: ...
+    def list_objects(
+        self, user: str, relation: str, object_type: str, context: Mapping[str, Any] | None
+    ) -> Sequence[str]: ...
 
     def list_users(
         self, object: str, relation: str, user_filters: Sequence[str], context: Mapping[str, Any] | None
@@ -490,7 +502,9 @@ class _EngineEvaluator:
             raise EvaluationError(result.error or "error", result.error_code)
         return result.outcome is Outcome.ALLOWED
 
-    def list_objects(self, user: str, relation: str, object_type: str, context: Mapping[str, Any] | None) -> Sequence[str]:
+    def list_objects(
+        self, user: str, relation: str, object_type: str, context: Mapping[str, Any] | None
+    ) -> Sequence[str]:
         return _list_items(self.engine.list_objects(user, relation, object_type, context=context))
 
     def list_users(
@@ -535,7 +549,9 @@ def _run_test(path: str, test: TestCase, evaluator: Evaluator | None, setup_erro
 
     for check in test.check:
         for relation, expected in check.assertions.items():
-            got, error = evaluate(lambda: evaluator.check(check.user, relation, check.object, check.context))  # type: ignore[union-attr]
+            got, error = evaluate(
+                lambda: evaluator.check(check.user, relation, check.object, check.context)  # type: ignore[union-attr]
+            )
             results.append(
                 AssertionResult(
                     **common, kind="check", user=check.user, object=check.object, relation=relation,
@@ -544,7 +560,11 @@ def _run_test(path: str, test: TestCase, evaluator: Evaluator | None, setup_erro
             )
     for query in test.list_objects:
         for relation, expected_objects in query.assertions.items():
-            got, error = evaluate(lambda: tuple(evaluator.list_objects(query.user, relation, query.type, query.context)))  # type: ignore[union-attr]
+            got, error = evaluate(
+                lambda: tuple(
+                    evaluator.list_objects(query.user, relation, query.type, query.context)  # type: ignore[union-attr]
+                )
+            )
             results.append(
                 AssertionResult(
                     **common, kind="list_objects", user=query.user, type=query.type, relation=relation,
@@ -554,7 +574,11 @@ def _run_test(path: str, test: TestCase, evaluator: Evaluator | None, setup_erro
     for query in test.list_users:
         for relation, expected_users in query.assertions.items():
             got, error = evaluate(
-                lambda: tuple(evaluator.list_users(query.object, relation, query.user_filters, query.context))  # type: ignore[union-attr]
+                lambda: tuple(
+                    evaluator.list_users(  # type: ignore[union-attr]
+                        query.object, relation, query.user_filters, query.context
+                    )
+                )
             )
             results.append(
                 AssertionResult(

@@ -260,7 +260,9 @@ def _contextual_tuples(args: argparse.Namespace) -> list[TupleKey]:
             raise CommandError(f'--contextual-tuple {text!r} must be "USER RELATION OBJECT"')
         user, relation, obj = parts
         tuples.append(
-            parse_tuple_entry({"user": user, "relation": relation, "object": obj}, path="--contextual-tuple", index=index)
+            parse_tuple_entry(
+                {"user": user, "relation": relation, "object": obj}, path="--contextual-tuple", index=index
+            )
         )
     if args.contextual_tuples:
         tuples.extend(load_tuples(args.contextual_tuples))
@@ -524,7 +526,8 @@ async def _what_can(
                 if cache_key not in listed:
                     result = await backend.list_objects(user, planned.relation, object_type, context=context)
                     if result.error is not None:
-                        raise CommandError(f"ListObjects({user} {planned.relation} {object_type}) failed: {result.error}")
+                        query = f"ListObjects({user} {planned.relation} {object_type})"
+                        raise CommandError(f"{query} failed: {result.error}")
                     listed[cache_key] = set(result.items)
                 if planned.object not in listed[cache_key]:
                     ok = False
@@ -575,7 +578,8 @@ def _print_matrix(args: argparse.Namespace, app: Any, backend: Any, policy: Any,
             ]
             results = await backend.batch_check(requests) if requests else []
             for tool, result in zip(tools, results):
-                cells[(user, tool)] = {Outcome.ALLOWED: "allowed", Outcome.DENIED: "denied"}.get(result.outcome, "error")
+                names = {Outcome.ALLOWED: "allowed", Outcome.DENIED: "denied"}
+                cells[(user, tool)] = names.get(result.outcome, "error")
         return per_tool, cells
 
     per_tool, cells = asyncio.run(_close_after(backend, gather()))
