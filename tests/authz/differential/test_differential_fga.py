@@ -12,7 +12,6 @@ which error, so error kinds are not compared). A store one engine refuses and th
 from __future__ import annotations
 
 import os
-import pathlib
 import shutil
 
 import pytest
