@@ -278,11 +278,8 @@ def test_a_json_condition_without_expression_or_parameter_type_is_a_model_error(
         load_model(model)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "load_model(..., rules='server') accepts a condition whose CEL expression does not compile, although an OpenFGA "
-    "server refuses it on model write (`fga model validate`: 'failed to compile expression on condition') and "
-    "Engine.write_model refuses it (FgaError 2000): mcp_grpc/authz/model/loader.py load_model / collect_issues "
-    "never compile condition expressions"))
+# Found by test_json_models_raise_only_model_errors (fixed in 85edba9): an OpenFGA server refuses a condition whose
+# CEL does not compile (`fga model validate`: 'failed to compile expression on condition'), and so must we.
 @pytest.mark.parametrize("expression", ["'", "amount <=", "foo(", "amount <= limit &&"])
 def test_server_rules_refuse_a_condition_that_does_not_compile(expression: str) -> None:
     model = json.loads(json.dumps(_DOC_MODEL))
