@@ -218,7 +218,9 @@ class CallChain:
         metadata = metadata_dict(context)
         call = Call(self, service, method, metadata, context.peer() or "")
         telemetry = self.telemetry
-        if telemetry is not None and telemetry.active():
+        if telemetry is not None and (telemetry.enabled or call.started >= telemetry.next_check) and telemetry.active(
+            call.started
+        ):
             try:
                 call.span = telemetry.start(service, method, metadata)
             except Exception:  # noqa: BLE001 - telemetry must never change a call's outcome

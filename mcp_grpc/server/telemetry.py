@@ -20,13 +20,15 @@ a handler opens (synchronous handlers run in a copy of the call's context). The 
 the span's trace id: one id for logs and traces.
 
 Metrics (meter ``mcp_grpc.server``; names, units and attribute style follow ``mcp_grpc.authz.telemetry``):
-- ``mcp_grpc.server.calls`` (counter): one per call, attributes ``service``, ``method`` and ``decision``.
+- ``mcp_grpc.server.calls`` (counter): one per call, attributes ``service``, ``method`` and ``decision``. It is an
+  asynchronous (observable) counter over tallies kept here: the SDK's synchronous ``Counter.add`` costs as much as
+  a whole cached call, a dict increment does not.
 - ``mcp_grpc.server.call.duration`` (histogram, ms): from the start of the call to its audit event, same
   attributes.
 
-Cost: while no SDK tracer or meter provider is installed (globally, or given to the constructor), a call pays one
-clock read and a comparison (the global providers are looked up again at most once a second, since an
-application may install them after the server is built). Measured numbers are in the project's report on this
+Cost: while no SDK tracer or meter provider is installed (globally, or given to the constructor), a call pays a
+comparison of the clock reading it already took (the global providers are looked up again at most once a second,
+since an application may install them after the server is built). Measured numbers are in the project's report on this
 module; ``bench/`` holds the full-stack budget.
 
 Configuration: install SDK providers the usual way, before or after building the server:
@@ -47,6 +49,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import time
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -138,8 +141,14 @@ class CallTelemetry:
     ) -> None:
         self.tracer = (tracer_provider or trace.get_tracer_provider()).get_tracer(_SCOPE)
         meter = (meter_provider or metrics.get_meter_provider()).get_meter(_SCOPE)
-        self._calls = meter.create_counter(
-            "mcp_grpc.server.calls", unit="{call}", description="Calls by service, method and decision"
+        self._tallies: dict[tuple[str, str, str], int] = {}
+        self._tallies_lock = threading.Lock()  # calls may finish on several event loops (several servers)
+        self._attributes: dict[tuple[str, str, str], dict[str, str]] = {}
+        meter.create_observable_counter(
+            "mcp_grpc.server.calls",
+            callbacks=[self._observe_calls],
+            unit="{call}",
+            description="Calls by service, method and decision",
         )
         self._duration = meter.create_histogram(
             "mcp_grpc.server.call.duration",
@@ -151,16 +160,25 @@ class CallTelemetry:
         self.tracing = tracer_provider is not None
         self.metering = meter_provider is not None
         self.enabled = self.tracing or self.metering
-        self._next_check = 0.0
+        #: ``time.perf_counter()`` value after which ``active`` looks the global providers up again.
+        self.next_check = 0.0
         self._span_names: dict[str, str] = {}
 
-    def active(self) -> bool:
-        """False while neither spans nor metrics would be recorded: the call then skips telemetry entirely."""
-        if self.tracing and self.metering:
-            return True
-        now = time.monotonic()
-        if now >= self._next_check:  # looking the providers up costs more than the rest of this check
-            self._next_check = now + 1.0
+    def _observe_calls(self, _options: Any) -> list[metrics.Observation]:
+        with self._tallies_lock:
+            tallies = list(self._tallies.items())
+        return [metrics.Observation(count, self._attributes[key]) for key, count in tallies]
+
+    def active(self, now: float | None = None) -> bool:
+        """False while neither spans nor metrics would be recorded: the call then skips telemetry entirely.
+
+        ``now`` is a ``time.perf_counter()`` reading the caller already has. The chain calls this only when
+        ``enabled`` or when ``now >= next_check``, so a call with telemetry off pays two attribute reads.
+        """
+        if now is None:
+            now = time.perf_counter()
+        if now >= self.next_check and not (self.tracing and self.metering):
+            self.next_check = now + 1.0  # looking the providers up costs more than a cached call: once a second
             self.tracing = self.tracing or _sdk_tracer_provider()
             self.metering = self.metering or _sdk_meter_provider()
             self.enabled = self.tracing or self.metering
@@ -229,9 +247,13 @@ class CallTelemetry:
             if call_span.owner is _current_task():
                 otel_context.detach(call_span.token)
         if self.metering:
-            attrs = {"service": service, "method": method, "decision": decision}
-            self._calls.add(1, attrs)
-            self._duration.record(latency_ms, attrs)
+            key = (service, method, decision)
+            attributes = self._attributes.get(key)
+            if attributes is None:
+                attributes = self._attributes[key] = {"service": service, "method": method, "decision": decision}
+            with self._tallies_lock:
+                self._tallies[key] = self._tallies.get(key, 0) + 1
+            self._duration.record(latency_ms, attributes)
 
 
 def install_console_exporters(*, service_name: str = "mcp-grpc", metrics_interval: float = 10.0) -> None:
