@@ -20,6 +20,7 @@ Usage::
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import datetime
 import json
 import logging
@@ -73,12 +74,15 @@ def audit_record(event: AuditEvent, *, include_arguments: bool = False) -> dict[
     return record
 
 
+_SINK_IDS = itertools.count(1)
+
+
 class JsonAuditSink:
     """An ``AuditSink`` (``mcp_grpc.server.hooks``) writing one JSON line per decision through ``logging``.
 
     - ``logger``: a logger name or object (default ``mcp_grpc.audit``). Records are logged at INFO.
-    - ``handler``: optionally attached to that logger, which then stops propagating to the root logger (``close``
-      detaches it and restores propagation). Without one, configure the logger as
+    - ``handler``: optionally attached to a child logger of its own (``mcp_grpc.audit.sinkN``) that does not
+      propagate, so the records go to that handler only (``close`` detaches it). Without one, configure the logger as
       usual; the sink sets the logger's level to INFO when it is unset so records are not lost to the root default.
     - ``include_arguments``: add argument values to records (names are always recorded).
     - ``max_pending``: the queue bound; beyond it events are dropped and counted.
@@ -93,6 +97,9 @@ class JsonAuditSink:
         max_pending: int = 100_000,
     ) -> None:
         self.logger = logging.getLogger(logger) if isinstance(logger, str) else logger
+        if handler is not None:
+            # Its own child logger: two sinks in one process (two servers) must not write into each other's files.
+            self.logger = self.logger.getChild(f"sink{next(_SINK_IDS)}")
         if self.logger.level == logging.NOTSET:
             self.logger.setLevel(logging.INFO)
         self._handler = handler

@@ -297,6 +297,9 @@ class FgaAuthorizer:
                     results = await self._decide(user, unique, context, None)
                 except _Unavailable as exc:
                     raise AuthorizationUnavailable(exc.reason) from None
+                if all(r.outcome is Outcome.ERROR for r in results):
+                    # Nothing could be decided (backend unreachable, 5xx): say so rather than answer an empty list.
+                    raise AuthorizationUnavailable(f"authorization unavailable: {results[0].error or 'error'}")
                 allowed = {c for c, r in zip(unique, results) if r.outcome is Outcome.ALLOWED}
         return {name for name, checks in per_name.items() if all(c in allowed for c in checks)}
 

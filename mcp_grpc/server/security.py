@@ -32,9 +32,16 @@ class ServerIdentity:
     """What a server needs from SPIFFE: rotating mTLS credentials and the authenticator that checks every call."""
 
     workload: Any  # mcp_grpc.identity.sources.WorkloadIdentity
-    credentials: grpc.ServerCredentials
+    accepted_trust_domains: tuple[str, ...]
     authenticator: Any
     max_connection_age: float
+
+    def credentials(self) -> grpc.ServerCredentials:
+        """New rotating mTLS credentials: grpcio hands a dynamic credentials object's first certificate to one
+        server only, so every server (a second port, a restart in process) needs its own."""
+        from mcp_grpc.identity.credentials import spiffe_server_credentials
+
+        return spiffe_server_credentials(self.workload.x509, accepted_trust_domains=self.accepted_trust_domains)
 
     @classmethod
     def from_workload_api(
@@ -53,14 +60,12 @@ class ServerIdentity:
         named). ``jwt_audience`` enables JWT-SVID bearer tokens for that audience (for hops where TLS ends at a proxy).
         """
         from mcp_grpc.identity.authenticator import SpiffeAuthenticator
-        from mcp_grpc.identity.credentials import spiffe_server_credentials
         from mcp_grpc.identity.sources import WorkloadIdentity
 
         workload = WorkloadIdentity(socket_path, timeout=timeout, jwt=bool(jwt_audience))
         try:
             own_domain = workload.x509.svid.spiffe_id.trust_domain.name
             domains = list(accepted_trust_domains) if accepted_trust_domains else [own_domain]
-            credentials = spiffe_server_credentials(workload.x509, accepted_trust_domains=domains)
             authenticator = SpiffeAuthenticator(
                 workload.trust_bundles,
                 accepted_trust_domains=domains,
@@ -72,12 +77,13 @@ class ServerIdentity:
             workload.close()
             raise
         log.info("SPIFFE identity %s; accepting trust domains %s", workload.x509.svid.spiffe_id, ", ".join(domains))
-        return cls(workload, credentials, authenticator, max_connection_age)
+        return cls(workload, tuple(domains), authenticator, max_connection_age)
 
     def config_fields(self) -> dict[str, Any]:
-        """``ServerConfig`` keyword arguments: credentials, authenticator and a bounded connection age."""
+        """``ServerConfig`` keyword arguments for one server: new credentials, the authenticator, a bounded
+        connection age."""
         return {
-            "credentials": self.credentials,
+            "credentials": self.credentials(),
             "authenticator": self.authenticator,
             "max_connection_age": self.max_connection_age,
         }

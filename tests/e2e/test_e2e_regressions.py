@@ -1,5 +1,5 @@
-"""Product bugs found by the end-to-end tests, each pinned by a strict xfail until it is fixed (then the xfail fails
-and the marker is removed). Each docstring names the file and the cause."""
+"""Regression tests for product bugs the end-to-end tests found: one ServerIdentity serving two servers, lists
+answering an empty OK while OpenFGA is unreachable, and two audit sinks writing into each other's files."""
 
 from __future__ import annotations
 
@@ -12,11 +12,6 @@ from recording_app import recording_payments_app
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "mcp_grpc/server/security.py ServerIdentity.config_fields() hands every Server the same "
-    "grpc.dynamic_ssl_server_credentials object; grpcio gives that object's initial certificate to the first server "
-    "only, so a second Server (a restart in process, a second port) fails with 'cannot listen on ...: Failed to "
-    "bind' (grpc: 'Failed loading SSL server credentials from fetcher')"))
 async def test_one_server_identity_serves_a_second_server(server_identity, workload_api, demo_authorizer, tmp_path):
     app, _ = recording_payments_app()
     first = await start_server(app, server_identity.config_fields(), demo_authorizer, tmp_path / "first.jsonl")
@@ -29,11 +24,6 @@ async def test_one_server_identity_serves_a_second_server(server_identity, workl
         await second.stop()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "mcp_grpc/authz/remote.py OpenFgaBackend.batch_check turns a failed request (connection refused, HTTP 5xx) into "
-    "one ERROR result per check, and mcp_grpc/authz/authorizer.py FgaAuthorizer.visible hides errored items, so "
-    "ListTools/ListResources/ListPrompts answer OK with an empty list, audited as 'allow', when OpenFGA is "
-    "unreachable (a timeout does give UNAVAILABLE); issue 5: unreachable -> UNAVAILABLE and an audit record"))
 async def test_lists_are_unavailable_when_openfga_is_unreachable(server_identity, workload_api, tmp_path):
     from e2e_support import fresh_config_fields
     from mcp_grpc.server.security import authorizer_from_openfga
@@ -54,10 +44,6 @@ async def test_lists_are_unavailable_when_openfga_is_unreachable(server_identity
     assert (result.status, record["decision"]) == ("UNAVAILABLE", "unavailable")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "mcp_grpc/server/security.py json_audit_sink(path) attaches its file handler to the one shared logger "
-    "'mcp_grpc.audit' (mcp_grpc/authz/audit.py JsonAuditSink), so with two sinks in a process every record of "
-    "either server is written to BOTH files: one server's audit trail holds another's decisions"))
 async def test_audit_file_holds_only_its_own_servers_decisions(payments, billing, tmp_path):
     from mcp_grpc.server.security import json_audit_sink
 
