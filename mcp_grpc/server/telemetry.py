@@ -38,11 +38,16 @@ Configuration: install SDK providers the usual way, before or after building the
 choose exporters and sampling; those variables are the SDK's business, not ours. For development,
 ``mcp-grpc serve --otel-console`` calls ``install_console_exporters``: spans and periodic metrics on stdout.
 
-OpenTelemetry's own gRPC instrumentation (``opentelemetry-instrumentation-grpc``, not a dependency) provides
-``aio_server_interceptor()``, a grpc.aio server interceptor usable through ``ServerConfig.interceptors``. It adds
-a SERVER span per RPC with the standard RPC attributes, for every service including health and reflection. When
-such a span is already current, the call span here becomes its INTERNAL child instead of a second SERVER span
-(and the trace context is taken from it rather than extracted again), so both can be used together.
+OpenTelemetry's own gRPC instrumentation (``opentelemetry-instrumentation-grpc``, the optional extra ``otel``)
+provides ``aio_server_interceptor()``, a grpc.aio server interceptor usable through ``ServerConfig.interceptors``::
+
+    from opentelemetry.instrumentation.grpc import aio_server_interceptor
+    Server(app, ServerConfig(..., interceptors=[aio_server_interceptor()]))
+
+It adds a SERVER span per RPC named ``/<service>/<method>`` with the standard RPC attributes, for every service
+(health and reflection included). When such a span is current, the call span here becomes its INTERNAL child
+instead of a second SERVER span, and the trace context is the one it extracted. Without it, the call span is the
+server span: the MCP attributes, the decision and the caller's identity are what this module adds.
 """
 
 from __future__ import annotations

@@ -380,3 +380,30 @@ async def test_serve_otel_console_prints_call_spans(tmp_path):
     assert '"gen_ai.tool.name": "greet"' in out
     assert "mcp_grpc.server.calls" in out  # the metrics, flushed at exit
     assert '"service.name": "quickstart"' in out  # the app's name (OTEL_SERVICE_NAME unset)
+
+
+async def test_with_opentelemetrys_grpc_interceptor_the_call_span_nests_under_its_server_span(traced_app, telemetry):
+    grpc_instrumentation = pytest.importorskip(
+        "opentelemetry.instrumentation.grpc", reason="opentelemetry-instrumentation-grpc (extra 'otel') not installed"
+    )
+    audit = ListAuditSink()
+    interceptor = grpc_instrumentation.aio_server_interceptor(tracer_provider=telemetry.tracer_provider)
+    async with serving(
+        traced_app, telemetry, authenticator=HeaderAuthenticator(), authorizer=TableAuthorizer(set(ALLOWED)),
+        audit_sink=audit, interceptors=[interceptor],
+    ) as server:
+        async with AsyncClient(server.address, metadata=identity(ALICE, ("traceparent", TRACEPARENT))) as client:
+            assert (await client.call_tool("echo", {"text": "hi"})).text == "hi"
+            with pytest.raises(McpCallError) as caught:
+                await client.call_tool("read_bucket", {"bucket": "secrets"})
+    assert caught.value.status == grpc.StatusCode.PERMISSION_DENIED
+    rpcs = telemetry.spans("/model_context_protocol.Mcp/CallTool")
+    calls = telemetry.spans("mcp.CallTool")
+    assert len(rpcs) == 2 and len(calls) == 2
+    for rpc, call in zip(rpcs, calls):
+        assert rpc.kind is SpanKind.SERVER and format(rpc.parent.span_id, "016x") == PARENT_SPAN_ID
+        assert call.kind is SpanKind.INTERNAL and call.parent.span_id == rpc.context.span_id
+        assert trace_hex(call) == TRACE_ID and call.attributes["enduser.id"] == ALICE
+    assert [c.attributes["mcp_grpc.decision"] for c in calls] == ["allow", "deny"]
+    assert rpcs[1].attributes["rpc.grpc.status_code"] == grpc.StatusCode.PERMISSION_DENIED.value[0]
+    assert [e.trace_id for e in audit.events] == [TRACE_ID, TRACE_ID]
