@@ -224,6 +224,9 @@ class McpServicer(mcp_pb2_grpc.McpServicer):
         name = request.request.name
         tool = self.app.tools.get(name)
         if tool is None:
+            # Only a caller allowed to call a tool of that name learns it does not exist: otherwise NOT_FOUND
+            # versus PERMISSION_DENIED would let anyone probe which tools a server has.
+            await self.chain.authorize(call, self.chain.target(call, TargetKind.TOOL, name))
             raise errors.not_found(f"unknown tool {name!r}")
         raw = struct_to_python(request.request.arguments)
         try:
@@ -322,7 +325,11 @@ class McpServicer(mcp_pb2_grpc.McpServicer):
             uri = request.uri
             if not uri:
                 raise errors.invalid_params("uri: required")
-            entry, variables = self._resolve_resource(uri)
+            try:
+                entry, variables = self._resolve_resource(uri)
+            except errors.McpError:
+                await self.chain.authorize(call, self.chain.target(call, TargetKind.RESOURCE, uri))  # see call_tool
+                raise
             try:
                 validated = entry.validate(variables)
             except ArgumentError as exc:
@@ -383,6 +390,7 @@ class McpServicer(mcp_pb2_grpc.McpServicer):
             call = self.chain.begin(context, MCP_SERVICE, "GetPrompt")
             entry = self.app.prompts.get(request.name)
             if entry is None:
+                await self.chain.authorize(call, self.chain.target(call, TargetKind.PROMPT, request.name))  # see call_tool
                 raise errors.not_found(f"unknown prompt {request.name!r}")
             arguments = dict(request.arguments)
             try:

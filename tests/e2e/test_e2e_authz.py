@@ -78,7 +78,9 @@ async def test_bad_bucket_argument_is_invalid_argument_not_a_denial(billing):
     assert "bucket" in result.detail and "not a valid object id" in result.detail
 
 
-async def test_unknown_tool_is_not_found_for_everyone(billing, support):
+async def test_unknown_tool_is_denied_to_callers_not_granted_it(billing, support):
+    # Nobody holds can_call on tool:payments/drop_tables, so nobody learns whether it exists.
     for client in (billing, support):
         result = await outcome(client.call_tool("drop_tables", {}))
-        assert result.status == "NOT_FOUND", result
+        assert result.status == "PERMISSION_DENIED", result
+        assert "tool:payments/drop_tables" in result.detail

@@ -148,7 +148,7 @@ async def test_audit_records_every_outcome_once(secured):
         await client.list_tools()
     assert [(e.method, e.decision) for e in audit.events] == [
         ("CallTool", "allow"),
-        ("CallTool", "invalid_argument"),
+        ("CallTool", "deny"),  # an unknown tool is denied to a caller not granted a tool of that name
         ("ListTools", "allow"),
     ]
     assert all(event.latency_ms >= 0 for event in audit.events)
@@ -265,3 +265,19 @@ async def test_a_malformed_declared_check_fails_the_start(tmp_path):
     with pytest.raises(ConfigError, match="tool 'read': bad authorize= check"):
         async with running(broken, authorizer=FgaAuthorizer.from_authz_dir(tmp_path), insecure_local=True):
             pass
+
+
+async def test_unknown_names_are_not_found_only_for_callers_who_may_call_them(app, observed):
+    """NOT_FOUND versus PERMISSION_DENIED must not let a caller without rights probe which tools exist."""
+    allowed = set(ALLOWED) | {(ALICE, "can_call", "tool:no_such_tool")}
+    async with running(
+        app, authenticator=HeaderAuthenticator(), authorizer=TableAuthorizer(allowed), insecure_local=True
+    ) as server:
+        async with AsyncClient(server.address, metadata=identity(ALICE)) as client:
+            with pytest.raises(McpCallError) as found:
+                await client.call_tool("no_such_tool", {})
+        async with AsyncClient(server.address, metadata=identity(BOB)) as client:
+            with pytest.raises(McpCallError) as probed:
+                await client.call_tool("no_such_tool", {})
+    assert found.value.status == grpc.StatusCode.NOT_FOUND
+    assert probed.value.status == grpc.StatusCode.PERMISSION_DENIED
