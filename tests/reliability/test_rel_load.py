@@ -41,7 +41,7 @@ async def test_concurrent_callers_allowed_and_denied_exactly(
     growth = rss_after - rss_before
     print(f"\nload[{scale.name}]: {scale.callers} callers, {elapsed:.1f}s, {tally.summary()}, "
           f"{tally.calls / elapsed:.0f} calls/s; server RSS {rss_before / 1024:.1f} -> {rss_after / 1024:.1f} MiB "
-          f"(+{growth / 1024:.1f} MiB)")
+          f"({growth / 1024:+.1f} MiB)")
     assert tally.failed == [], tally.failed[:5]
     assert tally.wrongly_allowed == [], tally.wrongly_allowed[:5]
     assert tally.allowed > scale.callers and tally.denied > scale.callers, tally.summary()
