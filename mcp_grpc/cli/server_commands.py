@@ -163,14 +163,17 @@ def server_security(args: argparse.Namespace) -> dict[str, Any]:
             args.authz_dir, cache=not args.no_authz_cache, timeout=args.authz_timeout
         )
     elif args.openfga_url:
-        fields["authorizer"] = security.authorizer_from_openfga(
-            args.openfga_url,
-            args.openfga_store,
-            model_id=args.openfga_model,
-            api_token=args.openfga_token,
-            timeout=args.authz_timeout,
-            cache=not args.no_authz_cache,
-        )
+        try:
+            fields["authorizer"] = security.authorizer_from_openfga(
+                args.openfga_url,
+                args.openfga_store,
+                model_id=args.openfga_model,
+                api_token=args.openfga_token,
+                timeout=args.authz_timeout,
+                cache=not args.no_authz_cache,
+            )
+        except Exception as exc:  # the SDK validates ids and URLs eagerly: a precise message, not a traceback
+            raise TargetError(f"bad OpenFGA settings: {exc}") from None
     fields["audit_sink"] = security.json_audit_sink(args.audit_log, include_arguments=args.audit_arguments)
     fields["audit_arguments"] = args.audit_arguments
     if args.health_port is not None:
@@ -355,6 +358,8 @@ def _run_client_command(command: Any) -> Any:
 def _explain(error: Any, args: argparse.Namespace) -> str:
     import grpc
 
+    if error.status == grpc.StatusCode.UNAVAILABLE and error.message.startswith("authorization unavailable"):
+        return f"{args.address} could not authorize the call (its authorization backend failed): {error.message}"
     if error.status == grpc.StatusCode.UNAVAILABLE:
         return f"cannot reach {args.address}: {error.message}"
     if error.status == grpc.StatusCode.DEADLINE_EXCEEDED:

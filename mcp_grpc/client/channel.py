@@ -113,8 +113,11 @@ def make_channel(
 ) -> grpc.aio.Channel:
     """An aio channel: TLS when ``credentials`` is given, else plaintext (for insecure-local servers)."""
     target, several = resolve_target(addresses)
+    if round_robin is None:
+        # A DNS name may resolve to several replicas (a headless Service): spread calls over all of them.
+        round_robin = several or target.startswith("dns:")
     channel_options: list[tuple[str, Any]] = [
-        ("grpc.service_config", service_config(retry, several if round_robin is None else round_robin)),
+        ("grpc.service_config", service_config(retry, round_robin)),
         ("grpc.enable_retries", 1 if retry is not None else 0),
         ("grpc.max_receive_message_length", max_message_bytes),
         ("grpc.max_send_message_length", max_message_bytes),

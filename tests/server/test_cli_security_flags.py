@@ -1,0 +1,41 @@
+"""`mcp-grpc serve` refuses unsafe or inconsistent identity and authorization settings with a precise message."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from server_support import REPO_ROOT
+
+DEMO = "examples/demo/server.py:app"
+
+
+def serve(*flags: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "mcp_grpc", "serve", DEMO, "--port", "0", *flags],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=60,
+        env={"PATH": "/usr/bin:/bin"},  # no SPIFFE_ENDPOINT_SOCKET from the environment
+    )
+
+
+@pytest.mark.parametrize(
+    ("flags", "phrase"),
+    [
+        (("--spiffe-socket", "/nonexistent/agent.sock"), "no authorization configured"),
+        (("--insecure-local", "--authz-dir", "authz", "--openfga-url", "http://127.0.0.1:1", "--openfga-store", "x"),
+         "either --authz-dir or --openfga-url"),
+        (("--insecure-local", "--openfga-url", "http://127.0.0.1:1"), "--openfga-url needs --openfga-store"),
+        (("--insecure-local", "--openfga-url", "http://127.0.0.1:1", "--openfga-store", "not-a-ulid"),
+         "bad OpenFGA settings"),
+        (("--insecure-local", "--authz-dir", "no/such/dir"), "no such directory"),
+        (("--spiffe-socket", "/nonexistent/agent.sock", "--no-authz"), "cannot get an X.509-SVID"),
+        ((), "refusing to start without transport security"),
+    ],
+)
+def test_serve_refuses_with_a_precise_reason(flags, phrase):
+    done = serve(*flags)
+    assert done.returncode == 2, done.stderr
+    assert phrase in done.stderr
+    assert "Traceback" not in done.stderr
