@@ -407,3 +407,27 @@ async def test_with_opentelemetrys_grpc_interceptor_the_call_span_nests_under_it
     assert [c.attributes["mcp_grpc.decision"] for c in calls] == ["allow", "deny"]
     assert rpcs[1].attributes["rpc.grpc.status_code"] == grpc.StatusCode.PERMISSION_DENIED.value[0]
     assert [e.trace_id for e in audit.events] == [TRACE_ID, TRACE_ID]
+
+
+async def test_typed_proto_first_calls_get_the_same_span(telemetry):
+    from examples.proto_tools.gen import storage_pb2, storage_pb2_grpc
+    from examples.proto_tools.server import StorageService
+
+    service = storage_pb2.DESCRIPTOR.services_by_name["StorageService"]
+    app = McpApp("storage")
+    app.add_proto_service(StorageService(), service)
+    metadata = (("traceparent", TRACEPARENT),)
+    async with serving(app, telemetry) as server:
+        async with grpc.aio.insecure_channel(server.address) as channel:
+            stub = storage_pb2_grpc.StorageServiceStub(channel)
+            await stub.PutObject(storage_pb2.PutObjectRequest(bucket="b1", key="k", content="x"), metadata=metadata)
+            await stub.GetStats(storage_pb2.GetStatsRequest(), metadata=metadata, timeout=10)
+    put, stats = telemetry.spans()
+    assert (put.name, stats.name) == ("mcp.PutObject", "mcp.GetStats")
+    for span in (put, stats):
+        assert span.attributes["rpc.service"] == service.full_name
+        assert trace_hex(span) == TRACE_ID and span.kind is SpanKind.SERVER
+        assert "mcp.method.name" not in span.attributes  # not an rpc of the MCP services
+    assert put.attributes["gen_ai.tool.name"] == "put_object"  # a proto-first tool is a tool
+    assert stats.attributes["mcp_grpc.target.kind"] == "method"
+    assert stats.attributes["mcp_grpc.target.name"] == f"/{service.full_name}/GetStats"
