@@ -431,3 +431,14 @@ async def test_typed_proto_first_calls_get_the_same_span(telemetry):
     assert put.attributes["gen_ai.tool.name"] == "put_object"  # a proto-first tool is a tool
     assert stats.attributes["mcp_grpc.target.kind"] == "method"
     assert stats.attributes["mcp_grpc.target.name"] == f"/{service.full_name}/GetStats"
+
+
+def test_serve_refuses_a_metrics_interval_that_is_not_positive(capsys, monkeypatch):
+    from mcp_grpc.cli.main import main
+
+    monkeypatch.chdir(REPO_ROOT)
+    argv = ["serve", "examples/quickstart/server.py:app", "--insecure-local", "--otel-console",
+            "--otel-metrics-interval", "0"]
+    assert main(argv) == 2
+    assert "--otel-metrics-interval must be > 0" in capsys.readouterr().err
+    assert not CallTelemetry().active()  # refused before any global provider was installed
