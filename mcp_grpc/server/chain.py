@@ -342,7 +342,19 @@ class CallChain:
         )
 
 
+#: gRPC retry pushback (gRFC A6): a negative value tells the client's retry policy not to retry this answer.
+_NO_RETRY = ("grpc-retry-pushback-ms", "-1")
+
+
 async def abort(context: Any, rejected: Rejected) -> None:
-    """End the RPC with the rejection's status (and the MCP error code in trailing metadata). Always raises."""
-    trailing = ((MCP_ERROR_CODE_KEY, str(rejected.mcp_code)),) if rejected.mcp_code is not None else ()
+    """End the RPC with the rejection's status (and the MCP error code in trailing metadata). Always raises.
+
+    An authorization outage is UNAVAILABLE but must not be retried by clients' retry policies (which retry
+    UNAVAILABLE for transport failures): retries would multiply the load on a backend that is already failing.
+    """
+    trailing: tuple[tuple[str, str], ...] = ()
+    if rejected.mcp_code is not None:
+        trailing += ((MCP_ERROR_CODE_KEY, str(rejected.mcp_code)),)
+    if rejected.decision == "unavailable":
+        trailing += (_NO_RETRY,)
     await context.abort(rejected.status, rejected.reason, trailing)

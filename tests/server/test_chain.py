@@ -281,3 +281,17 @@ async def test_unknown_names_are_not_found_only_for_callers_who_may_call_them(ap
                 await client.call_tool("no_such_tool", {})
     assert found.value.status == grpc.StatusCode.NOT_FOUND
     assert probed.value.status == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_an_authorization_outage_is_not_retried_by_the_clients_retry_policy(app, observed):
+    """The default client retry policy retries UNAVAILABLE; an authorization outage carries a no-retry pushback."""
+    audit = ListAuditSink()
+    authorizer = TableAuthorizer(set(ALLOWED), "unavailable")
+    async with running(
+        app, authenticator=HeaderAuthenticator(), authorizer=authorizer, audit_sink=audit, insecure_local=True
+    ) as server:
+        async with AsyncClient(server.address, metadata=identity(ALICE)) as client:  # default RetryPolicy()
+            with pytest.raises(McpCallError) as caught:
+                await client.call_tool("echo", {"text": "hi"})
+    assert caught.value.status == grpc.StatusCode.UNAVAILABLE
+    assert len(authorizer.targets) == 1 and [e.decision for e in audit.events] == ["unavailable"]
