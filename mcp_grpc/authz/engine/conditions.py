@@ -28,7 +28,9 @@ from typing import Any, Callable, Mapping
 
 import cel
 
-__all__ = ["CompiledCondition", "ConditionError", "ParamType", "compile_condition", "parse_go_duration"]
+__all__ = [
+    "CompiledCondition", "ConditionError", "ParamType", "check_condition", "compile_condition", "parse_go_duration",
+]
 
 
 class ConditionError(Exception):
@@ -295,10 +297,108 @@ class CompiledCondition:
         return result
 
 
+# -- type checking, as an OpenFGA server does on model write ---------------------------------------------------------
+#
+# The evaluating library above is dynamically typed, so it cannot tell that an expression names an undeclared
+# parameter or compares an int with a string. OpenFGA compiles each condition with cel-go against the declared
+# parameters and refuses the model on any issue, or when the expression is not a bool. Google's C++ CEL
+# (``cel-expr-python``) runs the same checker with the same messages, so it checks here; it never evaluates.
+
+
+def _cel_checker() -> Any:
+    from cel_expr_python import cel as checker  # imported on first use: its first environment costs ~50 ms
+
+    return checker
+
+
+@functools.lru_cache(maxsize=1)
+def _openfga_declarations() -> tuple[Any, list[Any]]:
+    """OpenFGA's CEL extensions: the opaque ``IPAddress`` type, ``ipaddress(string)`` and ``ip.in_cidr(string)``."""
+    checker = _cel_checker()
+    ip_type = checker.Type.AbstractType("IPAddress")
+    functions = [
+        checker.FunctionDecl("ipaddress", [checker.Overload(
+            "string_to_ipaddress", return_type=ip_type, parameters=[checker.Type.STRING])]),
+        checker.FunctionDecl("in_cidr", [checker.Overload(
+            "ipaddress_in_cidr_string", return_type=checker.Type.BOOL, parameters=[ip_type, checker.Type.STRING],
+            is_member=True)]),
+    ]
+    return ip_type, functions
+
+
+def _checker_type(ptype: ParamType) -> Any:
+    types = _cel_checker().Type
+    if ptype.name == "list":
+        assert ptype.generic is not None
+        return types.List(_checker_type(ptype.generic))
+    if ptype.name == "map":
+        assert ptype.generic is not None
+        return types.Map(types.STRING, _checker_type(ptype.generic))
+    if ptype.name == "ipaddress":
+        return _openfga_declarations()[0]
+    return {
+        "int": types.INT, "uint": types.UINT, "double": types.DOUBLE, "bool": types.BOOL, "string": types.STRING,
+        "bytes": types.BYTES, "duration": types.DURATION, "timestamp": types.TIMESTAMP, "any": types.DYN,
+    }[ptype.name]
+
+
+_CHECKER_TYPE_NAMES = {
+    "INT": "int", "UINT": "uint", "DOUBLE": "double", "BOOL": "bool", "STRING": "string", "BYTES": "bytes",
+    "NULL": "null_type", "DYN": "dyn", "DURATION": "google.protobuf.Duration",
+    "TIMESTAMP": "google.protobuf.Timestamp", "LIST": "list", "MAP": "map", "TYPE": "type",
+}
+
+
+def _go_type_name(name: str) -> str:
+    """A checker type as cel-go prints it (``LIST<INT>`` -> ``list(int)``), as OpenFGA's messages show it."""
+    words = re.sub(r"[A-Za-z_][A-Za-z0-9_.]*", lambda m: _CHECKER_TYPE_NAMES.get(m.group(0), m.group(0)), name)
+    return words.replace("<", "(").replace(">", ")")
+
+
+def check_condition(
+    name: str, expression: str, parameters: Mapping[str, ParamType], *, require_bool: bool = False
+) -> None:
+    """Type-check ``expression`` against the declared ``parameters`` as an OpenFGA server does on model write.
+
+    Raises :class:`ConditionError` with OpenFGA's message, e.g. ``failed to compile expression on condition 'c' -
+    ERROR: c:1:1: undeclared reference to 'amount' (in container '')``: a syntax error, a name that is neither a
+    declared parameter nor a standard CEL macro or function (or OpenFGA's ``ipaddress``/``in_cidr``), an operator
+    applied to types it has no overload for.
+
+    ``require_bool`` also refuses an expression whose type is not bool (``... - expected a bool condition expression
+    output, but got 'int'``), as OpenFGA does on write. It is off by default because the engine reports a non-bool
+    result per check instead (an error, code 2000), which its rule tests pin.
+    """
+    checker = _cel_checker()
+    _, functions = _openfga_declarations()
+    variables = {pname: _checker_type(ptype) for pname, ptype in parameters.items()}
+    try:
+        env = checker.NewEnv(variables=variables, functions=functions)
+        output = env.compile(expression).return_type()
+    except Exception as exc:  # noqa: BLE001 - the checker raises RuntimeError("INVALID_ARGUMENT: ERROR: ...")
+        detail = str(exc).strip()
+        detail = re.sub(r"^[A-Z_]+: ", "", detail)
+        detail = re.sub(r"\s*\[[A-Z_]+\]$", "", detail)
+        detail = detail.replace("<input>:", f"{name}:")
+        # cel-go names the null type 'null' inside overload errors (and 'null_type' elsewhere).
+        detail = re.sub(r"(applied to '\([^']*)'", lambda m: m.group(0).replace("null_type", "null"), detail)
+        raise ConditionError(f"failed to compile expression on condition '{name}' - {detail}") from None
+    if require_bool and output != checker.Type.BOOL:
+        raise ConditionError(
+            f"failed to compile expression on condition '{name}' - expected a bool condition expression output, "
+            f"but got '{_go_type_name(output.name())}'"
+        )
+
+
 def compile_condition(name: str, spec: Mapping[str, Any]) -> CompiledCondition:
-    """Compile one entry of the model's ``conditions`` map; raises ConditionError on a bad expression or type."""
+    """Compile one entry of the model's ``conditions`` map; raises ConditionError on a bad expression or type.
+
+    The expression is type-checked against the declared parameters first (:func:`check_condition`), so a model
+    the engine accepts is one an OpenFGA server accepts.
+    """
     expression = str(spec.get("expression", ""))
     params = {pname: ParamType.from_json(pspec) for pname, pspec in (spec.get("parameters") or {}).items()}
+    check_condition(name, expression, params)
     try:
         program = cel.compile(expression)
     except Exception as exc:

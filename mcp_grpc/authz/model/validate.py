@@ -512,22 +512,27 @@ def _check_model(c: _Collector, model: dict) -> None:
 def _check_expressions_compile(c: _Collector, conditions: dict) -> None:
     """An OpenFGA server compiles every condition's CEL on model write and refuses the model if one fails.
 
-    Only the syntax is checked here (with the CEL library the engine uses); type errors surface when the
-    engine compiles the condition for evaluation.
+    The expression is type-checked against the condition's declared parameters (with OpenFGA's ``ipaddress``
+    extension), as the server does: a syntax error, a name that is not a declared parameter or a standard CEL
+    macro or function, an operator applied to the wrong types, or a result that is not a bool refuses the model,
+    with the server's message.
     """
     if not conditions:
         return
-    import cel  # the engine's CEL library (common-expression-language); imported only when there are conditions
+    # The engine's checker; imported only when there are conditions (the model package does not otherwise need it).
+    from mcp_grpc.authz.engine.conditions import ConditionError, ParamType, check_condition
 
     for name, cond in conditions.items():
-        expression = (cond or {}).get("expression", "")
+        cond = cond or {}
         try:
-            cel.compile(expression)
-        except Exception as exc:  # the library raises ValueError (and others) for expressions it cannot parse
+            parameters = {
+                pname: ParamType.from_json(pspec or {}) for pname, pspec in (cond.get("parameters") or {}).items()
+            }
+            check_condition(name, str(cond.get("expression", "")), parameters)
+        except ConditionError as exc:
             c.focus_condition(cond)
-            detail = str(exc).split("\n", 1)[0]
             c.add(
-                f"failed to compile expression on condition '{name}' - {detail}",
+                str(exc).split("\n", 1)[0],
                 c.condition_line(name),
                 name,
                 "invalid-condition-expression",
