@@ -68,7 +68,10 @@ def processes_mentioning(text: str) -> list[str]:
 def test_make_demo_runs_this_entry_point():
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
-    dry = subprocess.run(["make", "-n", "demo"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    # --no-print-directory: under `make test` this runs in a sub-make, which would print "Leaving directory".
+    dry = subprocess.run(
+        ["make", "-n", "--no-print-directory", "demo"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
     assert dry.returncode == 0, dry.stderr
     assert dry.stdout.splitlines()[-1].split()[-2:] == ["-m", "examples.demo"]
 
