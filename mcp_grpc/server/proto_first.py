@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import contextvars
 import dataclasses
 import functools
@@ -204,10 +205,74 @@ class _ToolServicerContext:
 
 
 class _ServicerAborted(Exception):
-    def __init__(self, code: grpc.StatusCode, details: str) -> None:
+    """Raised by ``abort`` of the contexts handed to servicer methods outside the event loop."""
+
+    def __init__(self, code: grpc.StatusCode, details: str, trailing_metadata: Any = ()) -> None:
         super().__init__(f"{code.name}: {details}")
         self.code = code
         self.details = details
+        self.trailing_metadata = trailing_metadata
+
+
+class _SyncServicerContext:
+    """What a synchronous servicer method sees on a typed call (it runs in the handler thread pool).
+
+    grpc.aio's context cannot be used from another thread: its ``abort`` is a coroutine that would never be
+    awaited. Here ``abort`` raises ``_ServicerAborted`` and the event loop side ends the call with that status;
+    ``set_code``, ``set_details`` and ``set_trailing_metadata`` are recorded and applied when the method returns.
+    Everything else reads the aio context."""
+
+    def __init__(self, context: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self._context = context
+        self._loop = loop
+        self.code: grpc.StatusCode | None = None
+        self.details: str | None = None
+        self.trailing_metadata: Any = None
+
+    def abort(self, code: grpc.StatusCode, details: str = "", trailing_metadata: Any = ()) -> None:
+        raise _ServicerAborted(code, details, trailing_metadata)
+
+    def abort_with_status(self, status: Any) -> None:
+        raise _ServicerAborted(status.code, status.details, status.trailing_metadata)
+
+    def set_code(self, code: grpc.StatusCode) -> None:
+        self.code = code
+
+    def set_details(self, details: str) -> None:
+        self.details = details
+
+    def set_trailing_metadata(self, metadata: Any) -> None:
+        self.trailing_metadata = metadata
+
+    def send_initial_metadata(self, metadata: Any) -> None:
+        asyncio.run_coroutine_threadsafe(self._context.send_initial_metadata(metadata), self._loop).result()
+
+    def invocation_metadata(self) -> Any:
+        return self._context.invocation_metadata()
+
+    def peer(self) -> str:
+        return self._context.peer()
+
+    def auth_context(self) -> Any:
+        return self._context.auth_context()
+
+    def time_remaining(self) -> float | None:
+        return self._context.time_remaining()
+
+    def cancelled(self) -> bool:
+        return self._context.cancelled()
+
+    def is_active(self) -> bool:
+        return not self._context.done()
+
+    def apply(self) -> None:
+        """Copy what the method recorded onto the aio context (on the event loop, after the method returned)."""
+        if self.trailing_metadata is not None:
+            self._context.set_trailing_metadata(self.trailing_metadata)
+        if self.code is not None:
+            self._context.set_code(self.code)
+        if self.details is not None:
+            self._context.set_details(self.details)
 
 
 class _MessageArguments(dict):
@@ -223,6 +288,137 @@ async def _run_method(
         return await fn(request, context)
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(executor, contextvars.copy_context().run, functools.partial(fn, request, context))
+
+
+# -- requests that do not decode ---------------------------------------------------------------------------------
+#
+# grpcio's default deserializer raises on undecodable bytes and the call ends UNKNOWN ("Unexpected DecodeError")
+# before any of our code runs: no precise status, no audit record. Every service is therefore registered with a
+# deserializer that never raises (it returns an ``UndecodableRequest``) and a wrapper that answers it.
+
+
+class UndecodableRequest:
+    """What the request deserializer returns for bytes that are not a valid ``message_type``."""
+
+    __slots__ = ("message_type", "error")
+
+    def __init__(self, message_type: str, error: Exception) -> None:
+        self.message_type = message_type
+        self.error = error
+
+    def rejection(self) -> Any:
+        from mcp_grpc.server.chain import Rejected
+
+        detail = str(self.error) or type(self.error).__name__
+        return Rejected(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            f"request is not a valid {self.message_type}: {detail}",
+            "invalid_argument",
+            mcp_code=errors.PARSE_ERROR,
+        )
+
+
+def safe_deserializer(message_class: type) -> Callable[[bytes], Any]:
+    """``message_class.FromString``, except that undecodable bytes give an ``UndecodableRequest`` (never raises)."""
+    from_string = message_class.FromString  # type: ignore[attr-defined]
+    message_type = message_class.DESCRIPTOR.full_name  # type: ignore[attr-defined]
+
+    def deserialize(data: bytes) -> Any:
+        try:
+            return from_string(data)
+        except Exception as exc:  # noqa: BLE001 - DecodeError, and anything else the parser may raise
+            return UndecodableRequest(message_type, exc)
+
+    return deserialize
+
+
+async def reject_undecodable(
+    chain: Any, context: Any, service: str, method: str, request: UndecodableRequest, *, check_version: bool
+) -> None:
+    """Authenticate the caller (an unauthenticated one learns nothing), then end the call INVALID_ARGUMENT with
+    MCP code -32700 (parse error) and one audit record. Always raises."""
+    from mcp_grpc.server.chain import Rejected, abort
+
+    try:
+        call = chain.begin(context, service, method, check_version=check_version)
+    except Rejected as rejected:  # begin audited it
+        await abort(context, rejected)
+        raise  # abort raised already; this is for type checkers
+    rejected = request.rejection()
+    call.fail(rejected)
+    await abort(context, rejected)
+
+
+def method_handlers(
+    service: _descriptor.ServiceDescriptor,
+    behaviors: Mapping[str, Callable[..., Any]],
+    chain: Any,
+    *,
+    check_version: bool,
+) -> dict[str, grpc.RpcMethodHandler]:
+    """grpc method handlers for ``service``: each of ``behaviors`` (async, by method name) behind a deserializer
+    that never raises and a check that answers undecodable requests INVALID_ARGUMENT (see ``UndecodableRequest``).
+
+    A behavior that is not a coroutine or async generator function (e.g. a generated base-class stub answering
+    UNIMPLEMENTED) is registered as is, with the same deserializer."""
+    handlers: dict[str, grpc.RpcMethodHandler] = {}
+    service_name = service.full_name
+    for descriptor in service.methods:
+        behavior = behaviors[descriptor.name]
+        request_class = message_factory.GetMessageClass(descriptor.input_type)
+        response_class = message_factory.GetMessageClass(descriptor.output_type)
+        kind = (descriptor.client_streaming, descriptor.server_streaming)
+        factory = {
+            (False, False): grpc.unary_unary_rpc_method_handler,
+            (False, True): grpc.unary_stream_rpc_method_handler,
+            (True, False): grpc.stream_unary_rpc_method_handler,
+            (True, True): grpc.stream_stream_rpc_method_handler,
+        }[kind]
+        if not descriptor.client_streaming and (
+            inspect.iscoroutinefunction(behavior) or inspect.isasyncgenfunction(behavior)
+        ):
+            behavior = _checking_behavior(behavior, chain, service_name, descriptor.name, check_version)
+        handlers[descriptor.name] = factory(
+            behavior,
+            request_deserializer=safe_deserializer(request_class),
+            response_serializer=response_class.SerializeToString,
+        )
+    return handlers
+
+
+def _checking_behavior(
+    behavior: Callable[..., Any], chain: Any, service: str, method: str, check_version: bool
+) -> Callable[..., Any]:
+    """``behavior`` (unary request) preceded by the undecodable-request check: one class comparison per call."""
+    if inspect.isasyncgenfunction(behavior):
+
+        async def streaming(request: Any, context: Any) -> Any:
+            if request.__class__ is UndecodableRequest:
+                await reject_undecodable(chain, context, service, method, request, check_version=check_version)
+            async with contextlib.aclosing(behavior(request, context)) as responses:
+                async for response in responses:
+                    yield response
+
+        return streaming
+
+    async def unary(request: Any, context: Any) -> Any:
+        if request.__class__ is UndecodableRequest:
+            await reject_undecodable(chain, context, service, method, request, check_version=check_version)
+        return await behavior(request, context)
+
+    return unary
+
+
+async def _checked_requests(requests: Any, call: Any, context: Any) -> Any:
+    """A client stream's requests, ending the call INVALID_ARGUMENT at the first one that does not decode."""
+    from mcp_grpc.server.chain import abort
+
+    async for request in requests:
+        if request.__class__ is UndecodableRequest:
+            rejected = request.rejection()
+            call.fail(rejected)  # no-op when the call's audit record was already written
+            await abort(context, rejected)
+        yield request
 
 
 @dataclasses.dataclass(slots=True)
@@ -461,7 +657,10 @@ def _tool_from_options(method: ProtoMethod, options: Any) -> ProtoTool:
 def generic_handler(
     service: ProtoService, chain: Any, executor: concurrent.futures.Executor | None
 ) -> grpc.GenericRpcHandler:
-    """The typed gRPC methods of ``service``, each behind ``chain`` (authenticate, authorize, audit)."""
+    """The typed gRPC methods of ``service``, each behind ``chain`` (authenticate, authorize, audit).
+
+    Synchronous methods run in ``executor`` with a context whose ``abort`` works from that thread
+    (``_SyncServicerContext``); undecodable requests are answered INVALID_ARGUMENT (``method_handlers``)."""
     from mcp_grpc.server.chain import Rejected, abort
     from mcp_grpc.server.hooks import TargetKind
 
@@ -503,27 +702,80 @@ def generic_handler(
         _CURRENT.set(ctx)
         return call
 
-    def unary_unary(method: ProtoMethod) -> Callable[..., Any]:
-        async def behavior(request: Any, context: Any) -> Any:
-            call = await admit(method, request, context)
-            try:
-                return await _run_method(method.handler, request, context, executor)
-            finally:
-                call.finish()
+    async def handler_aborted(call: Any, context: Any, code: grpc.StatusCode, details: str, trailing: Any) -> None:
+        """The method ended the call with a status: audit it, then send it. Always raises."""
+        decision = "invalid_argument" if code is grpc.StatusCode.INVALID_ARGUMENT else "error"
+        rejected = Rejected(code, details, decision)
+        call.fail(rejected)
+        await context.abort(code, details, trailing or ())
 
-        return behavior
+    def audit_aio_abort(call: Any, context: Any) -> None:
+        """An async method called ``await context.abort(...)``: record the status it sent."""
+        code = context.code() or grpc.StatusCode.UNKNOWN
+        decision = "invalid_argument" if code is grpc.StatusCode.INVALID_ARGUMENT else "error"
+        call.fail(Rejected(code, context.details() or "", decision))
+
+    def unary_unary(method: ProtoMethod) -> Callable[..., Any]:
+        handler = method.handler
+        if inspect.iscoroutinefunction(handler):
+
+            async def behavior(request: Any, context: Any) -> Any:
+                call = await admit(method, request, context)
+                try:
+                    return await handler(request, context)
+                except grpc.aio.AbortError:
+                    audit_aio_abort(call, context)
+                    raise
+                finally:
+                    call.finish()
+
+            return behavior
+
+        async def sync_behavior(request: Any, context: Any) -> Any:
+            call = await admit(method, request, context)
+            sync_context = _SyncServicerContext(context, asyncio.get_running_loop())
+            try:
+                response = await _run_method(handler, request, sync_context, executor)
+            except _ServicerAborted as aborted:
+                await handler_aborted(call, context, aborted.code, aborted.details, aborted.trailing_metadata)
+            sync_context.apply()
+            if sync_context.code not in (None, grpc.StatusCode.OK):
+                await handler_aborted(call, context, sync_context.code, sync_context.details or "", None)
+            call.finish()
+            return response
+
+        return sync_behavior
 
     def unary_stream(method: ProtoMethod) -> Callable[..., Any]:
+        handler = method.handler
+
         async def behavior(request: Any, context: Any) -> Any:
             call = await admit(method, request, context)
             call.finish()
-            result = method.handler(request, context)
-            if inspect.isasyncgen(result):
-                async for item in result:
+            if inspect.isasyncgenfunction(handler):
+                async with contextlib.aclosing(handler(request, context)) as responses:
+                    async for item in responses:
+                        yield item
+                return
+            if inspect.iscoroutinefunction(handler):
+                for item in await handler(request, context):
                     yield item
-            else:
-                for item in await result if inspect.isawaitable(result) else result:
+                return
+            # A synchronous generator (or a function returning an iterable): every step runs in the thread pool.
+            loop = asyncio.get_running_loop()
+            sync_context = _SyncServicerContext(context, loop)
+            variables = contextvars.copy_context()
+            try:
+                responses = iter(await loop.run_in_executor(
+                    executor, variables.run, functools.partial(handler, request, sync_context)))
+                while True:
+                    item = await loop.run_in_executor(executor, variables.run, next, responses, _END_OF_STREAM)
+                    if item is _END_OF_STREAM:
+                        break
                     yield item
+            except _ServicerAborted as aborted:
+                await context.abort(aborted.code, aborted.details, aborted.trailing_metadata or ())
+            sync_context.apply()
 
         return behavior
 
@@ -531,7 +783,7 @@ def generic_handler(
         async def behavior(request_iterator: Any, context: Any) -> Any:
             call = await admit(method, None, context)
             try:
-                result = method.handler(request_iterator, context)
+                result = method.handler(_checked_requests(request_iterator, call, context), context)
                 return await result if inspect.isawaitable(result) else result
             finally:
                 call.finish()
@@ -542,24 +794,23 @@ def generic_handler(
         async def behavior(request_iterator: Any, context: Any) -> Any:
             call = await admit(method, None, context)
             call.finish()
-            async for item in method.handler(request_iterator, context):
+            async for item in method.handler(_checked_requests(request_iterator, call, context), context):
                 yield item
 
         return behavior
 
-    handlers = {}
-    for method in service.methods:
-        descriptor = method.descriptor
-        kind = (descriptor.client_streaming, descriptor.server_streaming)
-        factory, make = {
-            (False, False): (grpc.unary_unary_rpc_method_handler, unary_unary),
-            (False, True): (grpc.unary_stream_rpc_method_handler, unary_stream),
-            (True, False): (grpc.stream_unary_rpc_method_handler, stream_unary),
-            (True, True): (grpc.stream_stream_rpc_method_handler, stream_stream),
-        }[kind]
-        handlers[descriptor.name] = factory(
-            make(method),
-            request_deserializer=method.request_class.FromString,
-            response_serializer=method.response_class.SerializeToString,
-        )
+    makers = {
+        (False, False): unary_unary,
+        (False, True): unary_stream,
+        (True, False): stream_unary,
+        (True, True): stream_stream,
+    }
+    behaviors = {
+        method.descriptor.name: makers[(method.descriptor.client_streaming, method.descriptor.server_streaming)](method)
+        for method in service.methods
+    }
+    handlers = method_handlers(service.descriptor, behaviors, chain, check_version=False)
     return grpc.method_handlers_generic_handler(service_name, handlers)
+
+
+_END_OF_STREAM = object()

@@ -29,12 +29,15 @@ from grpc_reflection.v1alpha import reflection
 from mcp_grpc.server.app import McpApp
 from mcp_grpc.server.chain import CallChain
 from mcp_grpc.server.hooks import AuditSink, Authenticator, Authorizer
-from mcp_grpc.server.proto_first import generic_handler
+from mcp_grpc.server.proto_first import generic_handler, method_handlers
 from mcp_grpc.server.servicer import MCP_SERVICE, STREAMING_SERVICE, ListSettings, McpServicer, McpStreamingServicer
 from mcp_grpc.wire import mcp_messages_pb2 as pb
-from mcp_grpc.wire import mcp_pb2_grpc, streaming_pb2_grpc
+from mcp_grpc.wire import mcp_pb2, streaming_pb2
 
 log = logging.getLogger("mcp_grpc.server")
+
+MCP_DESCRIPTOR = mcp_pb2.DESCRIPTOR.services_by_name["Mcp"]
+STREAMING_DESCRIPTOR = streaming_pb2.DESCRIPTOR.services_by_name["McpStreaming"]
 
 INSECURE_LOCAL_WARNING = (
     "mcp-grpc is running with --insecure-local: plaintext, no caller identity, every caller is "
@@ -201,9 +204,14 @@ class Server:
             executor=self._executor,
             lists=ListSettings(config.page_size, config.list_ttl, cache_scope),
         )
-        mcp_pb2_grpc.add_McpServicer_to_server(mcp, server)
         self._streaming = McpStreamingServicer(mcp)
-        streaming_pb2_grpc.add_McpStreamingServicer_to_server(self._streaming, server)
+        for servicer, descriptor in ((mcp, MCP_DESCRIPTOR), (self._streaming, STREAMING_DESCRIPTOR)):
+            # Not the generated add_*_to_server: those deserialize with FromString, which answers undecodable
+            # bytes UNKNOWN before our code runs; method_handlers answers INVALID_ARGUMENT and audits it.
+            behaviors = {method.name: getattr(servicer, method.name) for method in descriptor.methods}
+            handlers = method_handlers(descriptor, behaviors, self.chain, check_version=True)
+            server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(descriptor.full_name, handlers),))
+            server.add_registered_method_handlers(descriptor.full_name, handlers)
         service_names = [MCP_SERVICE, STREAMING_SERVICE]
         for service in self.app.proto_services:
             server.add_generic_rpc_handlers((generic_handler(service, self.chain, self._executor),))

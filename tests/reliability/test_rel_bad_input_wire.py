@@ -375,10 +375,6 @@ def test_random_request_bytes_get_a_precise_status(examples: int, path: str, des
     assert seen, "no request was sent"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "undecodable request bytes are answered UNKNOWN ('Unexpected DecodeError ...') by grpcio's default "
-    "deserializer, not INVALID_ARGUMENT: the servicers are registered with the generated FromString "
-    "(mcp_grpc/server/runtime.py Server.start, mcp_grpc/server/proto_first.py generic_handler)"))
 @pytest.mark.parametrize("path", ["/model_context_protocol.Mcp/CallTool", "/mcp_grpc.v1.McpStreaming/Listen",
                                   "/acme.storage.v1.StorageService/GetObject"])
 def test_undecodable_request_bytes_are_invalid_argument(path: str, served) -> None:
@@ -388,11 +384,6 @@ def test_undecodable_request_bytes_are_invalid_argument(path: str, served) -> No
     still_serving(channel)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a synchronous proto-first servicer method called as typed gRPC gets the grpc.aio ServicerContext, whose abort() "
-    "is a coroutine: called from the handler thread it is never awaited, so the abort is silently ignored and the "
-    "call returns OK (mcp_grpc/server/proto_first.py generic_handler -> _run_method passes the raw aio context; "
-    "examples/proto_tools/server.py PutObject rejects an empty key this way)"))
 def test_a_sync_proto_first_method_can_abort_a_typed_call(served) -> None:
     _, channel = served
     request = storage_pb2.PutObjectRequest(bucket="fuzz", key="", content="x")
