@@ -40,6 +40,9 @@ def describe_validation_error(exc: pydantic.ValidationError) -> ArgumentError:
             parts.append(f"{location}: required argument is missing")
         elif error["type"] == "extra_forbidden":
             parts.append(f"{location}: unexpected argument")
+        elif error["type"] == "int_type" and isinstance(error.get("input"), float):
+            # strict mode's message says less than lax mode's did for the same mistake
+            parts.append(f"{location}: Input should be a valid integer, got a number with a fractional part")
         else:
             parts.append(f"{location}: {error['msg']}")
     return ArgumentError("invalid arguments: " + "; ".join(parts), tuple(fields))
@@ -108,9 +111,14 @@ class Signature:
     context_parameter: str | None
     parameter_names: tuple[str, ...]
     is_async: bool
+    strict: bool = False
+    """Validate as the published JSON Schema says (see ``validate``); False keeps pydantic's lax conversions, which
+    string-valued inputs need (URI template variables, prompt arguments)."""
 
     @classmethod
-    def of(cls, fn: Callable[..., Any], *, context_type: type, model_name: str) -> "Signature":
+    def of(
+        cls, fn: Callable[..., Any], *, context_type: type, model_name: str, strict: bool = False
+    ) -> "Signature":
         try:
             hints = typing.get_type_hints(fn, include_extras=True)
         except NameError as exc:
@@ -146,15 +154,53 @@ class Signature:
             context_parameter=context_parameter,
             parameter_names=tuple(fields),
             is_async=inspect.iscoroutinefunction(fn),
+            strict=strict,
         )
 
     def validate(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
-        """Validated keyword arguments for the handler, or ArgumentError naming the fields."""
+        """Validated keyword arguments for the handler, or ArgumentError naming the fields.
+
+        Strict signatures accept what the input schema describes and nothing else: pydantic's strict JSON mode (no
+        boolean or numeric string for an integer, no boolean for a number; strings for date-times, enums by value,
+        arrays for tuples as JSON allows), after exactly integral numbers are made integers (a
+        ``google.protobuf.Struct`` carries every number as a double: ``3.0`` is accepted as the integer 3, ``3.5``
+        is not)."""
         try:
-            instance = self.model.model_validate(arguments)
+            if not self.strict:
+                instance = self.model.model_validate(arguments)
+            else:
+                try:
+                    # Fast path, as cheap as lax mode: on JSON-shaped input, whatever pydantic's strict Python mode
+                    # accepts, its strict JSON mode accepts with the same result.
+                    instance = self.model.model_validate(arguments, strict=True)
+                except pydantic.ValidationError:
+                    # Decide in JSON mode, which also takes strings for date-times and enums, arrays for tuples.
+                    try:
+                        document = json.dumps(_integral_numbers(arguments), allow_nan=False)
+                    except (TypeError, ValueError) as exc:
+                        raise ArgumentError(
+                            f"invalid arguments: (arguments): not JSON: {exc}", ("(arguments)",)
+                        ) from None
+                    instance = self.model.model_validate_json(document, strict=True)
         except pydantic.ValidationError as exc:
             raise describe_validation_error(exc) from None
         return {name: getattr(instance, name) for name in self.parameter_names}
+
+
+_EXACT_INT_LIMIT = float(2**53)
+
+
+def _integral_numbers(value: Any) -> Any:
+    """``value`` with every exactly integral float (within 2**53, where doubles are exact) made an int."""
+    if isinstance(value, float):
+        if value.is_integer() and -_EXACT_INT_LIMIT <= value <= _EXACT_INT_LIMIT:
+            return int(value)
+        return value
+    if isinstance(value, Mapping):
+        return {key: _integral_numbers(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_integral_numbers(item) for item in value]
+    return value
 
 
 def render_text(value: Any, structured: Mapping[str, Any] | None) -> str:
