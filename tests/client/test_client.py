@@ -9,8 +9,6 @@ import grpc
 import pytest
 
 from mcp_grpc.client import AddressError, AsyncClient, Client, McpCallError, RetryPolicy, resolve_target
-from mcp_grpc.identity.principal import Principal, ProofKind
-from mcp_grpc.server.hooks import Decision, DecisionStatus
 
 from client_support import running, small_app
 
@@ -80,32 +78,28 @@ async def test_round_robin_spreads_calls_over_every_address():
     assert answered == {"a", "b"}
 
 
-class FlakyAuthorizer:
-    """UNAVAILABLE for the first ``failures`` calls, then allow: a backend that recovers."""
+class FlakyFront(grpc.aio.ServerInterceptor):
+    """UNAVAILABLE for the first ``failures`` calls, as a proxy or a restarting replica answers, then pass through."""
 
     def __init__(self, failures: int) -> None:
         self.failures = failures
         self.calls = 0
 
-    async def authorize(self, principal: Principal, target) -> Decision:
+    async def intercept_service(self, continuation, handler_call_details):
         self.calls += 1
-        if self.calls <= self.failures:
-            return Decision(DecisionStatus.UNAVAILABLE, "backend warming up")
-        return Decision(DecisionStatus.ALLOW)
+        if self.calls > self.failures:
+            return await continuation(handler_call_details)
 
-    async def visible(self, principal, server_name, kind, names):
-        return set(names)
+        async def unavailable(request, context):
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "replica restarting")
 
-
-class AnyoneAuthenticator:
-    def authenticate(self, auth_context, metadata) -> Principal:
-        return Principal("spiffe://example.org/anyone", "example.org", ProofKind.JWT, None)
+        return grpc.unary_unary_rpc_method_handler(unavailable)
 
 
 @pytest.mark.parametrize(("retry", "expect_ok"), [(RetryPolicy(max_attempts=3, initial_backoff=0.01), True), (None, False)])
 async def test_retries_through_service_config(retry, expect_ok):
-    authorizer = FlakyAuthorizer(failures=2)
-    async with running(small_app(), authenticator=AnyoneAuthenticator(), authorizer=authorizer, insecure_local=True) as server:
+    front = FlakyFront(failures=2)
+    async with running(small_app(), interceptors=[front], insecure_local=True) as server:
         async with AsyncClient(server.address, retry=retry) as client:
             if expect_ok:
                 assert (await client.call_tool("whoami")).structured["server"] == "client-test"
@@ -113,7 +107,7 @@ async def test_retries_through_service_config(retry, expect_ok):
                 with pytest.raises(McpCallError) as caught:
                     await client.call_tool("whoami")
                 assert caught.value.status == grpc.StatusCode.UNAVAILABLE
-    assert authorizer.calls == (3 if expect_ok else 1)
+    assert front.calls == (3 if expect_ok else 1)
 
 
 async def test_deadline_exceeded_is_reported():
