@@ -88,7 +88,9 @@ class McpApp:
 
         def register(fn: F) -> F:
             tool_name = name or fn.__name__
-            signature = Signature.of(fn, context_type=Context, model_name=f"{tool_name}_arguments")
+            # strict: arguments arrive as JSON and must match the published schema (no "5" or true for an int);
+            # resources and prompts stay lax since the protocol carries their inputs as strings.
+            signature = Signature.of(fn, context_type=Context, model_name=f"{tool_name}_arguments", strict=True)
             self.add_tool(
                 FunctionTool(
                     name=tool_name,
