@@ -15,7 +15,6 @@ import threading
 from typing import Annotated, Any, Iterator, Literal
 
 import grpc
-import pydantic
 import pytest
 from google.protobuf import message as protobuf_message
 from google.protobuf import message_factory
@@ -89,7 +88,6 @@ def bad_input_app() -> McpApp:
 
 
 APP = bad_input_app()
-INT = pydantic.TypeAdapter(int)
 TYPED_PARAMS = ("count", "ratio", "name", "flag", "tags", "mode", "address", "limit", "note")
 
 
