@@ -398,7 +398,7 @@ def compile_condition(name: str, spec: Mapping[str, Any]) -> CompiledCondition:
     """
     expression = str(spec.get("expression", ""))
     params = {pname: ParamType.from_json(pspec) for pname, pspec in (spec.get("parameters") or {}).items()}
-    check_condition(name, expression, params)
+    check_condition(name, expression, params, require_bool=True)
     try:
         program = cel.compile(expression)
     except Exception as exc:

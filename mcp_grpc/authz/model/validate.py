@@ -528,7 +528,7 @@ def _check_expressions_compile(c: _Collector, conditions: dict) -> None:
             parameters = {
                 pname: ParamType.from_json(pspec or {}) for pname, pspec in (cond.get("parameters") or {}).items()
             }
-            check_condition(name, str(cond.get("expression", "")), parameters)
+            check_condition(name, str(cond.get("expression", "")), parameters, require_bool=True)
         except ConditionError as exc:
             c.focus_condition(cond)
             c.add(

@@ -210,9 +210,12 @@ def test_missing_parameter_is_an_error_even_when_not_needed():
     assert res.outcome is Outcome.ERROR and res.error_code == 2000 and "x" in res.error
 
 
-def test_non_bool_result_is_an_error():
-    engine = make(COND.replace("x < limit", "x + limit"), [TupleKey("user:a", "viewer", "doc:1", "c")])
-    assert outcome(engine, "user:a", "viewer", "doc:1", context={"x": 1, "limit": 2}) == "error 2000"
+def test_a_condition_whose_result_is_not_bool_is_refused_on_write():
+    # As an OpenFGA server: "expected a bool condition expression output, but got 'int'" (fga model validate).
+    with pytest.raises(FgaError) as refused:
+        make(COND.replace("x < limit", "x + limit"), [TupleKey("user:a", "viewer", "doc:1", "c")])
+    assert refused.value.code == 2000
+    assert "expected a bool condition expression output, but got 'int'" in str(refused.value)
 
 
 def test_ill_typed_parameter_is_an_error():
