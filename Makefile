@@ -54,10 +54,11 @@ breaking: venv
 bench: venv
 	$(PY) -m bench.run
 
-# The long reliability variants (64 callers for 60 s, rotations on 10 s SVIDs, repeated outages, thousands of
-# hypothesis examples); `make test` runs their short variants. -s prints the numbers each test measured.
+# Every test marked reliability: the long variants (64 callers for 60 s, rotations on 10 s SVIDs, repeated
+# outages, thousands of hypothesis examples, the large differential runs against the fga CLI); `make test` runs
+# their short variants. -s prints the numbers each test measured.
 reliability: venv
-	$(PY) -m pytest -q -s -p no:cacheprovider -m reliability tests/reliability
+	$(PY) -m pytest -q -s -p no:cacheprovider -m reliability
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
