@@ -17,7 +17,7 @@ import concurrent.futures
 import datetime
 import logging
 import threading
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import grpc
 import pydantic_core
@@ -185,24 +185,43 @@ class McpServicer(mcp_pb2_grpc.McpServicer):
             call.fail(rejected)
         await abort(context, rejected)
 
-    # -- tools --------------------------------------------------------------------------------------------------
+    # -- lists ----------------------------------------------------------------------------------------------------
 
-    async def ListTools(self, request: pb.ListToolsRequest, context: Any) -> pb.ListToolsResponse:
+    async def _list(
+        self,
+        context: Any,
+        method: str,
+        request: Any,
+        response: Any,
+        kind: TargetKind,
+        cursor_kind: str,
+        registry: Mapping[str, Any],
+        add: Callable[[Any, str, Any], None],
+    ) -> Any:
+        """One List* call: authenticate, filter the registry by what the caller may use, fill one page, audit."""
         call = None
         try:
-            call = self.chain.begin(context, MCP_SERVICE, "ListTools")
-            offset = decode_cursor(request.common, "tools")
-            tools = dict(self.app.tools)
-            names = await self.chain.visible(call, TargetKind.TOOL, list(tools))
-            response = pb.ListToolsResponse()
-            for name in self._page(names, offset, "tools", response.common):
-                response.tools.append(self._tool_message(tools[name]))
+            call = self.chain.begin(context, MCP_SERVICE, method)
+            offset = decode_cursor(request.common, cursor_kind)
+            entries = dict(registry)
+            names = await self.chain.visible(call, kind, list(entries))
+            for name in self._page(names, offset, cursor_kind, response.common):
+                add(response, name, entries[name])
             self._cache_hints(response)
             call.finish()
             return response
         except Exception as exc:  # noqa: BLE001
             await self._guard(call, context, exc)
             raise
+
+    # -- tools --------------------------------------------------------------------------------------------------
+
+    async def ListTools(self, request: pb.ListToolsRequest, context: Any) -> pb.ListToolsResponse:
+        def add(response: pb.ListToolsResponse, name: str, tool: Any) -> None:
+            response.tools.append(self._tool_message(tool))
+
+        return await self._list(context, "ListTools", request, pb.ListToolsResponse(), TargetKind.TOOL,
+                                "tools", self.app.tools, add)
 
     async def CallTool(self, request: pb.CallToolRequest, context: Any) -> pb.CallToolResponse:
         call = None
@@ -264,48 +283,26 @@ class McpServicer(mcp_pb2_grpc.McpServicer):
     # -- resources ----------------------------------------------------------------------------------------------
 
     async def ListResources(self, request: pb.ListResourcesRequest, context: Any) -> pb.ListResourcesResponse:
-        call = None
-        try:
-            call = self.chain.begin(context, MCP_SERVICE, "ListResources")
-            offset = decode_cursor(request.common, "resources")
-            resources = dict(self.app.resources)
-            names = await self.chain.visible(call, TargetKind.RESOURCE, list(resources))
-            response = pb.ListResourcesResponse()
-            for uri in self._page(names, offset, "resources", response.common):
-                entry = resources[uri]
-                response.resources.add(
-                    uri=uri, name=entry.name, title=entry.title or "", description=entry.description or "",
-                    mime_type=entry.mime_type or "",
-                )
-            self._cache_hints(response)
-            call.finish()
-            return response
-        except Exception as exc:  # noqa: BLE001
-            await self._guard(call, context, exc)
-            raise
+        def add(response: pb.ListResourcesResponse, uri: str, entry: Any) -> None:
+            response.resources.add(
+                uri=uri, name=entry.name, title=entry.title or "", description=entry.description or "",
+                mime_type=entry.mime_type or "",
+            )
+
+        return await self._list(context, "ListResources", request, pb.ListResourcesResponse(), TargetKind.RESOURCE,
+                                "resources", self.app.resources, add)
 
     async def ListResourceTemplates(
         self, request: pb.ListResourceTemplatesRequest, context: Any
     ) -> pb.ListResourceTemplatesResponse:
-        call = None
-        try:
-            call = self.chain.begin(context, MCP_SERVICE, "ListResourceTemplates")
-            offset = decode_cursor(request.common, "resource_templates")
-            templates = dict(self.app.resource_templates)
-            names = await self.chain.visible(call, TargetKind.RESOURCE_TEMPLATE, list(templates))
-            response = pb.ListResourceTemplatesResponse()
-            for uri in self._page(names, offset, "resource_templates", response.common):
-                entry = templates[uri]
-                response.resource_templates.add(
-                    uri_template=uri, name=entry.name, title=entry.title or "",
-                    description=entry.description or "", mime_type=entry.mime_type or "",
-                )
-            self._cache_hints(response)
-            call.finish()
-            return response
-        except Exception as exc:  # noqa: BLE001
-            await self._guard(call, context, exc)
-            raise
+        def add(response: pb.ListResourceTemplatesResponse, uri: str, entry: Any) -> None:
+            response.resource_templates.add(
+                uri_template=uri, name=entry.name, title=entry.title or "",
+                description=entry.description or "", mime_type=entry.mime_type or "",
+            )
+
+        return await self._list(context, "ListResourceTemplates", request, pb.ListResourceTemplatesResponse(),
+                                TargetKind.RESOURCE_TEMPLATE, "resource_templates", self.app.resource_templates, add)
 
     def _resolve_resource(self, uri: str) -> tuple[Any, dict[str, str]]:
         entry = self.app.resources.get(uri)
@@ -365,24 +362,13 @@ class McpServicer(mcp_pb2_grpc.McpServicer):
     # -- prompts ------------------------------------------------------------------------------------------------
 
     async def ListPrompts(self, request: pb.ListPromptsRequest, context: Any) -> pb.ListPromptsResponse:
-        call = None
-        try:
-            call = self.chain.begin(context, MCP_SERVICE, "ListPrompts")
-            offset = decode_cursor(request.common, "prompts")
-            prompts = dict(self.app.prompts)
-            names = await self.chain.visible(call, TargetKind.PROMPT, list(prompts))
-            response = pb.ListPromptsResponse()
-            for name in self._page(names, offset, "prompts", response.common):
-                entry = prompts[name]
-                message = response.prompts.add(name=name, title=entry.title or "", description=entry.description or "")
-                for argument in entry.arguments:
-                    message.arguments.add(name=argument.name, description=argument.description, required=argument.required)
-            self._cache_hints(response)
-            call.finish()
-            return response
-        except Exception as exc:  # noqa: BLE001
-            await self._guard(call, context, exc)
-            raise
+        def add(response: pb.ListPromptsResponse, name: str, entry: Any) -> None:
+            message = response.prompts.add(name=name, title=entry.title or "", description=entry.description or "")
+            for argument in entry.arguments:
+                message.arguments.add(name=argument.name, description=argument.description, required=argument.required)
+
+        return await self._list(context, "ListPrompts", request, pb.ListPromptsResponse(), TargetKind.PROMPT,
+                                "prompts", self.app.prompts, add)
 
     async def GetPrompt(self, request: pb.GetPromptRequest, context: Any) -> pb.GetPromptResponse:
         call = None
