@@ -54,6 +54,12 @@ LIST_AUTO = "auto"
 AUTO_LIST_OBJECTS_FROM = 100
 
 
+#: How long, at most, a List* filtering result is reused for the same caller and names (bounded by the cache's ttl,
+#: and dropped at once by any write or reload).
+VISIBLE_MEMO_SECONDS = 1.0
+VISIBLE_MEMO_ENTRIES = 4096
+
+
 class AuthorizationUnavailable(Exception):
     """The backend could not answer (error, timeout, unreachable). Maps to UNAVAILABLE."""
 
@@ -103,6 +109,7 @@ class FgaAuthorizer:
             self.telemetry.cache = cache
         self.list_strategy = list_strategy
         self._reloader = reloader
+        self._visible_memo: dict[tuple[Any, ...], tuple[int, float, set[str]]] = {}
         self._index_task: asyncio.Task[None] | None = None
         self._index_retry_at = 0.0
 
@@ -270,10 +277,31 @@ class FgaAuthorizer:
     async def visible(
         self, principal: Principal, server_name: str, kind: TargetKind, names: Sequence[str]
     ) -> set[str]:
-        """The names the caller may use. Raises AuthorizationUnavailable when the backend cannot answer."""
+        """The names the caller may use. Raises AuthorizationUnavailable when the backend cannot answer.
+
+        With a decision cache, the answer for the same caller and names is remembered for at most a second and only
+        while the cache's epoch stands (any write, reload or clear moves it), so paging through a long list costs
+        one filtering, not one per page.
+        """
         if self._reloader is not None:
             await self._reloader()
         user = self.policy.user(principal)
+        cache = self.cache
+        if cache is None:
+            return await self._visible(user, server_name, kind, names)
+        key = (user, server_name, kind, tuple(names))
+        now = time.monotonic()
+        remembered = self._visible_memo.get(key)
+        if remembered is not None and remembered[0] == cache.epoch and remembered[1] > now:
+            return remembered[2]
+        epoch = cache.epoch
+        allowed = await self._visible(user, server_name, kind, names)
+        if len(self._visible_memo) >= VISIBLE_MEMO_ENTRIES:
+            self._visible_memo.clear()
+        self._visible_memo[key] = (epoch, now + min(cache.ttl, VISIBLE_MEMO_SECONDS), allowed)
+        return allowed
+
+    async def _visible(self, user: str, server_name: str, kind: TargetKind, names: Sequence[str]) -> set[str]:
         per_name: dict[str, tuple[PlannedCheck, ...]] = {}
         for name in names:
             try:

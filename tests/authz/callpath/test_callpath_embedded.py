@@ -126,3 +126,23 @@ def test_missing_directory_or_model_is_refused(tmp_path):
         FgaAuthorizer.from_authz_dir(tmp_path / "absent")
     with pytest.raises(FileNotFoundError):
         FgaAuthorizer.from_authz_dir(tmp_path)
+
+
+async def test_list_filtering_is_reused_across_pages_until_a_write(demo):
+    """Paging through ListTools filters once; a grant written through the engine shows on the very next list."""
+    names = ["refund", "read_report", "lookup_invoice"]
+    first = await demo.visible(SUPPORT, "payments", TargetKind.TOOL, names)
+    again = await demo.visible(SUPPORT, "payments", TargetKind.TOOL, names)
+    assert first == {"lookup_invoice"} and again is first  # the remembered answer, not a second filtering
+    other_caller = await demo.visible(BILLING, "payments", TargetKind.TOOL, names)
+    assert other_caller == {"refund", "read_report", "lookup_invoice"}  # remembered per caller
+    demo.backend.engine.write([TupleKey(SUPPORT.fga_user(), "caller", "tool:payments/refund")])
+    after = await demo.visible(SUPPORT, "payments", TargetKind.TOOL, names)
+    assert after == {"lookup_invoice", "refund"}
+
+
+async def test_list_filtering_is_not_reused_without_a_decision_cache():
+    authorizer = FgaAuthorizer.from_authz_dir(AUTHZ_DIR, cache=False)
+    names = ["refund", "lookup_invoice"]
+    first = await authorizer.visible(SUPPORT, "payments", TargetKind.TOOL, names)
+    assert await authorizer.visible(SUPPORT, "payments", TargetKind.TOOL, names) is not first
