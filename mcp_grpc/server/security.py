@@ -36,12 +36,14 @@ class ServerIdentity:
     authenticator: Any
     max_connection_age: float
 
-    def credentials(self) -> grpc.ServerCredentials:
+    def credentials(self, accepted_trust_domains: Sequence[str] | None = None) -> grpc.ServerCredentials:
         """New rotating mTLS credentials: grpcio hands a dynamic credentials object's first certificate to one
-        server only, so every server (a second port, a restart in process) needs its own."""
+        server only, so every server (a second port, a restart in process) needs its own. Client certificates of
+        ``accepted_trust_domains`` (default: the ones this identity accepts) complete the handshake."""
         from mcp_grpc.identity.credentials import spiffe_server_credentials
 
-        return spiffe_server_credentials(self.workload.x509, accepted_trust_domains=self.accepted_trust_domains)
+        domains = self.accepted_trust_domains if accepted_trust_domains is None else tuple(accepted_trust_domains)
+        return spiffe_server_credentials(self.workload.x509, accepted_trust_domains=domains)
 
     @classmethod
     def from_workload_api(

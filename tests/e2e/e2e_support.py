@@ -180,14 +180,10 @@ class RunningServer:
 
 
 def fresh_config_fields(identity: Any, accepted_trust_domains: Sequence[str] = (TRUST_DOMAIN,)) -> dict[str, Any]:
-    """``identity.config_fields()`` with NEW server credentials: grpcio hands a dynamic credentials object's initial
-    certificate to the first server only, so a second ``Server`` on the same ``ServerIdentity.credentials`` cannot
-    listen (see test_e2e_known_bugs.py). Same SVID source and authenticator; pass the domains it accepts."""
-    from mcp_grpc.identity.credentials import spiffe_server_credentials
-
+    """``identity.config_fields()`` whose TLS handshake admits client certificates of ``accepted_trust_domains``
+    (the authenticator still decides which of them are accepted)."""
     fields = identity.config_fields()
-    fields["credentials"] = spiffe_server_credentials(
-        identity.workload.x509, accepted_trust_domains=list(accepted_trust_domains))
+    fields["credentials"] = identity.credentials(accepted_trust_domains)
     return fields
 
 
