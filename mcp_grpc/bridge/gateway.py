@@ -39,8 +39,7 @@ from mcp.server.subscriptions import ListenHandler
 from mcp.shared.exceptions import MCPError
 from mcp.shared.subscriptions import PromptsListChanged, ResourcesListChanged, ResourceUpdated, ToolsListChanged
 
-from mcp_grpc.client import AddressError, AsyncClient, McpCallError, RetryPolicy, resolve_target
-from mcp_grpc.client.channel import service_config
+from mcp_grpc.client import AddressError, AsyncClient, McpCallError, resolve_target
 from mcp_grpc.wire import mcp_messages_pb2 as pb
 
 __all__ = [
@@ -164,41 +163,35 @@ class GrpcBackend:
                 "--server-dns-name is required with --spiffe-socket: grpcio verifies the server by a DNS SAN"
             )
         try:
-            from mcp_grpc.identity.credentials import SpiffeChannel
-            from mcp_grpc.identity.sources import WorkloadX509Source
+            from mcp_grpc.server.security import ClientIdentity
         except ImportError as error:  # the identity layer is optional at import time; say what is missing
             raise BridgeError(f"mTLS needs mcp_grpc.identity, which is not available: {error}") from None
         from spiffe.workloadapi.errors import X509SourceError
 
         try:
-            target, several = resolve_target(address)
+            resolve_target(address)  # a bad address is refused before the Workload API is asked
         except AddressError as error:
             raise BridgeError(str(error)) from None
-        # The same retry policy and load balancing as mcp_grpc.client's own channels.
-        options = [
-            ("grpc.service_config", service_config(RetryPolicy(), several)),
-            ("grpc.enable_retries", 1),
-        ]
         try:
-            source = WorkloadX509Source(socket_path, timeout=source_timeout)
+            identity = ClientIdentity.from_workload_api(
+                socket_path, server_dns_name=server_dns_name, server_trust_domain=server_trust_domain,
+                timeout=source_timeout,
+            )
         except X509SourceError as error:
             raise BridgeError(f"no identity for the bridge: {error}") from None
         try:
-            spiffe_id = str(source.svid.spiffe_id)
-            trust_domain = server_trust_domain or source.svid.spiffe_id.trust_domain.name
-            channel = SpiffeChannel(
-                target, source, server_dns_name=server_dns_name, server_trust_domain=trust_domain, options=options
-            )
+            spiffe_id = str(identity.x509_source.svid.spiffe_id)
+            # The same retry policy and load balancing as mcp_grpc.client's own channels.
+            channel = identity.channel(address)
         except (X509SourceError, ValueError) as error:
-            source.close()
+            identity.x509_source.close()
             raise BridgeError(f"no identity for the bridge: {error}") from None
 
         def client() -> AsyncClient:
             return AsyncClient(channel=channel.channel, timeout=timeout)  # the current channel: it follows rotation
 
         async def close() -> None:
-            await channel.close()
-            source.close()
+            await identity.aclose()
 
         return cls(address, client, close, identity=spiffe_id)
 

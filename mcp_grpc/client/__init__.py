@@ -6,7 +6,7 @@
             print(tool.name)
 """
 
-from mcp_grpc.client.channel import AddressError, RetryPolicy, make_channel, resolve_target
+from mcp_grpc.client.channel import AddressError, RetryPolicy, channel_target, make_channel, resolve_target
 from mcp_grpc.client.client import (
     AsyncClient,
     CompletionResult,
@@ -35,6 +35,7 @@ __all__ = [
     "RetryPolicy",
     "ToolCallResult",
     "ToolInfo",
+    "channel_target",
     "make_channel",
     "resolve_target",
 ]

@@ -101,6 +101,30 @@ def service_config(retry: RetryPolicy | None, round_robin: bool) -> str:
     return json.dumps(config)
 
 
+def channel_target(
+    addresses: str | Sequence[str],
+    *,
+    retry: RetryPolicy | None = RetryPolicy(),
+    round_robin: bool | None = None,
+    max_message_bytes: int = 4 * 1024 * 1024,
+    options: Sequence[tuple[str, Any]] = (),
+) -> tuple[str, list[tuple[str, Any]]]:
+    """The gRPC target and channel options every client channel uses (retries, load balancing, size limits),
+    whoever builds the channel: ``make_channel`` here, or a SPIFFE channel rebuilt on rotation."""
+    target, several = resolve_target(addresses)
+    if round_robin is None:
+        # A DNS name may resolve to several replicas (a headless Service): spread calls over all of them.
+        round_robin = several or target.startswith("dns:")
+    channel_options: list[tuple[str, Any]] = [
+        ("grpc.service_config", service_config(retry, round_robin)),
+        ("grpc.enable_retries", 1 if retry is not None else 0),
+        ("grpc.max_receive_message_length", max_message_bytes),
+        ("grpc.max_send_message_length", max_message_bytes),
+    ]
+    channel_options.extend(options)
+    return target, channel_options
+
+
 def make_channel(
     addresses: str | Sequence[str],
     *,
@@ -112,19 +136,12 @@ def make_channel(
     options: Sequence[tuple[str, Any]] = (),
 ) -> grpc.aio.Channel:
     """An aio channel: TLS when ``credentials`` is given, else plaintext (for insecure-local servers)."""
-    target, several = resolve_target(addresses)
-    if round_robin is None:
-        # A DNS name may resolve to several replicas (a headless Service): spread calls over all of them.
-        round_robin = several or target.startswith("dns:")
-    channel_options: list[tuple[str, Any]] = [
-        ("grpc.service_config", service_config(retry, round_robin)),
-        ("grpc.enable_retries", 1 if retry is not None else 0),
-        ("grpc.max_receive_message_length", max_message_bytes),
-        ("grpc.max_send_message_length", max_message_bytes),
-    ]
+    extra = list(options)
     if server_name_override:
-        channel_options.append(("grpc.ssl_target_name_override", server_name_override))
-    channel_options.extend(options)
+        extra.insert(0, ("grpc.ssl_target_name_override", server_name_override))
+    target, channel_options = channel_target(
+        addresses, retry=retry, round_robin=round_robin, max_message_bytes=max_message_bytes, options=extra
+    )
     if credentials is not None:
         return grpc.aio.secure_channel(target, credentials, options=channel_options)
     return grpc.aio.insecure_channel(target, options=channel_options)

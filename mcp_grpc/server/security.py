@@ -120,15 +120,18 @@ class ClientIdentity:
         return cls(source, server_dns_name, domain.removeprefix("spiffe://"))
 
     def channel(self, address: str, *, options: Sequence[tuple[str, Any]] = ()) -> Any:
-        """A ``SpiffeChannel``: read ``.channel`` for each call, it is replaced when the SVID rotates."""
+        """A ``SpiffeChannel``: read ``.channel`` for each call, it is replaced when the SVID rotates. Retries,
+        round_robin over several addresses or a ``dns:`` name, and size limits are those of every client channel."""
+        from mcp_grpc.client.channel import channel_target
         from mcp_grpc.identity.credentials import SpiffeChannel
 
+        target, channel_options = channel_target(address, options=options)
         channel = SpiffeChannel(
-            address,
+            target,
             self.x509_source,
             server_dns_name=self.server_dns_name,
             server_trust_domain=self.server_trust_domain,
-            options=options,
+            options=channel_options,
         )
         self._channels.append(channel)
         return channel
