@@ -21,8 +21,10 @@ demo: venv
 test: venv lint
 	$(PY) -m pytest -q -p no:cacheprovider -m "not reliability"
 
+# buf's lint of protos/, and the import rules of ../shared/DESIGN.md (contracts in pyproject.toml).
 lint: venv
 	$(VENV)/bin/buf lint
+	$(VENV)/bin/lint-imports --no-cache
 
 # Regenerate mcp_grpc/wire from protos/ (the generated code is committed; tests/wire/test_wire_generated_fresh.py
 # fails when it is stale). `$(PY) -m mcp_grpc.wire._generate --check` only reports.

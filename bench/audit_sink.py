@@ -20,7 +20,7 @@ import time
 from typing import Any
 
 from mcp_grpc.authz.audit import JsonAuditSink, audit_record
-from mcp_grpc.server.hooks import AuditEvent, CheckOutcome
+from mcp_grpc.contract import AuditEvent, CheckOutcome
 
 
 class DequeAuditSink:

@@ -22,9 +22,10 @@ from typing import Any, Awaitable, Callable
 
 from bench.identities import AGENT_ID, TRUST_DOMAIN
 from bench.servers.mcp_grpc_full import SERVER_NAME, write_authz_dir
+from mcp_grpc.authz.policy import CallPolicy
 from mcp_grpc.authz.authorizer import FgaAuthorizer
-from mcp_grpc.identity.principal import Principal, ProofKind
-from mcp_grpc.server.hooks import CallTarget, DecisionStatus, TargetKind
+from mcp_grpc.contract import Principal, ProofKind
+from mcp_grpc.contract import CallTarget, DecisionStatus, TargetKind
 
 
 def _summary(samples_ns: list[int], cpu_seconds: float) -> dict[str, Any]:
@@ -96,7 +97,7 @@ async def measure(iterations: int = 20_000) -> dict[str, Any]:
                 results[name] = await _time_async(lambda a=authorizer: a.authorize(principal, target), iterations)
             cache = warm.cache
             assert cache is not None
-            user = principal.fga_user()
+            user = CallPolicy().user(principal)
             obj = f"tool:{SERVER_NAME}/echo"
             context = warm.policy.context({"text": "hi"}, target.peer)
 

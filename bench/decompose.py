@@ -49,7 +49,7 @@ async def run(args: argparse.Namespace, work: pathlib.Path) -> dict[str, Any]:
     from bench.identities import SERVER_DNS_NAME, bench_identities
     from bench.run import _checked_call
     from bench.servers.grpc_echo import METHOD
-    from mcp_grpc.server.security import ClientIdentity
+    from mcp_grpc.client import ClientIdentity
 
     rows: list[dict[str, Any]] = []
     with bench_identities(work) as ids:

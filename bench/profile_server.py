@@ -154,7 +154,7 @@ class _FloorAndFullClients(Clients):
         from bench.identities import SERVER_DNS_NAME
         from bench.servers.grpc_echo import METHOD
         from bench.run import _checked_call
-        from mcp_grpc.server.security import ClientIdentity
+        from mcp_grpc.client import ClientIdentity
 
         ids = self.identities
         credentials = grpc.ssl_channel_credentials(

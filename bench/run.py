@@ -124,7 +124,7 @@ class Clients:
 
         from bench.identities import SERVER_DNS_NAME
         from bench.servers.grpc_echo import METHOD
-        from mcp_grpc.server.security import ClientIdentity
+        from mcp_grpc.client import ClientIdentity
 
         ids = self.identities
         credentials = grpc.ssl_channel_credentials(

@@ -59,7 +59,7 @@ async def measure(calls: int) -> dict[str, Any]:
     from mcp_grpc.server.chain import CallChain
     from mcp_grpc.server.security import ServerIdentity, authorizer_from_authz_dir, json_audit_sink
     from mcp_grpc.server.servicer import McpServicer
-    from mcp_grpc.server.structs import python_to_struct
+    from mcp_grpc.wire.structs import python_to_struct
     from mcp_grpc.wire import mcp_messages_pb2 as pb
 
     results: dict[str, Any] = {"calls": calls}

@@ -16,7 +16,7 @@ import sys
 from typing import Any
 
 from mcp_grpc.client import McpCallError
-from mcp_grpc.server.security import ClientIdentity
+from mcp_grpc.client import ClientIdentity
 
 # What each agent tries: (label, tool, arguments); "list_tools" lists instead of calling.
 SCENARIOS: dict[str, list[tuple[str, str, dict[str, Any]]]] = {

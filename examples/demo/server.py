@@ -10,7 +10,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from mcp_grpc.authz.requirements import Check
+from mcp_grpc.contract import Check
 from mcp_grpc.server import McpApp, ToolAnnotations
 
 app = McpApp("payments", instructions="Invoices, reports and refunds for the demo.")

@@ -16,7 +16,7 @@ import sys
 from typing import Any
 
 from mcp_grpc.client import McpCallError
-from mcp_grpc.server.security import ClientIdentity
+from mcp_grpc.client import ClientIdentity
 
 # (label, tool, arguments); every agent tries the same calls, so the output is an allow/deny matrix.
 CALLS: list[tuple[str, str, dict[str, Any]]] = [

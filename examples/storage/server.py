@@ -16,7 +16,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from mcp_grpc.authz.requirements import Check
+from mcp_grpc.contract import Check
 from mcp_grpc.server import McpApp, ToolAnnotations
 
 app = McpApp("storage", instructions="Files in buckets: list, read and write, as far as your bucket grants go.")

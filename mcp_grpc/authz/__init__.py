@@ -19,7 +19,7 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "Check": "mcp_grpc.authz.requirements",
+    "Check": "mcp_grpc.contract",
     "CallPolicy": "mcp_grpc.authz.policy",
     "CheckArgumentError": "mcp_grpc.authz.policy",
     "PolicyConfigError": "mcp_grpc.authz.policy",

@@ -33,7 +33,7 @@ from typing import Any
 
 from opentelemetry import trace
 
-from mcp_grpc.server.hooks import AuditEvent
+from mcp_grpc.contract import AuditEvent
 
 __all__ = ["JsonAuditSink", "audit_record"]
 
@@ -77,7 +77,7 @@ _SINK_IDS = itertools.count(1)
 
 
 class JsonAuditSink:
-    """An ``AuditSink`` (``mcp_grpc.server.hooks``) writing one JSON line per decision through ``logging``.
+    """An ``AuditSink`` (``mcp_grpc.contract``) writing one JSON line per decision through ``logging``.
 
     - ``logger``: a logger name or object (default ``mcp_grpc.audit``). Records are logged at INFO.
     - ``handler``: optionally attached to a child logger of its own (``mcp_grpc.audit.sinkN``) that does not

@@ -30,8 +30,8 @@ from mcp_grpc.authz.backend import AuthorizationBackend, CheckRequest, CheckResu
 from mcp_grpc.authz.cache import DecisionCache, ModelIndex
 from mcp_grpc.authz.policy import CallPolicy, CheckArgumentError, PlannedCheck
 from mcp_grpc.authz.telemetry import AuthzTelemetry
-from mcp_grpc.identity.principal import Principal
-from mcp_grpc.server.hooks import (
+from mcp_grpc.contract import Principal
+from mcp_grpc.contract import (
     AuditEvent,
     AuditSink,
     CallTarget,
@@ -71,7 +71,7 @@ class _Unavailable(Exception):
 
 
 class FgaAuthorizer:
-    """An ``Authorizer`` (``mcp_grpc.server.hooks``) over any ``AuthorizationBackend``.
+    """An ``Authorizer`` (``mcp_grpc.contract``) over any ``AuthorizationBackend``.
 
     - ``backend``: the embedded engine or ``OpenFgaBackend``.
     - ``policy``: the ``CallPolicy`` (defaults: ``can_call tool:<server>/<tool>`` and so on).

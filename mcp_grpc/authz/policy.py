@@ -35,9 +35,9 @@ import string
 import time
 from typing import Any, Callable, Mapping, Sequence
 
-from mcp_grpc.authz.requirements import Check
-from mcp_grpc.identity.principal import Principal
-from mcp_grpc.server.hooks import CallTarget, InvalidTargetArguments, TargetKind
+from mcp_grpc.contract import Check
+from mcp_grpc.contract import Principal
+from mcp_grpc.contract import CallTarget, InvalidTargetArguments, TargetKind
 
 __all__ = [
     "CallPolicy",
@@ -312,7 +312,7 @@ class CallPolicy:
 
     def user(self, principal: Principal) -> str:
         """The caller's FGA user, e.g. ``agent:example.org/ns/prod/sa/billing``."""
-        return principal.fga_user(self.user_type)
+        return f"{self.user_type}:{principal.spiffe_id.removeprefix('spiffe://')}"
 
     def validate_declared(self, checks: Sequence[Check]) -> None:
         """Raise PolicyConfigError for a malformed declared check (call it when a tool is registered)."""

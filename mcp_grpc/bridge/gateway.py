@@ -163,7 +163,7 @@ class GrpcBackend:
                 "--server-dns-name is required with --spiffe-socket: grpcio verifies the server by a DNS SAN"
             )
         try:
-            from mcp_grpc.server.security import ClientIdentity
+            from mcp_grpc.client import ClientIdentity
         except ImportError as error:  # the identity layer is optional at import time; say what is missing
             raise BridgeError(f"mTLS needs mcp_grpc.identity, which is not available: {error}") from None
         from spiffe.workloadapi.errors import X509SourceError

@@ -51,8 +51,8 @@ from mcp.shared.exceptions import MCPError
 from mcp.shared.subscriptions import PromptsListChanged, ResourcesListChanged, ResourceUpdated, ToolsListChanged
 from mcp.shared.uri_template import UriTemplate as SdkUriTemplate
 
-from mcp_grpc.authz.requirements import Check
-from mcp_grpc.server import errors
+from mcp_grpc.contract import Check
+from mcp_grpc.wire import errors
 from mcp_grpc.server.app import McpApp, Notification
 from mcp_grpc.server.context import Context, current_context
 from mcp_grpc.server.registry import Completion, PromptMessage, ResourceContent, ToolAnnotations, ToolResult

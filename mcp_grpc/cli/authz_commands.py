@@ -423,7 +423,7 @@ def _review_backend(args: argparse.Namespace) -> tuple[Any, Any]:
 
 
 def _tool_object(policy: Any, app: Any, tool: str) -> tuple[str, str]:
-    from mcp_grpc.server.hooks import TargetKind
+    from mcp_grpc.contract import TargetKind
 
     checks = policy.default_check(app.name, TargetKind.TOOL, tool)
     if not checks:
@@ -499,7 +499,7 @@ async def _close_after(backend: Any, coroutine: Any) -> Any:
 
 
 def _kinds(app: Any) -> Iterable[tuple[Any, str, Iterable[str]]]:
-    from mcp_grpc.server.hooks import TargetKind
+    from mcp_grpc.contract import TargetKind
 
     yield TargetKind.TOOL, "tools", sorted(getattr(app, "tools", {}) or {})
     yield TargetKind.RESOURCE, "resources", sorted(getattr(app, "resources", {}) or {})

@@ -201,7 +201,7 @@ def client_security(args: argparse.Namespace) -> dict[str, Any]:
         return {}  # plaintext: only an --insecure-local server (loopback or Unix socket) will answer
     if not args.server_dns_name:
         raise TargetError("--spiffe-socket needs --server-dns-name: grpcio verifies the server by a DNS SAN")
-    from mcp_grpc.server.security import ClientIdentity
+    from mcp_grpc.client import ClientIdentity
 
     try:
         identity = ClientIdentity.from_workload_api(

@@ -19,12 +19,14 @@ from mcp_grpc.client.client import (
     ToolCallResult,
     ToolInfo,
 )
+from mcp_grpc.client.identity import ClientIdentity
 from mcp_grpc.client.sync import Client
 
 __all__ = [
     "AddressError",
     "AsyncClient",
     "Client",
+    "ClientIdentity",
     "CompletionResult",
     "McpCallError",
     "ProgressUpdate",

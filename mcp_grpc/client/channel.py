@@ -9,8 +9,7 @@ from typing import Any, Sequence
 
 import grpc
 
-MCP_SERVICE = "model_context_protocol.Mcp"
-STREAMING_SERVICE = "mcp_grpc.v1.McpStreaming"
+from mcp_grpc import wire
 
 
 class AddressError(ValueError):
@@ -92,7 +91,7 @@ def service_config(retry: RetryPolicy | None, round_robin: bool) -> str:
     if retry is not None:
         config["methodConfig"] = [
             {
-                "name": [{"service": MCP_SERVICE}, {"service": STREAMING_SERVICE}],
+                "name": [{"service": wire.MCP_SERVICE}, {"service": wire.STREAMING_SERVICE}],
                 "retryPolicy": retry.as_config(),
             }
         ]

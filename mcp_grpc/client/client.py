@@ -18,7 +18,7 @@ import grpc
 
 from mcp_grpc import wire
 from mcp_grpc.client.channel import RetryPolicy, make_channel
-from mcp_grpc.server.structs import python_to_struct, struct_to_python
+from mcp_grpc.wire.structs import python_to_struct, struct_to_python
 from mcp_grpc.wire import mcp_messages_pb2 as pb
 from mcp_grpc.wire import mcp_pb2_grpc, streaming_pb2, streaming_pb2_grpc
 

@@ -37,11 +37,11 @@ from mcp_grpc.identity.errors import (
     UntrustedChain,
 )
 from mcp_grpc.identity.jwtsvid import DEFAULT_LEEWAY, bearer_token, validate_jwt_svid
-from mcp_grpc.identity.principal import Principal, ProofKind
+from mcp_grpc.contract import Principal, ProofKind
 from mcp_grpc.identity.spiffeid import TrustDomain, parse_trust_domain
 from mcp_grpc.identity.trust import TrustBundles
 from mcp_grpc.identity.x509svid import DEFAULT_CLOCK_SKEW, load_certificate, load_certificates, validate_x509_svid
-from mcp_grpc.server.hooks import AuthenticationFailed
+from mcp_grpc.contract import AuthenticationFailed
 
 __all__ = ["DEFAULT_CACHE_SIZE", "SpiffeAuthenticator"]
 
@@ -75,7 +75,7 @@ class _Verdict:
 
 
 class SpiffeAuthenticator:
-    """Authenticate callers by SPIFFE SVID; implements ``mcp_grpc.server.hooks.Authenticator``.
+    """Authenticate callers by SPIFFE SVID; implements ``mcp_grpc.contract.Authenticator``.
 
     ``accepted_trust_domains``: names (or ``TrustDomain``s) whose SVIDs are accepted; None accepts any trust domain
     ``trust_bundles`` holds a bundle for (each SVID is still verified only against its own domain's bundle).

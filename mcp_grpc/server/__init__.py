@@ -1,7 +1,7 @@
 """The server framework: the application object, handler context, configuration and the grpc.aio server.
 
     from mcp_grpc.server import McpApp, Context, ServerConfig, ToolAnnotations
-    from mcp_grpc.authz.requirements import Check
+    from mcp_grpc.server import Check
 
     app = McpApp("files")
 
@@ -14,16 +14,16 @@
     app.serve(ServerConfig(
         host="0.0.0.0", port=50051,
         credentials=server_credentials,   # any grpc.ServerCredentials (mTLS from SPIFFE)
-        authenticator=authenticator,      # hooks.Authenticator -> Principal
-        authorizer=authorizer,            # hooks.Authorizer (decide + List* visibility)
-        audit_sink=audit_sink,            # hooks.AuditSink: one AuditEvent per call
+        authenticator=authenticator,      # contract.Authenticator -> Principal
+        authorizer=authorizer,            # contract.Authorizer (decide + List* visibility)
+        audit_sink=audit_sink,            # contract.AuditSink: one AuditEvent per call
     ))
 
 Every call of Mcp, McpStreaming and proto-first services (``app.add_proto_service``) goes through one
 ``CallChain``: authenticate -> resolve and validate -> authorize -> handler -> audit.
 
-Names are loaded on first use, so importing ``mcp_grpc.server.hooks`` (the identity/authorization seam) does not
-pull in grpc servers, pydantic models or generated code.
+Names are loaded on first use, so importing the package does not pull in grpc servers, pydantic models or
+generated code. The types shared with identity and authorization live in ``mcp_grpc.contract``.
 """
 
 from __future__ import annotations
@@ -32,11 +32,12 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from mcp_grpc.contract import Check
     from mcp_grpc.server.app import App, McpApp, Notification
     from mcp_grpc.server.chain import INSECURE_LOCAL_PRINCIPAL, CallChain
     from mcp_grpc.server.context import Context, Progress, current_context
-    from mcp_grpc.server.errors import McpError, ToolError
-    from mcp_grpc.server.registry import Completion, PromptMessage, ResourceContent, ToolAnnotations, ToolResult
+    from mcp_grpc.wire.errors import McpError
+    from mcp_grpc.server.registry import Completion, ToolError, PromptMessage, ResourceContent, ToolAnnotations, ToolResult
     from mcp_grpc.server.runtime import ConfigError, Server, ServerConfig, serve
 
 _EXPORTS = {
@@ -48,8 +49,9 @@ _EXPORTS = {
     "Context": "mcp_grpc.server.context",
     "Progress": "mcp_grpc.server.context",
     "current_context": "mcp_grpc.server.context",
-    "McpError": "mcp_grpc.server.errors",
-    "ToolError": "mcp_grpc.server.errors",
+    "McpError": "mcp_grpc.wire.errors",
+    "ToolError": "mcp_grpc.server.registry",
+    "Check": "mcp_grpc.contract",
     "Completion": "mcp_grpc.server.registry",
     "PromptMessage": "mcp_grpc.server.registry",
     "ResourceContent": "mcp_grpc.server.registry",

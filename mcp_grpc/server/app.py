@@ -15,7 +15,7 @@ import asyncio
 import threading
 from typing import Any, Callable, Iterable, Sequence, TypeVar
 
-from mcp_grpc.authz.requirements import Check
+from mcp_grpc.contract import Check
 from mcp_grpc.server.context import Context
 from mcp_grpc.server.registry import (
     CompletionHandler,

@@ -29,9 +29,9 @@ from typing import Any, Mapping, Sequence
 import grpc
 
 from mcp_grpc import wire
-from mcp_grpc.identity.principal import Principal, ProofKind
-from mcp_grpc.server.errors import MCP_ERROR_CODE_KEY, McpError
-from mcp_grpc.server.hooks import (
+from mcp_grpc.contract import Principal, ProofKind
+from mcp_grpc.wire.errors import MCP_ERROR_CODE_KEY, McpError
+from mcp_grpc.contract import (
     AuditEvent,
     AuditSink,
     AuthenticationFailed,

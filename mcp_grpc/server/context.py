@@ -7,7 +7,7 @@ import dataclasses
 import threading
 from typing import Any, Callable, Mapping
 
-from mcp_grpc.identity.principal import Principal
+from mcp_grpc.contract import Principal
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

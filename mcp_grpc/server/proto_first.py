@@ -36,9 +36,9 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import json_format, message_factory
 
 from mcp_grpc import wire
-from mcp_grpc.authz.requirements import Check
+from mcp_grpc.contract import Check
 from mcp_grpc.server.context import _CURRENT, Context
-from mcp_grpc.server import errors
+from mcp_grpc.wire import errors
 from mcp_grpc.server.registry import ResourceContent, ToolAnnotations, ToolResult
 from mcp_grpc.server.schema import ArgumentError, render_text
 from mcp_grpc.server.uri_template import UriTemplate, UriTemplateError
@@ -662,7 +662,7 @@ def generic_handler(
     Synchronous methods run in ``executor`` with a context whose ``abort`` works from that thread
     (``_SyncServicerContext``); undecodable requests are answered INVALID_ARGUMENT (``method_handlers``)."""
     from mcp_grpc.server.chain import Rejected, abort
-    from mcp_grpc.server.hooks import TargetKind
+    from mcp_grpc.contract import TargetKind
 
     service_name = service.descriptor.full_name
     needs_arguments = chain.authorizer is not None or chain.audit_arguments

@@ -13,7 +13,7 @@ import dataclasses
 import functools
 from typing import Any, Awaitable, Callable, Mapping, Protocol, Sequence
 
-from mcp_grpc.authz.requirements import Check
+from mcp_grpc.contract import Check
 from mcp_grpc.server.context import _CURRENT, Context
 from mcp_grpc.server.schema import Signature, render_text
 from mcp_grpc.server.uri_template import UriTemplate
@@ -28,6 +28,13 @@ class ToolAnnotations:
     destructive: bool | None = None
     idempotent: bool | None = None
     open_world: bool | None = None
+
+
+class ToolError(Exception):
+    """Raise from a tool handler to fail the call with ``is_error=true`` and exactly this message.
+
+    Any other exception does the same with ``str(exc)``; this class exists to make the intent explicit.
+    """
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -6,8 +6,8 @@
     await server.stop()
 
 Identity and authorization plug in as objects on ``ServerConfig``: ``credentials`` (any ``grpc.ServerCredentials``,
-e.g. mTLS built from a SPIFFE X509Source), ``authenticator`` (``hooks.Authenticator``), ``authorizer``
-(``hooks.Authorizer``) and ``audit_sink`` (``hooks.AuditSink``). Without credentials the server only starts in
+e.g. mTLS built from a SPIFFE X509Source), ``authenticator`` (``contract.Authenticator``), ``authorizer``
+(``contract.Authorizer``) and ``audit_sink`` (``contract.AuditSink``). Without credentials the server only starts in
 ``insecure_local`` mode, which is plaintext on a loopback address or a Unix socket and warns at every start.
 """
 
@@ -23,14 +23,16 @@ import signal
 from typing import Any, Sequence
 
 import grpc
+
+from mcp_grpc import wire
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from mcp_grpc.server.app import McpApp
 from mcp_grpc.server.chain import CallChain
-from mcp_grpc.server.hooks import AuditSink, Authenticator, Authorizer
+from mcp_grpc.contract import AuditSink, Authenticator, Authorizer
 from mcp_grpc.server.proto_first import generic_handler, method_handlers
-from mcp_grpc.server.servicer import MCP_SERVICE, STREAMING_SERVICE, ListSettings, McpServicer, McpStreamingServicer
+from mcp_grpc.server.servicer import ListSettings, McpServicer, McpStreamingServicer
 from mcp_grpc.wire import mcp_messages_pb2 as pb
 from mcp_grpc.wire import mcp_pb2, streaming_pb2
 
@@ -212,7 +214,7 @@ class Server:
             handlers = method_handlers(descriptor, behaviors, self.chain, check_version=True)
             server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(descriptor.full_name, handlers),))
             server.add_registered_method_handlers(descriptor.full_name, handlers)
-        service_names = [MCP_SERVICE, STREAMING_SERVICE]
+        service_names = [wire.MCP_SERVICE, wire.STREAMING_SERVICE]
         for service in self.app.proto_services:
             server.add_generic_rpc_handlers((generic_handler(service, self.chain, self._executor),))
             service_names.append(service.descriptor.full_name)

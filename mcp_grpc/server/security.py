@@ -1,16 +1,11 @@
-"""Compose identity and authorization for a server or a client: the one place where SPIFFE and OpenFGA meet MCP.
+"""Compose identity and authorization for a server: the one place where SPIFFE and OpenFGA meet MCP.
 
     identity = ServerIdentity.from_workload_api("/run/spire/agent.sock")        # mTLS + SpiffeAuthenticator
     authorizer = authorizer_from_authz_dir("authz/")                            # embedded OpenFGA engine
     config = ServerConfig(port=50051, **identity.config_fields(), authorizer=authorizer, audit_sink=audit)
 
-    identity = ClientIdentity.from_workload_api(socket, server_dns_name="payments.example.org",
-                                                server_trust_domain="example.org")
-    client = identity.client("127.0.0.1:50051")
-    ...
-    await identity.aclose()
-
-``mcp_grpc.identity`` and ``mcp_grpc.authz`` never import each other; the server composes them here.
+``mcp_grpc.identity`` and ``mcp_grpc.authz`` never import each other; the server composes them here. The client's
+counterpart is ``mcp_grpc.client.ClientIdentity``.
 """
 
 from __future__ import annotations
@@ -22,7 +17,7 @@ from typing import Any, Callable, Sequence
 
 import grpc
 
-from mcp_grpc.server.hooks import AuditSink
+from mcp_grpc.contract import AuditSink
 
 log = logging.getLogger("mcp_grpc.server")
 
@@ -92,63 +87,6 @@ class ServerIdentity:
 
     def close(self) -> None:
         self.workload.close()
-
-
-@dataclasses.dataclass
-class ClientIdentity:
-    """A caller's SPIFFE identity: an mTLS channel rebuilt on SVID rotation, pinned to the server's DNS SAN."""
-
-    x509_source: Any
-    server_dns_name: str
-    server_trust_domain: str
-    _channels: list[Any] = dataclasses.field(default_factory=list, repr=False)
-
-    @classmethod
-    def from_workload_api(
-        cls,
-        socket_path: str | None = None,
-        *,
-        server_dns_name: str,
-        server_trust_domain: str | None = None,
-        timeout: float = 10.0,
-    ) -> "ClientIdentity":
-        """``server_trust_domain`` defaults to our own: only that domain's bundle is trusted for the server."""
-        from mcp_grpc.identity.sources import WorkloadX509Source
-
-        source = WorkloadX509Source(socket_path, timeout=timeout)
-        domain = server_trust_domain or source.svid.spiffe_id.trust_domain.name
-        return cls(source, server_dns_name, domain.removeprefix("spiffe://"))
-
-    def channel(self, address: str, *, options: Sequence[tuple[str, Any]] = ()) -> Any:
-        """A ``SpiffeChannel``: read ``.channel`` for each call, it is replaced when the SVID rotates. Retries,
-        round_robin over several addresses or a ``dns:`` name, and size limits are those of every client channel."""
-        from mcp_grpc.client.channel import channel_target
-        from mcp_grpc.identity.credentials import SpiffeChannel
-
-        target, channel_options = channel_target(address, options=options)
-        channel = SpiffeChannel(
-            target,
-            self.x509_source,
-            server_dns_name=self.server_dns_name,
-            server_trust_domain=self.server_trust_domain,
-            options=channel_options,
-        )
-        self._channels.append(channel)
-        return channel
-
-    def client(self, address: str, **client_options: Any) -> Any:
-        """An ``AsyncClient`` whose every call uses the current SPIFFE channel (closed by :meth:`aclose`)."""
-        from mcp_grpc.client import AsyncClient
-
-        spiffe_channel = self.channel(address)
-        return AsyncClient(channel_provider=lambda: spiffe_channel.channel, **client_options)
-
-    async def aclose(self) -> None:
-        """Close every channel made here, then the X.509 source."""
-        for channel in self._channels:
-            await channel.close()
-        self._channels.clear()
-        self.x509_source.close()
 
 
 def authorizer_from_authz_dir(path: str | os.PathLike[str], *, cache: bool = True, timeout: float = 1.0) -> Any:

@@ -23,21 +23,18 @@ import grpc
 import pydantic_core
 
 from mcp_grpc import wire
-from mcp_grpc.server import errors
+from mcp_grpc.wire import errors
 from mcp_grpc.server.app import McpApp, Notification, _offer
 from mcp_grpc.server.chain import Call, CallChain, Rejected, abort
 from mcp_grpc.server.context import Context, Progress
-from mcp_grpc.server.hooks import TargetKind
+from mcp_grpc.contract import TargetKind
 from mcp_grpc.server.registry import ToolResult
 from mcp_grpc.server.schema import ArgumentError
-from mcp_grpc.server.structs import python_to_struct, struct_to_python
+from mcp_grpc.wire.structs import python_to_struct, struct_to_python
 from mcp_grpc.wire import mcp_messages_pb2 as pb
 from mcp_grpc.wire import mcp_pb2_grpc, streaming_pb2, streaming_pb2_grpc
 
 log = logging.getLogger("mcp_grpc.server")
-
-MCP_SERVICE = "model_context_protocol.Mcp"
-STREAMING_SERVICE = "mcp_grpc.v1.McpStreaming"
 
 _ROLES = {"user": pb.ROLE_USER, "assistant": pb.ROLE_ASSISTANT}
 
@@ -201,7 +198,7 @@ class McpServicer(mcp_pb2_grpc.McpServicer):
         """One List* call: authenticate, filter the registry by what the caller may use, fill one page, audit."""
         call = None
         try:
-            call = self.chain.begin(context, MCP_SERVICE, method)
+            call = self.chain.begin(context, wire.MCP_SERVICE, method)
             offset = decode_cursor(request.common, cursor_kind)
             entries = dict(registry)
             names = await self.chain.visible(call, kind, list(entries))
@@ -226,7 +223,7 @@ class McpServicer(mcp_pb2_grpc.McpServicer):
     async def CallTool(self, request: pb.CallToolRequest, context: Any) -> pb.CallToolResponse:
         call = None
         try:
-            call = self.chain.begin(context, MCP_SERVICE, "CallTool")
+            call = self.chain.begin(context, wire.MCP_SERVICE, "CallTool")
             return await self.call_tool(call, request, context, None)
         except asyncio.CancelledError:
             if call is not None:
@@ -318,7 +315,7 @@ class McpServicer(mcp_pb2_grpc.McpServicer):
     async def ReadResource(self, request: pb.ReadResourceRequest, context: Any) -> pb.ReadResourceResponse:
         call = None
         try:
-            call = self.chain.begin(context, MCP_SERVICE, "ReadResource")
+            call = self.chain.begin(context, wire.MCP_SERVICE, "ReadResource")
             uri = request.uri
             if not uri:
                 raise errors.invalid_params("uri: required")
@@ -373,7 +370,7 @@ class McpServicer(mcp_pb2_grpc.McpServicer):
     async def GetPrompt(self, request: pb.GetPromptRequest, context: Any) -> pb.GetPromptResponse:
         call = None
         try:
-            call = self.chain.begin(context, MCP_SERVICE, "GetPrompt")
+            call = self.chain.begin(context, wire.MCP_SERVICE, "GetPrompt")
             entry = self.app.prompts.get(request.name)
             if entry is None:
                 await self.chain.authorize(call, self.chain.target(call, TargetKind.PROMPT, request.name))  # see call_tool
@@ -410,7 +407,7 @@ class McpServicer(mcp_pb2_grpc.McpServicer):
     async def Complete(self, request: pb.CompletionRequest, context: Any) -> pb.CompletionResponse:
         call = None
         try:
-            call = self.chain.begin(context, MCP_SERVICE, "Complete")
+            call = self.chain.begin(context, wire.MCP_SERVICE, "Complete")
             if request.HasField("prompt_reference") and request.prompt_reference.name:
                 ref_kind, ref = "prompt", request.prompt_reference.name
                 owner: Any = self.app.prompts.get(ref)
@@ -472,7 +469,7 @@ class McpStreamingServicer(streaming_pb2_grpc.McpStreamingServicer):
     async def CallToolStream(self, request: streaming_pb2.CallToolStreamRequest, context: Any):  # type: ignore[override]
         call = None
         try:
-            call = self.chain.begin(context, STREAMING_SERVICE, "CallToolStream")
+            call = self.chain.begin(context, wire.STREAMING_SERVICE, "CallToolStream")
         except Exception as exc:  # noqa: BLE001
             await self.mcp._guard(call, context, exc)
         assert call is not None
@@ -516,7 +513,7 @@ class McpStreamingServicer(streaming_pb2_grpc.McpStreamingServicer):
     async def Listen(self, request: streaming_pb2.ListenRequest, context: Any):  # type: ignore[override]
         call = None
         try:
-            call = self.chain.begin(context, STREAMING_SERVICE, "Listen")
+            call = self.chain.begin(context, wire.STREAMING_SERVICE, "Listen")
             wanted = request.notifications
             subscriptions = list(dict.fromkeys(wanted.resource_subscriptions))
             visible = set(await self.chain.visible(call, TargetKind.RESOURCE, subscriptions))
@@ -530,7 +527,7 @@ class McpStreamingServicer(streaming_pb2_grpc.McpStreamingServicer):
         except Exception as exc:  # noqa: BLE001
             await self.mcp._guard(call, context, exc)
         assert call is not None
-        call.target = self.chain.target(call, TargetKind.METHOD, f"/{STREAMING_SERVICE}/Listen")
+        call.target = self.chain.target(call, TargetKind.METHOD, f"/{wire.STREAMING_SERVICE}/Listen")
         entry = self.app.subscribe()
         self._listeners.add(entry)
         try:

@@ -63,9 +63,11 @@ from opentelemetry import context as otel_context
 from opentelemetry import metrics, propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from mcp_grpc import wire
+
 if TYPE_CHECKING:
-    from mcp_grpc.identity.principal import Principal
-    from mcp_grpc.server.hooks import CallTarget
+    from mcp_grpc.contract import Principal
+    from mcp_grpc.contract import CallTarget
 
 __all__ = ["CallTelemetry", "CallSpan", "install_console_exporters"]
 
@@ -86,7 +88,7 @@ MCP_METHOD_NAMES = {
     "GetPrompt": "prompts/get",
     "Complete": "completion/complete",
 }
-_MCP_SERVICES = frozenset({"model_context_protocol.Mcp", "mcp_grpc.v1.McpStreaming"})
+_MCP_SERVICES = frozenset({wire.MCP_SERVICE, wire.STREAMING_SERVICE})
 
 #: The target attribute the MCP semantic conventions define for each target kind.
 _TARGET_NAME_ATTRIBUTE = {"tool": "gen_ai.tool.name", "prompt": "gen_ai.prompt.name", "resource": "mcp.resource.uri"}

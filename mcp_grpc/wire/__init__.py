@@ -1,4 +1,7 @@
-"""The wire protocol: Python code generated from ``protos/`` plus the protocol's constants.
+"""The wire protocol: Python code generated from ``protos/`` plus the protocol's values.
+
+Hand-written: the constants below (service names, protocol versions, metadata keys), ``structs`` (Struct <-> Python
+values) and ``errors`` (MCP error codes and the gRPC status that carries each).
 
 Generated modules (committed; regenerate with ``make proto``, see protos/README.md)::
 
@@ -31,11 +34,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CURSOR_KEY",
+    "MCP_SERVICE",
+    "STREAMING_SERVICE",
     "ERROR_CODE_METADATA_KEY",
     "LATEST_PROTOCOL_VERSION",
     "NEXT_CURSOR_KEY",
     "PROTOCOL_VERSION_METADATA_KEY",
     "SUPPORTED_PROTOCOL_VERSIONS",
+    "errors",
     "leading_comments",
     "mcp_messages_pb2",
     "mcp_pb2",
@@ -43,7 +49,13 @@ __all__ = [
     "options_pb2",
     "streaming_pb2",
     "streaming_pb2_grpc",
+    "structs",
 ]
+
+MCP_SERVICE = "model_context_protocol.Mcp"
+"""The full name of the MCP service (the gRPC-transport proposal's ``model_context_protocol.Mcp``)."""
+STREAMING_SERVICE = "mcp_grpc.v1.McpStreaming"
+"""The full name of our streaming extension (progress of a tool call, change notifications)."""
 
 SUPPORTED_PROTOCOL_VERSIONS: tuple[str, ...] = ("2026-07-28",)
 """MCP revisions this implementation speaks, newest first."""
@@ -60,7 +72,7 @@ NEXT_CURSOR_KEY = "nextCursor"
 """Key in ``ResponseFields.metadata`` of the opaque cursor of the next page; absent on the last page."""
 
 _GENERATED = frozenset(
-    {"mcp_messages_pb2", "mcp_pb2", "mcp_pb2_grpc", "options_pb2", "streaming_pb2", "streaming_pb2_grpc"}
+    {"mcp_messages_pb2", "mcp_pb2", "mcp_pb2_grpc", "options_pb2", "streaming_pb2", "streaming_pb2_grpc", "errors", "structs"}
 )
 
 

@@ -16,9 +16,9 @@ from mcp.server.mcpserver import AssistantMessage, Context as SdkContext, MCPSer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp.types import Completion as SdkCompletion
 from mcp.types import PromptReference, ToolAnnotations as SdkToolAnnotations
-from mcp_grpc.identity.principal import Principal
+from mcp_grpc.contract import Principal
 from mcp_grpc.server import Context, McpApp, Server, ServerConfig, ToolAnnotations
-from mcp_grpc.server.hooks import CallTarget, Decision, DecisionStatus, TargetKind
+from mcp_grpc.contract import CallTarget, Decision, DecisionStatus, TargetKind
 
 DENIED_TOOL = "delete_everything"
 UNDECIDABLE_RESOURCE = "secret://plans"

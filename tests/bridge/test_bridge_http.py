@@ -14,7 +14,7 @@ from bridge_support import DENIED_TOOL, UNDECIDABLE_RESOURCE, DenyOneAuthorizer
 from mcp_grpc.bridge import GrpcBackend, build_bridge_server, serve_http
 from mcp_grpc.server import Server
 from mcp_grpc.server.chain import INSECURE_LOCAL_PRINCIPAL
-from mcp_grpc.server.hooks import TargetKind
+from mcp_grpc.contract import TargetKind
 
 
 @pytest.fixture

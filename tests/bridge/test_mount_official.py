@@ -9,11 +9,11 @@ import grpc
 import pytest
 
 from bridge_support import DenyOneAuthorizer, SdkCalls, build_sdk_server, running
-from mcp_grpc.authz.requirements import Check
+from mcp_grpc.contract import Check
 from mcp_grpc.bridge import MountError, mount_official
 from mcp_grpc.client import AsyncClient, McpCallError
 from mcp_grpc.server import McpApp
-from mcp_grpc.server.hooks import TargetKind
+from mcp_grpc.contract import TargetKind
 
 
 @pytest.fixture

@@ -235,7 +235,7 @@ async def agent_client(api: DevWorkloadApi, workload: str, address: str, *, time
     """An ``AsyncClient`` presenting ``workload``'s X.509-SVID, trusting the server's DNS SAN in our trust domain."""
     import asyncio
 
-    from mcp_grpc.server.security import ClientIdentity
+    from mcp_grpc.client import ClientIdentity
 
     identity = await asyncio.to_thread(
         ClientIdentity.from_workload_api, api.socket(workload), server_dns_name=server_dns_name,

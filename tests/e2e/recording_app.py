@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from mcp_grpc.authz.requirements import Check
+from mcp_grpc.contract import Check
 from mcp_grpc.server import McpApp
 
 GRANTED_RESOURCE = "docs://policies/refunds.md"  # team finance reads it (authz/tuples.yaml)

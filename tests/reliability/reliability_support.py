@@ -83,7 +83,7 @@ async def server_identity(dev: DevServer) -> Any:
 
 
 async def client_identity(dev: DevServer, name: str) -> Any:
-    from mcp_grpc.server.security import ClientIdentity
+    from mcp_grpc.client import ClientIdentity
 
     return await asyncio.to_thread(
         ClientIdentity.from_workload_api, dev.socket(name), server_dns_name=SERVER_DNS, timeout=15

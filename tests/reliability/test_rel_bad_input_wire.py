@@ -29,7 +29,7 @@ from mcp_grpc import wire
 from mcp_grpc.server import McpApp
 from mcp_grpc.server.runtime import Server, ServerConfig
 from mcp_grpc.server.schema import ArgumentError
-from mcp_grpc.server.structs import python_to_struct, struct_to_python
+from mcp_grpc.wire.structs import python_to_struct, struct_to_python
 from mcp_grpc.wire import mcp_messages_pb2 as pb
 from mcp_grpc.wire import mcp_pb2, streaming_pb2
 

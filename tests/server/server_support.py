@@ -15,10 +15,10 @@ import pathlib
 
 from pydantic import BaseModel, Field
 
-from mcp_grpc.authz.requirements import Check
-from mcp_grpc.identity.principal import Principal, ProofKind
+from mcp_grpc.contract import Check
+from mcp_grpc.contract import Principal, ProofKind
 from mcp_grpc.server import Context, McpApp, Server, ServerConfig, ToolAnnotations
-from mcp_grpc.server.hooks import (
+from mcp_grpc.contract import (
     AuditEvent,
     AuthenticationFailed,
     CallTarget,

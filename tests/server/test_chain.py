@@ -8,7 +8,7 @@ import pytest
 from mcp_grpc.client import AsyncClient, McpCallError
 from mcp_grpc.server import ConfigError, Server, ServerConfig
 from mcp_grpc.server.chain import INSECURE_LOCAL_PRINCIPAL
-from mcp_grpc.server.hooks import TargetKind
+from mcp_grpc.contract import TargetKind
 
 from server_support import HeaderAuthenticator, ListAuditSink, TableAuthorizer, running
 
@@ -252,7 +252,7 @@ async def test_an_argument_that_cannot_name_an_object_is_invalid_argument(app, o
 
 async def test_a_malformed_declared_check_fails_the_start(tmp_path):
     from mcp_grpc.authz.authorizer import FgaAuthorizer
-    from mcp_grpc.authz.requirements import Check
+    from mcp_grpc.contract import Check
     from mcp_grpc.server import McpApp
 
     (tmp_path / "model.fga").write_text("model\n  schema 1.1\ntype agent\n")

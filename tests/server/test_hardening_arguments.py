@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from mcp_grpc.server.context import Context
 from mcp_grpc.server.schema import ArgumentError, Signature
-from mcp_grpc.server.structs import python_to_struct, struct_to_python
+from mcp_grpc.wire.structs import python_to_struct, struct_to_python
 
 
 class Address(BaseModel):

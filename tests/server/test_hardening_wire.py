@@ -16,8 +16,8 @@ from examples.proto_tools.gen import storage_pb2
 from examples.proto_tools.server import StorageService
 from mcp_grpc import wire
 from mcp_grpc.server import McpApp
-from mcp_grpc.server.errors import MCP_ERROR_CODE_KEY, PARSE_ERROR
-from mcp_grpc.server.hooks import AuditEvent, AuthenticationFailed
+from mcp_grpc.wire.errors import MCP_ERROR_CODE_KEY, PARSE_ERROR
+from mcp_grpc.contract import AuditEvent, AuthenticationFailed
 from mcp_grpc.server.runtime import Server, ServerConfig
 from mcp_grpc.wire import mcp_pb2, streaming_pb2
 

@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from mcp_grpc.client import AsyncClient, McpCallError
-from mcp_grpc.identity.principal import Principal, ProofKind
-from mcp_grpc.server.hooks import AuthenticationFailed
+from mcp_grpc.contract import Principal, ProofKind
+from mcp_grpc.contract import AuthenticationFailed
 
 from server_support import running
 

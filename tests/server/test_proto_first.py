@@ -11,7 +11,7 @@ from examples.proto_tools.gen import storage_pb2, storage_pb2_grpc
 from examples.proto_tools.server import StorageService
 from mcp_grpc.client import AsyncClient
 from mcp_grpc.server import McpApp
-from mcp_grpc.server.hooks import TargetKind
+from mcp_grpc.contract import TargetKind
 from mcp_grpc.server.proto_first import snake_case
 
 from server_support import HeaderAuthenticator, ListAuditSink, TableAuthorizer, running

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from mcp_grpc.server import Context, McpApp
 from mcp_grpc.server.schema import ArgumentError, Signature
-from mcp_grpc.server.structs import python_to_struct, struct_to_python
+from mcp_grpc.wire.structs import python_to_struct, struct_to_python
 from mcp_grpc.server.uri_template import UriTemplate, UriTemplateError
 
 

@@ -14,8 +14,8 @@ import datetime
 from typing import Any, Callable, Mapping, Sequence
 
 from mcp_grpc.authz.backend import CheckRequest, CheckResult, ListResult, Outcome, TupleKey
-from mcp_grpc.identity.principal import Principal, ProofKind
-from mcp_grpc.server.hooks import CallTarget, TargetKind
+from mcp_grpc.contract import Principal, ProofKind
+from mcp_grpc.contract import CallTarget, TargetKind
 
 SERVER = "payments"
 

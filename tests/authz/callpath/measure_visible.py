@@ -18,12 +18,13 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parents[2]))
 
 from callpath_support import principal, tool_target  # noqa: E402
+from mcp_grpc.authz.policy import CallPolicy
 from mcp_grpc.authz.authorizer import FgaAuthorizer  # noqa: E402
 from mcp_grpc.authz.backend import TupleKey  # noqa: E402
 from mcp_grpc.authz.cache import DecisionCache, ModelIndex  # noqa: E402
 from mcp_grpc.authz.engine import EmbeddedBackend, Engine  # noqa: E402
 from mcp_grpc.authz.files import load_model_file  # noqa: E402
-from mcp_grpc.server.hooks import TargetKind  # noqa: E402
+from mcp_grpc.contract import TargetKind  # noqa: E402
 
 TOOLS = 1000
 AGENT = principal("ns/mcp-tools/sa/agent-0")
@@ -42,9 +43,9 @@ def build() -> tuple[Engine, dict]:
         if i % 2 == 0:
             tuples.append(TupleKey(f"team:t{i % 10 // 2}#member", "caller", obj))
         if i % 10 == 1:
-            tuples.append(TupleKey(AGENT.fga_user(), "caller", obj))
+            tuples.append(TupleKey(CallPolicy().user(AGENT), "caller", obj))
         if i % 97 == 0:
-            tuples.append(TupleKey(AGENT.fga_user(), "blocked", obj))
+            tuples.append(TupleKey(CallPolicy().user(AGENT), "blocked", obj))
     for start in range(0, len(tuples), 1000):
         engine.write(tuples[start : start + 1000])
     return engine, model

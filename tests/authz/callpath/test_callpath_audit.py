@@ -14,9 +14,9 @@ from mcp_grpc.authz.audit import JsonAuditSink, audit_record
 from mcp_grpc.authz.authorizer import FgaAuthorizer
 from mcp_grpc.authz.backend import TupleKey
 from mcp_grpc.authz.cache import DecisionCache
-from mcp_grpc.authz.requirements import Check
+from mcp_grpc.contract import Check
 from mcp_grpc.authz.telemetry import AuthzTelemetry
-from mcp_grpc.server.hooks import AuditEvent, CheckOutcome
+from mcp_grpc.contract import AuditEvent, CheckOutcome
 
 BILLING = "agent:example.org/ns/prod/sa/billing"
 

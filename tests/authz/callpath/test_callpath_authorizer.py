@@ -11,8 +11,8 @@ from mcp_grpc.authz.authorizer import AuthorizationUnavailable, FgaAuthorizer
 from mcp_grpc.authz.backend import CheckResult, Outcome, TupleKey
 from mcp_grpc.authz.cache import DecisionCache
 from mcp_grpc.authz.policy import CallPolicy, CheckArgumentError
-from mcp_grpc.authz.requirements import Check
-from mcp_grpc.server.hooks import DecisionStatus, TargetKind
+from mcp_grpc.contract import Check
+from mcp_grpc.contract import DecisionStatus, TargetKind
 
 BILLING = "agent:example.org/ns/prod/sa/billing"
 SUPPORT = "agent:example.org/ns/prod/sa/support"

@@ -11,7 +11,7 @@ from mcp_grpc.authz.backend import CheckResult, Outcome, TupleKey
 from mcp_grpc.authz.cache import DecisionCache, ModelIndex, context_digest
 from mcp_grpc.authz.files import load_model_file
 from mcp_grpc.authz.policy import CallPolicy
-from mcp_grpc.authz.requirements import Check
+from mcp_grpc.contract import Check
 
 ALLOW = CheckResult(Outcome.ALLOWED)
 DENY = CheckResult(Outcome.DENIED)

@@ -9,11 +9,12 @@ import pytest
 
 from callpath_paths import AUTHZ_DIR
 from callpath_support import principal, tool_target
+from mcp_grpc.authz.policy import CallPolicy
 from mcp_grpc.authz.authorizer import FgaAuthorizer
 from mcp_grpc.authz.backend import TupleKey
 from mcp_grpc.authz.cache import DecisionCache
-from mcp_grpc.authz.requirements import Check
-from mcp_grpc.server.hooks import DecisionStatus, TargetKind
+from mcp_grpc.contract import Check
+from mcp_grpc.contract import DecisionStatus, TargetKind
 
 pytest.importorskip("mcp_grpc.authz.engine", reason="the embedded engine is not available")
 
@@ -84,11 +85,11 @@ async def test_write_through_the_engine_invalidates_the_cache(demo):
     assert not (await demo.authorize(SUPPORT, tool_target("refund"))).allowed
     hits_before = demo.cache.stats().hits
     assert hits_before >= 1
-    demo.backend.engine.write([TupleKey(SUPPORT.fga_user(), "caller", "tool:payments/refund")])
+    demo.backend.engine.write([TupleKey(CallPolicy().user(SUPPORT), "caller", "tool:payments/refund")])
     assert (await demo.authorize(SUPPORT, tool_target("refund"))).allowed
     # the billing agent's cached answer on another tool survives the exact invalidation
     await demo.authorize(BILLING, tool_target("lookup_invoice"))
-    demo.backend.engine.write([TupleKey(SUPPORT.fga_user(), "blocked", "tool:payments/read_report")])
+    demo.backend.engine.write([TupleKey(CallPolicy().user(SUPPORT), "blocked", "tool:payments/read_report")])
     before = demo.cache.stats().hits
     assert (await demo.authorize(BILLING, tool_target("lookup_invoice"))).allowed
     assert demo.cache.stats().hits == before + 1
@@ -136,7 +137,7 @@ async def test_list_filtering_is_reused_across_pages_until_a_write(demo):
     assert first == {"lookup_invoice"} and again is first  # the remembered answer, not a second filtering
     other_caller = await demo.visible(BILLING, "payments", TargetKind.TOOL, names)
     assert other_caller == {"refund", "read_report", "lookup_invoice"}  # remembered per caller
-    demo.backend.engine.write([TupleKey(SUPPORT.fga_user(), "caller", "tool:payments/refund")])
+    demo.backend.engine.write([TupleKey(CallPolicy().user(SUPPORT), "caller", "tool:payments/refund")])
     after = await demo.visible(SUPPORT, "payments", TargetKind.TOOL, names)
     assert after == {"lookup_invoice", "refund"}
 

@@ -16,8 +16,8 @@ from mcp_grpc.authz.policy import (
     encode_object_id,
     parse_peer_ip,
 )
-from mcp_grpc.authz.requirements import Check
-from mcp_grpc.server.hooks import TargetKind
+from mcp_grpc.contract import Check
+from mcp_grpc.contract import TargetKind
 
 NOW = datetime.datetime(2026, 11, 27, 15, 30, 45, 678000, tzinfo=datetime.timezone.utc).timestamp()
 

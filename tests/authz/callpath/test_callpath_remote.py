@@ -15,8 +15,8 @@ from mcp_grpc.authz.cache import ModelIndex
 from mcp_grpc.authz.engine import EmbeddedBackend, Engine
 from mcp_grpc.authz.files import model_from_dsl_text
 from mcp_grpc.authz.remote import OpenFgaBackend
-from mcp_grpc.authz.requirements import Check
-from mcp_grpc.server.hooks import DecisionStatus, TargetKind
+from mcp_grpc.contract import Check
+from mcp_grpc.contract import DecisionStatus, TargetKind
 
 BILLING = "agent:example.org/ns/prod/sa/billing"
 TUPLES = [

@@ -16,9 +16,9 @@ import certfactory as cf
 from certfactory import World, make_jwt
 from mcp_grpc.identity import errors
 from mcp_grpc.identity.authenticator import SpiffeAuthenticator
-from mcp_grpc.identity.principal import ProofKind
+from mcp_grpc.contract import ProofKind
 from mcp_grpc.identity.trust import StaticTrustBundles
-from mcp_grpc.server.hooks import AuthenticationFailed
+from mcp_grpc.contract import AuthenticationFailed
 
 HOUR = datetime.timedelta(hours=1)
 

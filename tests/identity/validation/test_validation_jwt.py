@@ -17,8 +17,8 @@ from certfactory import World, b64json, b64url, make_jwt
 from mcp_grpc.identity import errors
 from mcp_grpc.identity.authenticator import SpiffeAuthenticator
 from mcp_grpc.identity.jwtsvid import bearer_token, validate_jwt_svid
-from mcp_grpc.identity.principal import ProofKind
-from mcp_grpc.server.hooks import AuthenticationFailed
+from mcp_grpc.contract import ProofKind
+from mcp_grpc.contract import AuthenticationFailed
 
 NO_CERT: dict[str, list[bytes]] = {"transport_security_type": [b"local"]}
 

@@ -133,7 +133,7 @@ class EchoServer:
         self.port = 0
 
     async def _echo(self, request: bytes, context: grpc.aio.ServicerContext) -> bytes:
-        from mcp_grpc.server.hooks import AuthenticationFailed
+        from mcp_grpc.contract import AuthenticationFailed
 
         try:
             principal = self.authenticator.authenticate(

@@ -50,10 +50,3 @@ def unimplemented(message: str) -> McpError:
 
 def internal(message: str) -> McpError:
     return McpError(grpc.StatusCode.INTERNAL, INTERNAL_ERROR, message)
-
-
-class ToolError(Exception):
-    """Raise from a tool handler to fail the call with ``is_error=true`` and exactly this message.
-
-    Any other exception does the same with ``str(exc)``; this class exists to make the intent explicit.
-    """

@@ -1,0 +1,48 @@
+"""The audit step (step 5): one record per call, whatever its outcome, and the sink that writes it."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from typing import Any, Mapping, Protocol, Sequence
+
+from mcp_grpc.contract.decision import CheckOutcome
+
+__all__ = ["AuditDecision", "AuditEvent", "AuditSink"]
+
+
+class AuditDecision(str, enum.Enum):
+    """The outcome an audit record names; each maps to the gRPC status the caller saw."""
+
+    ALLOW = "allow"  # OK (a tool error is still an allowed call)
+    DENY = "deny"  # PERMISSION_DENIED
+    UNAUTHENTICATED = "unauthenticated"  # UNAUTHENTICATED
+    UNAVAILABLE = "unavailable"  # UNAVAILABLE: the authorization backend could not decide
+    INVALID_ARGUMENT = "invalid_argument"  # INVALID_ARGUMENT, NOT_FOUND, UNIMPLEMENTED (the request was wrong)
+    ERROR = "error"  # INTERNAL, CANCELLED (the call did not complete)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """One decision, whatever its outcome. The audit sink writes it as one JSON record."""
+
+    time: float  # unix seconds
+    principal: str | None  # SPIFFE ID, None when authentication failed
+    proven_by: str | None
+    service: str
+    method: str
+    kind: str | None
+    target: str | None
+    decision: AuditDecision
+    reason: str
+    checks: Sequence[CheckOutcome] = ()
+    latency_ms: float = 0.0
+    trace_id: str | None = None
+    peer: str = ""
+    arguments: Mapping[str, Any] | None = None  # only when configured
+
+
+class AuditSink(Protocol):
+    def emit(self, event: AuditEvent) -> None:
+        """Must not block the call path (queue and write asynchronously)."""
+        ...
