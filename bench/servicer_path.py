@@ -56,7 +56,7 @@ class _StandInContext:
 
 async def measure(calls: int) -> dict[str, Any]:
     from mcp_grpc import wire
-    from mcp_grpc.server.chain import CallChain
+    from mcp_grpc.server.pipeline import Pipeline
     from mcp_grpc.server.security import ServerIdentity, authorizer_from_authz_dir, json_audit_sink
     from mcp_grpc.server.servicer import McpServicer
     from mcp_grpc.wire.structs import python_to_struct
@@ -95,9 +95,9 @@ async def measure(calls: int) -> dict[str, Any]:
                 for name, (with_authz, with_audit) in variants.items():
                     authorizer = authorizer_from_authz_dir(authz_dir) if with_authz else None
                     audit = json_audit_sink(str(work / f"audit-{name}.log")) if with_audit else None
-                    chain = CallChain(server_name="bench", authenticator=identity.authenticator,
-                                      authorizer=authorizer, audit_sink=audit, insecure_local=False)
-                    servicer = McpServicer(build_app(0), chain, executor=executor)
+                    pipeline = Pipeline(server_name="bench", authenticator=identity.authenticator,
+                                        authorizer=authorizer, audit_sink=audit, insecure_local=False)
+                    servicer = McpServicer(build_app(0).registry, pipeline, executor=executor)
                     context = _StandInContext(auth_context, metadata)
                     for _ in range(200):  # warm-up: caches, the first validation of the certificate
                         response = await servicer.CallTool(request, context)

@@ -30,16 +30,7 @@ from mcp_grpc.authz.backend import AuthorizationBackend, CheckRequest, CheckResu
 from mcp_grpc.authz.cache import DecisionCache, ModelIndex
 from mcp_grpc.authz.policy import CallPolicy, CheckArgumentError, PlannedCheck
 from mcp_grpc.authz.telemetry import AuthzTelemetry
-from mcp_grpc.contract import Principal
-from mcp_grpc.contract import (
-    AuditEvent,
-    AuditSink,
-    CallTarget,
-    CheckOutcome,
-    Decision,
-    DecisionStatus,
-    TargetKind,
-)
+from mcp_grpc.contract import CallTarget, Check, CheckOutcome, Decision, DecisionStatus, Principal, TargetKind
 
 __all__ = ["AuthorizationUnavailable", "AuthzDirectory", "FgaAuthorizer"]
 
@@ -76,8 +67,7 @@ class FgaAuthorizer:
     - ``backend``: the embedded engine or ``OpenFgaBackend``.
     - ``policy``: the ``CallPolicy`` (defaults: ``can_call tool:<server>/<tool>`` and so on).
     - ``cache``: a ``DecisionCache`` or None (no caching).
-    - ``audit``: an ``AuditSink`` to which this authorizer writes one event per decision. Leave it None when the
-      server's chain writes the audit record (it does): one record per decision, not two.
+    It writes no audit record: the server's pipeline writes the one record of each call, whatever decided it.
     - ``timeout``: seconds for one backend round trip; past it the call is UNAVAILABLE.
     - ``list_strategy``: ``"batch"`` (one BatchCheck for all listed items), ``"list_objects"`` (one ListObjects per
       (relation, type)) or ``"auto"`` (ListObjects from ``AUTO_LIST_OBJECTS_FROM`` names on, the default).
@@ -89,7 +79,6 @@ class FgaAuthorizer:
         policy: CallPolicy | None = None,
         *,
         cache: DecisionCache | None = None,
-        audit: AuditSink | None = None,
         timeout: float = 1.0,
         telemetry: AuthzTelemetry | None = None,
         list_strategy: str = LIST_AUTO,
@@ -102,7 +91,6 @@ class FgaAuthorizer:
         self.backend = backend
         self.policy = policy or CallPolicy()
         self.cache = cache
-        self.audit = audit
         self.timeout = timeout
         self.telemetry = telemetry or AuthzTelemetry(cache=cache)
         if self.telemetry.cache is None:
@@ -122,7 +110,6 @@ class FgaAuthorizer:
         *,
         policy: CallPolicy | None = None,
         cache: DecisionCache | None | bool = True,
-        audit: AuditSink | None = None,
         timeout: float = 1.0,
         reload_interval: float = 1.0,
         list_strategy: str = LIST_AUTO,
@@ -136,7 +123,6 @@ class FgaAuthorizer:
             directory,
             policy,
             cache=decision_cache,
-            audit=audit,
             timeout=timeout,
             list_strategy=list_strategy,
             reloader=directory.maybe_reload,
@@ -158,7 +144,6 @@ class FgaAuthorizer:
         timeout: float = 1.0,
         policy: CallPolicy | None = None,
         cache: DecisionCache | None | bool = True,
-        audit: AuditSink | None = None,
         list_strategy: str = LIST_BATCH,
         headers: Mapping[str, str] | None = None,
     ) -> FgaAuthorizer:
@@ -184,7 +169,7 @@ class FgaAuthorizer:
         )
         decision_cache = DecisionCache(ttl=1.0) if cache is True else (cache or None)
         authorizer = cls(
-            backend, policy, cache=decision_cache, audit=audit, timeout=timeout, list_strategy=list_strategy
+            backend, policy, cache=decision_cache, timeout=timeout, list_strategy=list_strategy
         )
         if model_id and decision_cache is not None:
             # A pinned model never changes, so its index is exact: fetch it in the background on first use.
@@ -235,12 +220,12 @@ class FgaAuthorizer:
             try:
                 decision = await self._authorize(principal, target)
             except CheckArgumentError as exc:
-                self._finish(principal, target, started, "invalid_argument", str(exc), ())
+                self._finish(target, started, "invalid_argument")
                 raise
             except Exception as exc:  # noqa: BLE001 - fail closed on anything unexpected
                 log.exception("authorization failed for %s %s", kind, target.name)
                 decision = Decision(DecisionStatus.UNAVAILABLE, f"authorization unavailable: {type(exc).__name__}")
-            self._finish(principal, target, started, decision.status.value, decision.reason, decision.checks)
+            self._finish(target, started, decision.status.value)
             return decision
 
     async def _authorize(self, principal: Principal, target: CallTarget) -> Decision:
@@ -273,6 +258,10 @@ class FgaAuthorizer:
                     outcomes,
                 )
         return Decision(DecisionStatus.ALLOW, "", outcomes)
+
+    def validate_declared(self, checks: Sequence[Check]) -> None:
+        """Refuse declared checks the policy can never form (a malformed template); ValueError names the check."""
+        self.policy.validate_declared(checks)
 
     async def visible(
         self, principal: Principal, server_name: str, kind: TargetKind, names: Sequence[str]
@@ -401,39 +390,9 @@ class FgaAuthorizer:
             allowed.update(PlannedCheck(relation, obj) for obj in answer.items)
         return allowed
 
-    def _finish(
-        self,
-        principal: Principal,
-        target: CallTarget,
-        started: float,
-        outcome: str,
-        reason: str,
-        checks: Sequence[CheckOutcome],
-    ) -> None:
+    def _finish(self, target: CallTarget, started: float, outcome: str) -> None:
         elapsed_ms = (time.perf_counter() - started) * 1000.0
         self.telemetry.decision(outcome, target.kind.value, elapsed_ms)
-        if self.audit is None:
-            return
-        try:
-            self.audit.emit(
-                AuditEvent(
-                    time=time.time(),
-                    principal=principal.spiffe_id,
-                    proven_by=principal.proven_by.value,
-                    service=target.service,
-                    method=target.method,
-                    kind=target.kind.value,
-                    target=target.name,
-                    decision=outcome,
-                    reason=reason,
-                    checks=tuple(checks),
-                    latency_ms=elapsed_ms,
-                    peer=target.peer,
-                    arguments=dict(target.arguments),
-                )
-            )
-        except Exception:  # noqa: BLE001 - auditing must not change the decision
-            log.exception("audit sink rejected an event")
 
 
 MODEL_FILE_NAMES = ("model.fga", "fga.mod", "model.json")

@@ -55,7 +55,7 @@ from mcp_grpc.contract import Check
 from mcp_grpc.wire import errors
 from mcp_grpc.server.app import McpApp, Notification
 from mcp_grpc.server.context import Context, current_context
-from mcp_grpc.server.registry import Completion, PromptMessage, ResourceContent, ToolAnnotations, ToolResult
+from mcp_grpc.server.entries import Completion, PromptMessage, ResourceContent, ToolAnnotations, ToolResult
 from mcp_grpc.server.uri_template import UriTemplate, UriTemplateError
 
 __all__ = ["MountError", "MountedServer", "SkippedPrimitive", "mount_official"]

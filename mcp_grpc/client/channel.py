@@ -10,10 +10,7 @@ from typing import Any, Sequence
 import grpc
 
 from mcp_grpc import wire
-
-
-class AddressError(ValueError):
-    """The address cannot be dialled (malformed, or several addresses that are not IP literals)."""
+from mcp_grpc.contract.address import AddressError, split_host_port
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,18 +37,6 @@ class RetryPolicy:
         }
 
 
-def _split_host_port(address: str) -> tuple[str, str]:
-    if address.startswith("["):
-        host, _, rest = address[1:].partition("]")
-        if not rest.startswith(":") or not rest[1:].isdigit():
-            raise AddressError(f"bad address {address!r}: expected [IPv6]:PORT")
-        return host, rest[1:]
-    host, sep, port = address.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise AddressError(f"bad address {address!r}: expected HOST:PORT, unix:PATH or a gRPC target URI")
-    return host, port
-
-
 def resolve_target(addresses: str | Sequence[str]) -> tuple[str, bool]:
     """The gRPC target for one address or several, and whether round_robin applies.
 
@@ -67,12 +52,12 @@ def resolve_target(addresses: str | Sequence[str]) -> tuple[str, bool]:
         address = addresses[0]
         if address.startswith(("unix:", "unix-abstract:", "dns:", "ipv4:", "ipv6:", "xds:")):
             return address, False
-        _split_host_port(address)
+        split_host_port(address)
         return address, False
     families = set()
     parts = []
     for address in addresses:
-        host, port = _split_host_port(address)
+        host, port = split_host_port(address)
         try:
             ip = ipaddress.ip_address(host)
         except ValueError:

@@ -19,8 +19,8 @@
         audit_sink=audit_sink,            # contract.AuditSink: one AuditEvent per call
     ))
 
-Every call of Mcp, McpStreaming and proto-first services (``app.add_proto_service``) goes through one
-``CallChain``: authenticate -> resolve and validate -> authorize -> handler -> audit.
+Every call of Mcp, McpStreaming and proto-first services (``app.add_proto_service``) goes down one
+``Pipeline``: authenticate -> resolve and validate -> authorize -> handle -> audit.
 
 Names are loaded on first use, so importing the package does not pull in grpc servers, pydantic models or
 generated code. The types shared with identity and authorization live in ``mcp_grpc.contract``.
@@ -33,30 +33,32 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mcp_grpc.contract import Check
-    from mcp_grpc.server.app import App, McpApp, Notification
-    from mcp_grpc.server.chain import INSECURE_LOCAL_PRINCIPAL, CallChain
+    from mcp_grpc.server.app import App, McpApp
+    from mcp_grpc.server.pipeline import INSECURE_LOCAL_PRINCIPAL, Pipeline
+    from mcp_grpc.server.registry import Notification, Registry
     from mcp_grpc.server.context import Context, Progress, current_context
     from mcp_grpc.wire.errors import McpError
-    from mcp_grpc.server.registry import Completion, ToolError, PromptMessage, ResourceContent, ToolAnnotations, ToolResult
+    from mcp_grpc.server.entries import Completion, ToolError, PromptMessage, ResourceContent, ToolAnnotations, ToolResult
     from mcp_grpc.server.runtime import ConfigError, Server, ServerConfig, serve
 
 _EXPORTS = {
     "App": "mcp_grpc.server.app",
     "McpApp": "mcp_grpc.server.app",
-    "Notification": "mcp_grpc.server.app",
-    "CallChain": "mcp_grpc.server.chain",
-    "INSECURE_LOCAL_PRINCIPAL": "mcp_grpc.server.chain",
+    "Notification": "mcp_grpc.server.registry",
+    "Registry": "mcp_grpc.server.registry",
+    "Pipeline": "mcp_grpc.server.pipeline",
+    "INSECURE_LOCAL_PRINCIPAL": "mcp_grpc.server.pipeline",
     "Context": "mcp_grpc.server.context",
     "Progress": "mcp_grpc.server.context",
     "current_context": "mcp_grpc.server.context",
     "McpError": "mcp_grpc.wire.errors",
-    "ToolError": "mcp_grpc.server.registry",
+    "ToolError": "mcp_grpc.server.entries",
     "Check": "mcp_grpc.contract",
-    "Completion": "mcp_grpc.server.registry",
-    "PromptMessage": "mcp_grpc.server.registry",
-    "ResourceContent": "mcp_grpc.server.registry",
-    "ToolAnnotations": "mcp_grpc.server.registry",
-    "ToolResult": "mcp_grpc.server.registry",
+    "Completion": "mcp_grpc.server.entries",
+    "PromptMessage": "mcp_grpc.server.entries",
+    "ResourceContent": "mcp_grpc.server.entries",
+    "ToolAnnotations": "mcp_grpc.server.entries",
+    "ToolResult": "mcp_grpc.server.entries",
     "ConfigError": "mcp_grpc.server.runtime",
     "Server": "mcp_grpc.server.runtime",
     "ServerConfig": "mcp_grpc.server.runtime",

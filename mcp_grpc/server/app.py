@@ -12,12 +12,12 @@
 from __future__ import annotations
 
 import asyncio
-import threading
+import dataclasses
 from typing import Any, Callable, Iterable, Sequence, TypeVar
 
 from mcp_grpc.contract import Check
 from mcp_grpc.server.context import Context
-from mcp_grpc.server.registry import (
+from mcp_grpc.server.entries import (
     CompletionHandler,
     FunctionTool,
     Prompt,
@@ -26,30 +26,16 @@ from mcp_grpc.server.registry import (
     Tool,
     ToolAnnotations,
 )
+from mcp_grpc.server.registry import Notification, Registry
 from mcp_grpc.server.schema import Signature, first_paragraph
 from mcp_grpc.server.uri_template import UriTemplate, is_template
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _offer(queue: asyncio.Queue, item: Any) -> None:
-    try:
-        queue.put_nowait(item)
-    except asyncio.QueueFull:  # a listener that stopped reading loses notifications, never the server
-        pass
-
-
-class Notification:
-    """A change the server announces on ``McpStreaming.Listen``."""
-
-    TOOLS_CHANGED = "tools/list_changed"
-    RESOURCES_CHANGED = "resources/list_changed"
-    PROMPTS_CHANGED = "prompts/list_changed"
-    RESOURCE_UPDATED = "resources/updated"
-
-
 class McpApp:
-    """A registry of MCP primitives plus the proto-first services served beside them.
+    """The decorators that fill a ``Registry`` (tools, resources, prompts, completions, proto-first services), and
+    ``serve()``.
 
     ``name`` is the server name used in authorization targets (``CallTarget.server_name``).
     Registration after the server started is allowed and announced as ``*/list_changed``.
@@ -59,14 +45,33 @@ class McpApp:
         self.name = name
         self.version = version
         self.instructions = instructions
-        self.tools: dict[str, Tool] = {}
-        self.resources: dict[str, Resource] = {}
-        self.resource_templates: dict[str, Resource] = {}
-        self.prompts: dict[str, Prompt] = {}
-        self.completions: dict[tuple[str, str, str], CompletionHandler] = {}
-        self.proto_services: list[Any] = []  # ProtoService entries (mcp_grpc.server.proto_first)
-        self._listeners: set[tuple[asyncio.AbstractEventLoop, asyncio.Queue]] = set()
-        self._lock = threading.Lock()
+        self.registry = Registry(name)
+
+    # -- what is registered (read-only views of the registry) ----------------------------------------------------
+
+    @property
+    def tools(self) -> dict[str, Tool]:
+        return self.registry.tools
+
+    @property
+    def resources(self) -> dict[str, Resource]:
+        return self.registry.resources
+
+    @property
+    def resource_templates(self) -> dict[str, Resource]:
+        return self.registry.resource_templates
+
+    @property
+    def prompts(self) -> dict[str, Prompt]:
+        return self.registry.prompts
+
+    @property
+    def completions(self) -> dict[tuple[str, str, str], CompletionHandler]:
+        return self.registry.completions
+
+    @property
+    def proto_services(self) -> list[Any]:
+        return self.registry.proto_services
 
     # -- registration -------------------------------------------------------------------------------------------
 
@@ -107,18 +112,10 @@ class McpApp:
         return register
 
     def add_tool(self, tool: Tool) -> None:
-        if not tool.name:
-            raise ValueError("a tool needs a non-empty name")
-        with self._lock:
-            if tool.name in self.tools:
-                raise ValueError(f"tool {tool.name!r} is already registered")
-            self.tools[tool.name] = tool
-        self.notify(Notification.TOOLS_CHANGED)
+        self.registry.add_tool(tool)
 
     def remove_tool(self, name: str) -> None:
-        with self._lock:
-            del self.tools[name]
-        self.notify(Notification.TOOLS_CHANGED)
+        self.registry.remove_tool(name)
 
     def resource(
         self,
@@ -163,12 +160,7 @@ class McpApp:
 
     def add_resource(self, entry: Any) -> None:
         """Register a built resource (``entry.template`` set: a resource template)."""
-        with self._lock:
-            table = self.resource_templates if entry.template is not None else self.resources
-            if entry.uri in table:
-                raise ValueError(f"resource {entry.uri!r} is already registered")
-            table[entry.uri] = entry
-        self.notify(Notification.RESOURCES_CHANGED)
+        self.registry.add_resource(entry)
 
     def prompt(
         self,
@@ -203,11 +195,7 @@ class McpApp:
                 signature=signature,
                 checks=tuple(authorize),
             )
-            with self._lock:
-                if prompt_name in self.prompts:
-                    raise ValueError(f"prompt {prompt_name!r} is already registered")
-                self.prompts[prompt_name] = entry
-            self.notify(Notification.PROMPTS_CHANGED)
+            self.registry.add_prompt(entry)
             return fn
 
         return register
@@ -225,8 +213,8 @@ class McpApp:
 
         def register(fn: F) -> F:
             signature = Signature.of(fn, context_type=Context, model_name=f"{fn.__name__}_completion")
-            key = ("prompt", prompt, argument) if prompt is not None else ("resource", resource, argument)
-            self.completions[key] = CompletionHandler(key[0], key[1], argument, fn, signature)  # type: ignore[arg-type]
+            ref_kind, ref = ("prompt", prompt) if prompt is not None else ("resource", resource)
+            self.registry.add_completion(CompletionHandler(ref_kind, ref, argument, fn, signature))  # type: ignore[arg-type]
             return fn
 
         return register
@@ -240,7 +228,7 @@ class McpApp:
         from mcp_grpc.server.proto_first import ProtoService
 
         service = ProtoService.build(servicer, service_descriptor)
-        self.proto_services.append(service)
+        self.registry.add_proto_service(service)
         for tool in service.tools:
             self.add_tool(tool)
         for resource in service.resources:
@@ -251,30 +239,16 @@ class McpApp:
 
     def notify(self, kind: str, uri: str | None = None) -> None:
         """Announce a change to every ``Listen`` stream (thread-safe; a no-op when nobody listens)."""
-        for loop, queue in list(self._listeners):
-            try:
-                loop.call_soon_threadsafe(_offer, queue, (kind, uri))
-            except RuntimeError:  # the listener's loop is closed
-                self._listeners.discard((loop, queue))
+        self.registry.notify(kind, uri)
 
     def notify_resource_updated(self, uri: str) -> None:
-        self.notify(Notification.RESOURCE_UPDATED, uri)
-
-    def subscribe(self) -> tuple[asyncio.AbstractEventLoop, asyncio.Queue]:
-        entry = (asyncio.get_running_loop(), asyncio.Queue(maxsize=1024))
-        self._listeners.add(entry)
-        return entry
-
-    def unsubscribe(self, entry: tuple[asyncio.AbstractEventLoop, asyncio.Queue]) -> None:
-        self._listeners.discard(entry)
+        self.registry.notify(Notification.RESOURCE_UPDATED, uri)
 
     # -- running ------------------------------------------------------------------------------------------------
 
     def serve(self, config: Any = None, **fields: Any) -> None:
         """Run the server until SIGTERM/SIGINT (blocking). ``config`` is a ``ServerConfig``; ``fields`` override it."""
         from mcp_grpc.server.runtime import ServerConfig, serve
-
-        import dataclasses
 
         config = dataclasses.replace(config or ServerConfig(), **fields) if fields else (config or ServerConfig())
         asyncio.run(serve(self, config))

@@ -1,253 +1,134 @@
-"""What an application serves: tools, resources, resource templates, prompts and completions.
+"""What a server serves, in one object: the tables of entries and the notifications announcing their changes.
 
-Each entry is built once at registration (schemas, argument model, URI template) so that a call does only a dict
-lookup, a pydantic validation and the handler itself.
+``McpApp`` fills a ``Registry`` through its decorators; the servicers and the server read it. Nothing here knows
+about gRPC: resolving a call to an entry is a dict lookup (or a URI-template match) under no lock, and every change
+is announced to the ``Listen`` streams subscribed at that moment.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import contextvars
-import dataclasses
-import functools
-from typing import Any, Awaitable, Callable, Mapping, Protocol, Sequence
+import threading
+from typing import Any, Iterator
 
-from mcp_grpc.contract import Check
-from mcp_grpc.server.context import _CURRENT, Context
-from mcp_grpc.server.schema import Signature, render_text
-from mcp_grpc.server.uri_template import UriTemplate
+from mcp_grpc.server.entries import CompletionHandler, Prompt, Resource, Tool
+
+__all__ = ["Notification", "Registry", "offer"]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class ToolAnnotations:
-    """MCP tool hints. None means "not stated" (the field is left unset on the wire)."""
+class Notification:
+    """A change the server announces on ``McpStreaming.Listen``."""
 
-    title: str | None = None
-    read_only: bool | None = None
-    destructive: bool | None = None
-    idempotent: bool | None = None
-    open_world: bool | None = None
+    TOOLS_CHANGED = "tools/list_changed"
+    RESOURCES_CHANGED = "resources/list_changed"
+    PROMPTS_CHANGED = "prompts/list_changed"
+    RESOURCE_UPDATED = "resources/updated"
 
 
-class ToolError(Exception):
-    """Raise from a tool handler to fail the call with ``is_error=true`` and exactly this message.
-
-    Any other exception does the same with ``str(exc)``; this class exists to make the intent explicit.
-    """
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class ToolResult:
-    """Return this from a tool to control the result fully (text, structured content, error flag)."""
-
-    text: str | None = None
-    structured: Mapping[str, Any] | None = None
-    is_error: bool = False
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class ResourceContent:
-    """One content item of a resource read: ``text`` or ``blob``."""
-
-    uri: str
-    text: str | None = None
-    blob: bytes | None = None
-    mime_type: str | None = None
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class PromptMessage:
-    role: str  # "user" | "assistant"
-    text: str
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Completion:
-    values: Sequence[str]
-    total: int | None = None
-    has_more: bool = False
-
-
-async def invoke(
-    fn: Callable[..., Any],
-    is_async: bool,
-    kwargs: dict[str, Any],
-    ctx: Context,
-    executor: concurrent.futures.Executor | None,
-) -> Any:
-    """Run a handler: coroutines on the loop, plain functions in the thread pool (never on the loop).
-
-    Cancellation of the awaiting task (client cancel, deadline) sets ``ctx.cancel_event`` so sync handlers can stop.
-    """
-    _CURRENT.set(ctx)
+def offer(queue: asyncio.Queue, item: Any) -> None:
+    """Put ``item`` on a listener's queue; a listener that stopped reading loses notifications, never the server."""
     try:
-        if is_async:
-            return await fn(**kwargs)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            executor, contextvars.copy_context().run, functools.partial(fn, **kwargs)
-        )
-    except asyncio.CancelledError:
-        ctx.cancel()
-        raise
+        queue.put_nowait(item)
+    except asyncio.QueueFull:
+        pass
 
 
-def _bind_context(signature: Signature, kwargs: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    if signature.context_parameter is not None:
-        kwargs[signature.context_parameter] = ctx
-    return kwargs
+Listener = tuple[asyncio.AbstractEventLoop, asyncio.Queue]
 
 
-class Tool(Protocol):
-    """A registered tool, whether from a decorated function or a proto-first rpc."""
+class Registry:
+    """The tools, resources, resource templates, prompts, completions and proto-first services of one server.
 
-    name: str
-    title: str | None
-    description: str
-    input_schema: Mapping[str, Any]
-    output_schema: Mapping[str, Any] | None
-    annotations: ToolAnnotations
-    checks: Sequence[Check]
+    Registration after the server started is allowed and announced as ``*/list_changed``.
+    """
 
-    def validate(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
-        """Validated arguments or ``ArgumentError``."""
-        ...
+    def __init__(self, name: str) -> None:
+        self.name = name
+        """The server name used in authorization targets (``CallTarget.server_name``)."""
+        self.tools: dict[str, Tool] = {}
+        self.resources: dict[str, Resource] = {}
+        self.resource_templates: dict[str, Resource] = {}
+        self.prompts: dict[str, Prompt] = {}
+        self.completions: dict[tuple[str, str, str], CompletionHandler] = {}
+        self.proto_services: list[Any] = []  # ProtoService entries (mcp_grpc.server.proto_first)
+        self._listeners: set[Listener] = set()
+        self._lock = threading.Lock()
 
-    def run(
-        self, arguments: dict[str, Any], ctx: Context, executor: concurrent.futures.Executor | None
-    ) -> Awaitable[ToolResult]: ...
+    # -- changes --------------------------------------------------------------------------------------------------
 
+    def add_tool(self, tool: Tool) -> None:
+        if not tool.name:
+            raise ValueError("a tool needs a non-empty name")
+        with self._lock:
+            if tool.name in self.tools:
+                raise ValueError(f"tool {tool.name!r} is already registered")
+            self.tools[tool.name] = tool
+        self.notify(Notification.TOOLS_CHANGED)
 
-@dataclasses.dataclass(slots=True)
-class FunctionTool:
-    name: str
-    title: str | None
-    description: str
-    fn: Callable[..., Any]
-    signature: Signature
-    annotations: ToolAnnotations
-    checks: Sequence[Check]
+    def remove_tool(self, name: str) -> None:
+        with self._lock:
+            del self.tools[name]
+        self.notify(Notification.TOOLS_CHANGED)
 
-    @property
-    def input_schema(self) -> Mapping[str, Any]:
-        return self.signature.input_schema
+    def add_resource(self, entry: Resource) -> None:
+        """Register a built resource (``entry.template`` set: a resource template)."""
+        with self._lock:
+            table = self.resource_templates if entry.template is not None else self.resources
+            if entry.uri in table:
+                raise ValueError(f"resource {entry.uri!r} is already registered")
+            table[entry.uri] = entry
+        self.notify(Notification.RESOURCES_CHANGED)
 
-    @property
-    def output_schema(self) -> Mapping[str, Any] | None:
-        return self.signature.output.schema
+    def add_prompt(self, entry: Prompt) -> None:
+        with self._lock:
+            if entry.name in self.prompts:
+                raise ValueError(f"prompt {entry.name!r} is already registered")
+            self.prompts[entry.name] = entry
+        self.notify(Notification.PROMPTS_CHANGED)
 
-    def validate(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
-        return self.signature.validate(arguments)
+    def add_completion(self, handler: CompletionHandler) -> None:
+        with self._lock:
+            self.completions[(handler.ref_kind, handler.ref, handler.argument)] = handler
 
-    async def run(
-        self, arguments: dict[str, Any], ctx: Context, executor: concurrent.futures.Executor | None
-    ) -> ToolResult:
-        value = await invoke(
-            self.fn, self.signature.is_async, _bind_context(self.signature, arguments, ctx), ctx, executor
-        )
-        if isinstance(value, ToolResult):
-            return value
-        structured = self.signature.output.structured(value)
-        return ToolResult(text=render_text(value, structured), structured=structured)
+    def add_proto_service(self, service: Any) -> None:
+        with self._lock:
+            self.proto_services.append(service)
 
+    # -- lookups --------------------------------------------------------------------------------------------------
 
-@dataclasses.dataclass(slots=True)
-class Resource:
-    uri: str
-    name: str
-    title: str | None
-    description: str
-    mime_type: str | None
-    fn: Callable[..., Any]
-    signature: Signature
-    checks: Sequence[Check]
-    template: UriTemplate | None = None  # set for resource templates
+    def resource_for(self, uri: str) -> tuple[Resource, dict[str, str]] | None:
+        """The resource at ``uri`` and its template variables (a fixed resource first, then templates in order)."""
+        entry = self.resources.get(uri)
+        if entry is not None:
+            return entry, {}
+        for template in list(self.resource_templates.values()):
+            assert template.template is not None
+            variables = template.template.match(uri)
+            if variables is not None:
+                return template, variables
+        return None
 
-    def validate(self, variables: Mapping[str, str]) -> dict[str, Any]:
-        """The template variables converted to the handler's parameter types, or ``ArgumentError``."""
-        return self.signature.validate(variables)
+    def declared(self) -> Iterator[tuple[str, str, Any]]:
+        """Every entry as (kind, name, entry), for checks made once at start (e.g. ``validate_declared``)."""
+        yield from (("tool", name, entry) for name, entry in list(self.tools.items()))
+        yield from (("resource", name, entry) for name, entry in list(self.resources.items()))
+        yield from (("resource template", name, entry) for name, entry in list(self.resource_templates.items()))
+        yield from (("prompt", name, entry) for name, entry in list(self.prompts.items()))
 
-    async def read(
-        self, uri: str, arguments: dict[str, Any], ctx: Context, executor: concurrent.futures.Executor | None
-    ) -> list[ResourceContent]:
-        value = await invoke(self.fn, self.signature.is_async, _bind_context(self.signature, arguments, ctx), ctx, executor)
-        return _resource_contents(uri, value, self.mime_type)
+    # -- notifications --------------------------------------------------------------------------------------------
 
+    def notify(self, kind: str, uri: str | None = None) -> None:
+        """Announce a change to every ``Listen`` stream (thread-safe; a no-op when nobody listens)."""
+        for loop, queue in list(self._listeners):
+            try:
+                loop.call_soon_threadsafe(offer, queue, (kind, uri))
+            except RuntimeError:  # the listener's loop is closed
+                self._listeners.discard((loop, queue))
 
-def _resource_contents(uri: str, value: Any, mime_type: str | None) -> list[ResourceContent]:
-    if isinstance(value, ResourceContent):
-        return [value]
-    if isinstance(value, (list, tuple)) and all(isinstance(item, ResourceContent) for item in value):
-        return list(value)
-    if isinstance(value, (bytes, bytearray)):
-        return [ResourceContent(uri=uri, blob=bytes(value), mime_type=mime_type or "application/octet-stream")]
-    if isinstance(value, str):
-        return [ResourceContent(uri=uri, text=value, mime_type=mime_type or "text/plain")]
-    return [ResourceContent(uri=uri, text=render_text(value, None), mime_type=mime_type or "application/json")]
+    def subscribe(self) -> Listener:
+        entry = (asyncio.get_running_loop(), asyncio.Queue(maxsize=1024))
+        self._listeners.add(entry)
+        return entry
 
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class PromptArgument:
-    name: str
-    description: str
-    required: bool
-
-
-@dataclasses.dataclass(slots=True)
-class Prompt:
-    name: str
-    title: str | None
-    description: str
-    arguments: tuple[PromptArgument, ...]
-    fn: Callable[..., Any]
-    signature: Signature
-    checks: Sequence[Check]
-
-    async def render(
-        self, arguments: Mapping[str, str], ctx: Context, executor: concurrent.futures.Executor | None
-    ) -> list[PromptMessage]:
-        validated = self.signature.validate(arguments)
-        value = await invoke(self.fn, self.signature.is_async, _bind_context(self.signature, validated, ctx), ctx, executor)
-        items = value if isinstance(value, (list, tuple)) else [value]
-        messages = []
-        for item in items:
-            if isinstance(item, PromptMessage):
-                messages.append(item)
-            elif isinstance(item, str):
-                messages.append(PromptMessage("user", item))
-            else:
-                raise TypeError(f"prompt {self.name!r} returned {type(item).__name__}; expected str or PromptMessage")
-        return messages
-
-
-@dataclasses.dataclass(slots=True)
-class CompletionHandler:
-    """Completes ``argument`` of a prompt (ref_kind "prompt") or a resource template (ref_kind "resource")."""
-
-    ref_kind: str
-    ref: str
-    argument: str
-    fn: Callable[..., Any]
-    signature: Signature
-
-    async def complete(
-        self, value: str, context_arguments: Mapping[str, str], ctx: Context, executor: concurrent.futures.Executor | None
-    ) -> Completion:
-        kwargs: dict[str, Any] = {}
-        names = self.signature.parameter_names
-        if names:
-            kwargs[names[0]] = value
-        if len(names) > 1:
-            kwargs[names[1]] = dict(context_arguments)
-        result = await invoke(self.fn, self.signature.is_async, _bind_context(self.signature, kwargs, ctx), ctx, executor)
-        if isinstance(result, Completion):
-            values = list(result.values)
-            total, has_more = result.total, result.has_more
-        else:
-            values = [str(item) for item in result]
-            total, has_more = len(values), False
-        if len(values) > 100:  # MCP: at most 100 values per response
-            total = total if total is not None and total >= len(values) else len(values)
-            values, has_more = values[:100], True
-        return Completion(values=values, total=total, has_more=has_more)
+    def unsubscribe(self, entry: Listener) -> None:
+        self._listeners.discard(entry)

@@ -17,22 +17,24 @@ import asyncio
 import concurrent.futures
 import dataclasses
 import datetime
-import ipaddress
 import logging
 import signal
-from typing import Any, Sequence
+from typing import Any, Protocol, Sequence
 
 import grpc
-
-from mcp_grpc import wire
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from mcp_grpc.server.app import McpApp
-from mcp_grpc.server.chain import CallChain
+from mcp_grpc import wire
 from mcp_grpc.contract import AuditSink, Authenticator, Authorizer
-from mcp_grpc.server.proto_first import generic_handler, method_handlers
-from mcp_grpc.server.servicer import ListSettings, McpServicer, McpStreamingServicer
+from mcp_grpc.contract.address import is_loopback_host, join_host_port
+from mcp_grpc.server.decoding import method_handlers
+from mcp_grpc.server.messages import ListSettings
+from mcp_grpc.server.pipeline import Pipeline
+from mcp_grpc.server.proto_first.methods import generic_handler
+from mcp_grpc.server.registry import Registry
+from mcp_grpc.server.servicer import McpServicer
+from mcp_grpc.server.streaming import McpStreamingServicer
 from mcp_grpc.wire import mcp_messages_pb2 as pb
 from mcp_grpc.wire import mcp_pb2, streaming_pb2
 
@@ -92,7 +94,7 @@ class ServerConfig:
     """Thread pool size for synchronous handlers (they never run on the event loop)."""
     grpc_options: Sequence[tuple[str, Any]] = ()
     interceptors: Sequence[grpc.aio.ServerInterceptor] = ()
-    """Extra grpc.aio interceptors run before the call chain on every service (e.g. OpenTelemetry's)."""
+    """Extra grpc.aio interceptors run before the pipeline on every service (e.g. OpenTelemetry's)."""
 
     # -- lists --
     page_size: int = 100
@@ -114,7 +116,7 @@ class ServerConfig:
                 "refusing to start without an authenticator: server credentials alone do not identify callers; "
                 "configure an Authenticator (mcp_grpc.identity) or use --insecure-local for development"
             )
-        if self.insecure_local and self.credentials is None and self.uds is None and not is_loopback(self.host):
+        if self.insecure_local and self.credentials is None and self.uds is None and not is_loopback_host(self.host):
             raise ConfigError(
                 f"--insecure-local serves plaintext and is allowed only on a loopback address or a Unix socket, "
                 f"not on {self.host!r}"
@@ -142,23 +144,22 @@ class ServerConfig:
         return options
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+class Served(Protocol):
+    """What a ``Server`` serves: an ``McpApp``, or anything with a name and a ``Registry``."""
+
+    name: str
+    registry: Registry
 
 
 class Server:
     """One grpc.aio server serving an ``McpApp``: Mcp, McpStreaming, proto-first services, health, reflection."""
 
-    def __init__(self, app: McpApp, config: ServerConfig | None = None) -> None:
+    def __init__(self, app: Served, config: ServerConfig | None = None) -> None:
         self.app = app
+        self.registry = app.registry
         self.config = config or ServerConfig()
         self.config.check()
-        self.chain = CallChain(
+        self.pipeline = Pipeline(
             server_name=app.name,
             authenticator=self.config.authenticator,
             authorizer=self.config.authorizer,
@@ -179,10 +180,7 @@ class Server:
         """The target a client dials: ``host:port`` or ``unix:PATH``."""
         if self.config.uds is not None:
             return f"unix:{self.config.uds}"
-        host = self.config.host
-        if ":" in host and not host.startswith("["):
-            host = f"[{host}]"
-        return f"{host}:{self.port}"
+        return join_host_port(self.config.host, self.port or 0)
 
     async def start(self) -> str:
         config = self.config
@@ -201,8 +199,8 @@ class Server:
         )
         cache_scope = pb.CACHE_SCOPE_PRIVATE if config.authorizer is not None else pb.CACHE_SCOPE_PUBLIC
         mcp = McpServicer(
-            self.app,
-            self.chain,
+            self.registry,
+            self.pipeline,
             executor=self._executor,
             lists=ListSettings(config.page_size, config.list_ttl, cache_scope),
         )
@@ -211,12 +209,12 @@ class Server:
             # Not the generated add_*_to_server: those deserialize with FromString, which answers undecodable
             # bytes UNKNOWN before our code runs; method_handlers answers INVALID_ARGUMENT and audits it.
             behaviors = {method.name: getattr(servicer, method.name) for method in descriptor.methods}
-            handlers = method_handlers(descriptor, behaviors, self.chain, check_version=True)
+            handlers = method_handlers(descriptor, behaviors, self.pipeline, check_version=True)
             server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(descriptor.full_name, handlers),))
             server.add_registered_method_handlers(descriptor.full_name, handlers)
         service_names = [wire.MCP_SERVICE, wire.STREAMING_SERVICE]
-        for service in self.app.proto_services:
-            server.add_generic_rpc_handlers((generic_handler(service, self.chain, self._executor),))
+        for service in self.registry.proto_services:
+            server.add_generic_rpc_handlers((generic_handler(service, self.pipeline, self._executor),))
             service_names.append(service.descriptor.full_name)
         if config.health:
             self._health = health.aio.HealthServicer()
@@ -225,11 +223,7 @@ class Server:
         if config.reflection:
             service_names.append(reflection.SERVICE_NAME)
             reflection.enable_server_reflection(service_names, server)
-        if config.uds is not None:
-            target = f"unix:{config.uds}"
-        else:
-            host = config.host if ":" not in config.host or config.host.startswith("[") else f"[{config.host}]"
-            target = f"{host}:{config.port}"
+        target = f"unix:{config.uds}" if config.uds is not None else join_host_port(config.host, config.port)
         try:
             if config.credentials is not None:
                 port = server.add_secure_port(target, config.credentials)
@@ -253,42 +247,34 @@ class Server:
         return self.address
 
     def _validate_declared_checks(self) -> None:
-        """A malformed ``authorize=`` template fails the start, not the first call (when the authorizer can tell)."""
-        policy = getattr(self.config.authorizer, "policy", None)
-        validate = getattr(policy, "validate_declared", None)
-        if validate is None:
+        """A malformed ``authorize=`` check fails the start, not the first call."""
+        authorizer = self.config.authorizer
+        if authorizer is None:
             return
-        entries = [
-            *(("tool", name, entry) for name, entry in self.app.tools.items()),
-            *(("resource", name, entry) for name, entry in self.app.resources.items()),
-            *(("resource template", name, entry) for name, entry in self.app.resource_templates.items()),
-            *(("prompt", name, entry) for name, entry in self.app.prompts.items()),
-        ]
-        for kind, name, entry in entries:
+        for kind, name, entry in self.registry.declared():
             checks = getattr(entry, "checks", ())
             if checks:
                 try:
-                    validate(checks)
+                    authorizer.validate_declared(checks)
                 except ValueError as exc:
                     raise ConfigError(f"{kind} {name!r}: bad authorize= check: {exc}") from None
 
     async def _start_health_port(self, config: ServerConfig) -> None:
         health_server = grpc.aio.server()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, health_server)
-        host = "127.0.0.1" if config.uds is not None else config.host
-        host = host if ":" not in host or host.startswith("[") else f"[{host}]"
+        address = join_host_port("127.0.0.1" if config.uds is not None else config.host, config.health_port or 0)
         try:
-            bound = health_server.add_insecure_port(f"{host}:{config.health_port}")
+            bound = health_server.add_insecure_port(address)
         except RuntimeError as exc:
             bound, error = 0, exc
         else:
             error = None
         if bound == 0:
             await self.stop(0)
-            raise ConfigError(f"cannot listen for health checks on {host}:{config.health_port}: {error or 'in use'}")
+            raise ConfigError(f"cannot listen for health checks on {address}: {error or 'in use'}")
         await health_server.start()
         self._health_server = health_server
-        log.info("health checks (plaintext, grpc.health.v1 only) on %s:%s", host, config.health_port)
+        log.info("health checks (plaintext, grpc.health.v1 only) on %s", address)
 
     async def stop(self, grace: float | None = None) -> None:
         """Drain: health NOT_SERVING, refuse new calls, give calls in flight ``grace`` seconds, then stop."""
@@ -317,7 +303,7 @@ class Server:
         await self.stop(0)
 
 
-async def serve(app: McpApp, config: ServerConfig) -> None:
+async def serve(app: Served, config: ServerConfig) -> None:
     """Serve until SIGTERM or SIGINT, then drain for ``config.drain_seconds``."""
     server = Server(app, config)
     await server.start()

@@ -1,6 +1,6 @@
 """OpenTelemetry spans and metrics for calls (opentelemetry-api; no-op until an SDK provider is installed).
 
-``CallChain`` owns one ``CallTelemetry``. Per call it starts a span when the call begins and ends it with the
+``Pipeline`` owns one ``CallTelemetry``. Per call it starts a span when the call begins and ends it with the
 call's single audit event, so the span, the metrics and the audit record describe the same call:
 
 Span (tracer ``mcp_grpc.server``): ``mcp.<Method>`` (``mcp.CallTool``, ``mcp.ListTools``, a proto-first method's

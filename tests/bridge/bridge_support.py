@@ -18,7 +18,7 @@ from mcp.types import Completion as SdkCompletion
 from mcp.types import PromptReference, ToolAnnotations as SdkToolAnnotations
 from mcp_grpc.contract import Principal
 from mcp_grpc.server import Context, McpApp, Server, ServerConfig, ToolAnnotations
-from mcp_grpc.contract import CallTarget, Decision, DecisionStatus, TargetKind
+from mcp_grpc.contract import CallTarget, Check, Decision, DecisionStatus, TargetKind
 
 DENIED_TOOL = "delete_everything"
 UNDECIDABLE_RESOURCE = "secret://plans"
@@ -48,6 +48,9 @@ class DenyOneAuthorizer:
         if target.kind is TargetKind.RESOURCE and target.name == self.undecidable:
             return Decision(DecisionStatus.UNAVAILABLE, "authorization backend timed out")
         return Decision(DecisionStatus.ALLOW)
+
+    def validate_declared(self, checks: Sequence[Check]) -> None:
+        """Every declared check is one this authorizer can answer."""
 
     async def visible(self, principal: Principal, server_name: str, kind: TargetKind, names: Sequence[str]) -> set[str]:
         """Every name but the undecidable resource (List* hides it; subscribing to it is refused)."""

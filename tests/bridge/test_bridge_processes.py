@@ -9,7 +9,7 @@ from mcp import StdioServerParameters
 
 from bridge_support import DENIED_TOOL
 from mcp_grpc.server import Server
-from mcp_grpc.server.chain import INSECURE_LOCAL_PRINCIPAL
+from mcp_grpc.server.pipeline import INSECURE_LOCAL_PRINCIPAL
 
 
 def _bridge(address: str) -> StdioServerParameters:

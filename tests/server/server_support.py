@@ -229,6 +229,9 @@ class TableAuthorizer:
                 return Decision(DecisionStatus.DENY, f"{principal.spiffe_id} lacks {check.relation} on {obj}", outcomes)
         return Decision(DecisionStatus.ALLOW, "", outcomes)
 
+    def validate_declared(self, checks: Sequence[Check]) -> None:
+        """Every declared check is one this authorizer can answer."""
+
     async def visible(self, principal: Principal, server_name: str, kind: TargetKind, names: Sequence[str]) -> set[str]:
         if self.mode == "raise":
             raise ConnectionError("backend down")

@@ -1,13 +1,16 @@
-"""The one call chain: authenticate, authorize, audit, with tiny real Authenticator/Authorizer/AuditSink."""
+"""The one pipeline: authenticate, resolve and validate, authorize, handle, audit, with tiny real Authenticator/Authorizer/AuditSink."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import grpc
 import pytest
+from pydantic import AfterValidator
 
 from mcp_grpc.client import AsyncClient, McpCallError
 from mcp_grpc.server import ConfigError, Server, ServerConfig
-from mcp_grpc.server.chain import INSECURE_LOCAL_PRINCIPAL
+from mcp_grpc.server.pipeline import INSECURE_LOCAL_PRINCIPAL
 from mcp_grpc.contract import TargetKind
 
 from server_support import HeaderAuthenticator, ListAuditSink, TableAuthorizer, running
@@ -295,3 +298,88 @@ async def test_an_authorization_outage_is_not_retried_by_the_clients_retry_polic
                 await client.call_tool("echo", {"text": "hi"})
     assert caught.value.status == grpc.StatusCode.UNAVAILABLE
     assert len(authorizer.targets) == 1 and [e.decision for e in audit.events] == ["unavailable"]
+
+
+_VALIDATED: list[str] = []
+
+
+def _count_validation(value: int) -> int:
+    _VALIDATED.append("validated")
+    return value
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "ask"),
+    [
+        ("tool", "nope", lambda c: c.call_tool("nope", {})),
+        ("resource", "mem://nope", lambda c: c.read_resource("mem://nope")),
+        ("prompt", "nope", lambda c: c.get_prompt("nope")),
+        ("completion", "nope", lambda c: c.complete("topic", "g", prompt="nope")),
+    ],
+)
+async def test_every_rpc_checks_the_default_relation_before_it_says_not_found(app, kind, name, ask):
+    """The pipeline authorizes an unknown name's default check first, for every rpc with a target (Complete too):
+    NOT_FOUND only to a caller allowed on that name, PERMISSION_DENIED (and no hint) to everyone else."""
+    allowed = {(ALICE, "can_call", f"{kind}:{name}")}
+    audit = ListAuditSink()
+    async with running(
+        app, authenticator=HeaderAuthenticator(), authorizer=TableAuthorizer(allowed), audit_sink=audit,
+        insecure_local=True,
+    ) as server:
+        async with AsyncClient(server.address, metadata=identity(ALICE)) as client:
+            with pytest.raises(McpCallError) as found:
+                await ask(client)
+        async with AsyncClient(server.address, metadata=identity(BOB)) as client:
+            with pytest.raises(McpCallError) as probed:
+                await ask(client)
+    assert found.value.status == grpc.StatusCode.NOT_FOUND
+    assert probed.value.status == grpc.StatusCode.PERMISSION_DENIED
+    assert "unknown" not in probed.value.message and "not found" not in probed.value.message
+    assert [(e.principal, e.decision, e.kind, e.target) for e in audit.events] == [
+        (ALICE, "invalid_argument", kind, name),
+        (BOB, "deny", kind, name),
+    ]
+
+
+async def test_a_prompt_is_validated_once_and_the_handler_gets_the_validated_values():
+    """GetPrompt validates in the pipeline (the policy reads those values) and renders what it validated."""
+    from mcp_grpc.server import McpApp
+
+    seen = _VALIDATED
+    seen.clear()
+    prompts = McpApp("prompts")
+
+    @prompts.prompt
+    def repeat(times: Annotated[int, AfterValidator(_count_validation)]) -> str:
+        return f"{type(times).__name__} {times}"
+
+    async with running(prompts, insecure_local=True) as server:
+        async with AsyncClient(server.address) as client:
+            result = await client.get_prompt("repeat", {"times": "3"})
+    assert seen == ["validated"]
+    assert result.messages == [("user", "int 3")]
+
+
+async def test_the_caller_is_authenticated_before_its_protocol_version_is_read(app):
+    """An unauthenticated caller learns nothing, not even which MCP revisions the server speaks."""
+    audit = ListAuditSink()
+    async with running(app, authenticator=HeaderAuthenticator(), audit_sink=audit, insecure_local=True) as server:
+        channel = grpc.aio.insecure_channel(server.address)
+        try:
+            from mcp_grpc.wire import mcp_messages_pb2 as pb
+            from mcp_grpc.wire import mcp_pb2_grpc
+
+            stub = mcp_pb2_grpc.McpStub(channel)
+            with pytest.raises(grpc.aio.AioRpcError) as anonymous:
+                await stub.ListTools(pb.ListToolsRequest(), metadata=[("mcp-protocol-version", "1999-01-01")])
+            with pytest.raises(grpc.aio.AioRpcError) as known:
+                await stub.ListTools(
+                    pb.ListToolsRequest(),
+                    metadata=[("mcp-protocol-version", "1999-01-01"), ("x-test-identity", ALICE)],
+                )
+        finally:
+            await channel.close()
+    assert anonymous.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert "1999" not in (anonymous.value.details() or "")
+    assert known.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    assert [e.decision for e in audit.events] == ["unauthenticated", "invalid_argument"]

@@ -1,4 +1,4 @@
-"""Proto-first tools: one servicer served as typed gRPC and as MCP tools, behind the same chain."""
+"""Proto-first tools: one servicer served as typed gRPC and as MCP tools, down the same pipeline."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ import grpc
 import pytest
 
 from mcp_grpc.client import AsyncClient, McpCallError
-from mcp_grpc.server.registry import ResourceContent
+from mcp_grpc.server.entries import ResourceContent
 from mcp_grpc.wire import mcp_messages_pb2 as pb
 from mcp_grpc.wire import mcp_pb2_grpc, streaming_pb2, streaming_pb2_grpc
 

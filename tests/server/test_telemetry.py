@@ -87,7 +87,7 @@ async def serving(app: McpApp, telemetry: Telemetry | None, **fields: Any) -> As
     fields.setdefault("insecure_local", True)
     server = Server(app, ServerConfig(port=0, handle_signals=False, drain_seconds=0.5, **fields))
     if telemetry is not None:
-        server.chain.telemetry = telemetry.calls
+        server.pipeline.telemetry = telemetry.calls
     await server.start()
     try:
         yield server
@@ -345,7 +345,7 @@ async def test_without_an_sdk_nothing_is_recorded_and_the_header_still_names_the
         pytest.skip("a global OpenTelemetry SDK provider is installed in this process")
     audit = ListAuditSink()
     async with serving(app, None, audit_sink=audit) as server:
-        assert isinstance(server.chain.telemetry, CallTelemetry) and not server.chain.telemetry.active()
+        assert isinstance(server.pipeline.telemetry, CallTelemetry) and not server.pipeline.telemetry.active()
         async with AsyncClient(server.address, metadata=lambda: [("traceparent", TRACEPARENT)]) as client:
             await client.call_tool("echo", {"text": "hi"})
             await client.list_tools()

@@ -148,18 +148,54 @@ def test_trace_id_is_taken_from_the_current_span():
         sink.close()
 
 
-async def test_authorizer_with_an_audit_sink_writes_one_record_per_decision():
+class _SpiffeHeader:
+    """Takes the caller's SPIFFE ID from an ``x-caller`` header (the authenticator is not what this test is about)."""
+
+    def authenticate(self, auth_context, metadata):
+        from mcp_grpc.contract import AuthenticationFailed
+
+        caller = metadata.get("x-caller")
+        if caller is None:
+            raise AuthenticationFailed("no caller")
+        return principal(caller)
+
+
+async def test_the_pipeline_writes_one_record_per_decision_of_the_authorizer():
+    """The authorizer decides and writes nothing; the server's pipeline writes the one record of each call."""
+    from mcp_grpc.client import AsyncClient, McpCallError
+    from mcp_grpc.server import McpApp, Server, ServerConfig
+
+    app = McpApp("payments")
+
+    @app.tool
+    def refund(amount: int = 0) -> int:
+        return amount
+
+    @app.tool(authorize=[Check("r", "bucket:{missing}")])
+    def t() -> str:
+        return "never"
+
     handler = ListHandler()
-    sink = JsonAuditSink(logger="test.audit.authorizer", handler=handler)
-    backend = TupleBackend([TupleKey(BILLING, "can_call", "tool:payments/refund")])
-    authorizer = FgaAuthorizer(backend, audit=sink)
+    sink = JsonAuditSink(logger="test.audit.pipeline", handler=handler)
+    backend = TupleBackend([TupleKey(BILLING, "can_call", "tool:payments/refund"),
+                            TupleKey(BILLING, "can_call", "tool:payments/t")])
+    authorizer = FgaAuthorizer(backend)
+    config = ServerConfig(port=0, insecure_local=True, authenticator=_SpiffeHeader(), authorizer=authorizer,
+                          audit_sink=sink, audit_arguments=True, handle_signals=False)
     try:
-        await authorizer.authorize(principal(), tool_target("refund", {"amount": 5}))
-        await authorizer.authorize(principal("ns/prod/sa/other"), tool_target("refund"))
-        backend.fail_with = OSError("down")
-        await authorizer.authorize(principal(), tool_target("refund"))
-        with pytest.raises(Exception):
-            await authorizer.authorize(principal(), tool_target("t", {}, [Check("r", "bucket:{missing}")]))
+        async with Server(app, config) as server:
+            billing = AsyncClient(server.address, metadata=lambda: [("x-caller", "ns/prod/sa/billing")], retry=None)
+            other = AsyncClient(server.address, metadata=lambda: [("x-caller", "ns/prod/sa/other")], retry=None)
+            async with billing, other:
+                await billing.call_tool("refund", {"amount": 5})
+                with pytest.raises(McpCallError):
+                    await other.call_tool("refund", {})
+                backend.fail_with = OSError("down")
+                with pytest.raises(McpCallError):
+                    await billing.call_tool("refund", {})
+                backend.fail_with = None
+                with pytest.raises(McpCallError):
+                    await billing.call_tool("t", {})
         assert sink.flush()
     finally:
         sink.close()

@@ -1,0 +1,195 @@
+"""One call in flight and the one audit record it leaves (step 5 of the pipeline), whatever its outcome.
+
+A ``Call`` is opened by ``Pipeline.admit`` and ended exactly once: ``finish`` (allowed; a tool error is still an
+allowed call) or ``fail`` with the ``Rejected`` that ends the RPC. Ending it writes the ``AuditEvent`` to the
+sink and closes the telemetry span; this is the only place that writes either. ``abort`` turns a ``Rejected``
+into the gRPC status the caller sees.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+import grpc
+
+from mcp_grpc.contract import AuditDecision, AuditEvent, CallTarget, CheckOutcome, Principal
+from mcp_grpc.wire.errors import INTERNAL_ERROR, MCP_ERROR_CODE_KEY, McpError
+
+if TYPE_CHECKING:
+    from mcp_grpc.server.telemetry import CallSpan, CallTelemetry
+    from mcp_grpc.contract import AuditSink
+
+__all__ = ["Call", "Rejected", "abort", "metadata_dict"]
+
+log = logging.getLogger("mcp_grpc.server")
+
+
+class Rejected(Exception):
+    """Ends a call with ``status``; ``decision`` is what its audit record says."""
+
+    def __init__(
+        self,
+        status: grpc.StatusCode,
+        reason: str,
+        decision: AuditDecision,
+        *,
+        mcp_code: int | None = None,
+        checks: Sequence[CheckOutcome] = (),
+    ) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+        self.decision = AuditDecision(decision)
+        self.mcp_code = mcp_code
+        self.checks = checks
+
+    @classmethod
+    def from_mcp_error(cls, error: McpError) -> "Rejected":
+        internal = error.status is grpc.StatusCode.INTERNAL
+        decision = AuditDecision.ERROR if internal else AuditDecision.INVALID_ARGUMENT
+        return cls(error.status, error.message, decision, mcp_code=error.code)
+
+    @classmethod
+    def from_exception(cls, error: BaseException, method: str) -> "Rejected":
+        """What an exception that escaped a step means for the caller: its own status, or INTERNAL."""
+        if isinstance(error, Rejected):
+            return error
+        if isinstance(error, McpError):
+            return cls.from_mcp_error(error)
+        log.error("internal error in %s", method, exc_info=error)
+        return cls(
+            grpc.StatusCode.INTERNAL, f"internal error: {type(error).__name__}", AuditDecision.ERROR,
+            mcp_code=INTERNAL_ERROR,
+        )
+
+    @classmethod
+    def cancelled(cls) -> "Rejected":
+        return cls(grpc.StatusCode.CANCELLED, "cancelled by the client or its deadline", AuditDecision.ERROR)
+
+
+def metadata_dict(context: Any) -> dict[str, str]:
+    """Invocation metadata as a dict (lower-case keys; binary ``-bin`` values are left out)."""
+    found: dict[str, str] = {}
+    for key, value in context.invocation_metadata() or ():
+        if not key.endswith("-bin"):
+            found[key] = value
+    return found
+
+
+def _trace_id(metadata: Mapping[str, str]) -> str | None:
+    parent = metadata.get("traceparent")
+    if parent:
+        parts = parent.split("-")
+        if len(parts) >= 2:
+            return parts[1]
+    return None
+
+
+class Call:
+    """One call in flight: who, what, since when. ``finish``/``fail`` write its single audit event."""
+
+    __slots__ = (
+        "service", "method", "principal", "metadata", "peer", "started", "target", "checks", "done", "span",
+        "_sink", "_telemetry", "_audit_arguments",
+    )
+
+    def __init__(
+        self,
+        service: str,
+        method: str,
+        metadata: dict[str, str],
+        peer: str,
+        *,
+        sink: "AuditSink | None",
+        telemetry: "CallTelemetry | None",
+        audit_arguments: bool,
+    ) -> None:
+        self.service = service
+        self.method = method
+        self.metadata = metadata
+        self.peer = peer
+        self.principal: Principal | None = None
+        self.started = time.perf_counter()
+        self.target: CallTarget | None = None
+        self.checks: Sequence[CheckOutcome] = ()
+        self.done = False
+        self.span: CallSpan | None = None
+        self._sink = sink
+        self._telemetry = telemetry
+        self._audit_arguments = audit_arguments
+
+    def finish(self, reason: str = "") -> None:
+        self._end(AuditDecision.ALLOW, reason, None, grpc.StatusCode.OK)
+
+    def fail(self, rejected: Rejected) -> None:
+        self._end(rejected.decision, rejected.reason, rejected.checks or self.checks, rejected.status)
+
+    def _end(
+        self, decision: AuditDecision, reason: str, checks: Sequence[CheckOutcome] | None, status: grpc.StatusCode
+    ) -> None:
+        if self.done:
+            return
+        self.done = True
+        sink = self._sink
+        telemetry = self._telemetry
+        telemetry_on = telemetry is not None and telemetry.enabled
+        if sink is None and not telemetry_on:
+            return
+        latency_ms = (time.perf_counter() - self.started) * 1000.0
+        target = self.target
+        principal = self.principal
+        span = self.span
+        if telemetry_on:
+            try:
+                telemetry.end(  # type: ignore[union-attr]
+                    span, service=self.service, method=self.method, principal=principal, target=target,
+                    decision=decision.value, status=status, reason=reason, latency_ms=latency_ms,
+                )
+            except Exception:  # noqa: BLE001 - telemetry must never change a call's outcome
+                log.exception("telemetry failed to end %s/%s", self.service, self.method)
+        if sink is None:
+            return
+        if span is not None:
+            trace_id = span.trace_id
+        else:
+            trace_id = _trace_id(self.metadata) if "traceparent" in self.metadata else None
+        event = AuditEvent(
+            time=time.time(),
+            principal=principal.spiffe_id if principal is not None else None,
+            proven_by=principal.proven_by.value if principal is not None else None,
+            service=self.service,
+            method=self.method,
+            kind=target.kind.value if target is not None else None,
+            target=target.name if target is not None else None,
+            decision=decision,
+            reason=reason,
+            checks=tuple(checks if checks is not None else self.checks),
+            latency_ms=latency_ms,
+            trace_id=trace_id,
+            peer=self.peer,
+            arguments=dict(target.arguments) if (target is not None and self._audit_arguments) else None,
+        )
+        try:
+            sink.emit(event)
+        except Exception:  # noqa: BLE001 - a broken sink must not break calls; it is logged loudly instead
+            log.exception("audit sink failed to accept an event for %s/%s", self.service, self.method)
+
+
+#: gRPC retry pushback (gRFC A6): a negative value tells the client's retry policy not to retry this answer.
+_NO_RETRY = ("grpc-retry-pushback-ms", "-1")
+
+
+async def abort(context: Any, rejected: Rejected) -> None:
+    """End the RPC with the rejection's status (and the MCP error code in trailing metadata). Always raises.
+
+    An authorization outage is UNAVAILABLE but must not be retried by clients' retry policies (which retry
+    UNAVAILABLE for transport failures): retries would multiply the load on a backend that is already failing.
+    """
+    trailing: tuple[tuple[str, str], ...] = ()
+    if rejected.mcp_code is not None:
+        trailing += ((MCP_ERROR_CODE_KEY, str(rejected.mcp_code)),)
+    if rejected.decision is AuditDecision.UNAVAILABLE:
+        trailing += (_NO_RETRY,)
+    await context.abort(rejected.status, rejected.reason, trailing)

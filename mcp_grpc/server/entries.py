@@ -1,0 +1,257 @@
+"""The entries an application serves: tools, resources, resource templates, prompts and completions.
+
+Each entry is built once at registration (schemas, argument model, URI template) so that a call does only a dict
+lookup, a pydantic validation and the handler itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextvars
+import dataclasses
+import functools
+from typing import Any, Awaitable, Callable, Mapping, Protocol, Sequence
+
+from mcp_grpc.contract import Check
+from mcp_grpc.server.context import _CURRENT, Context
+from mcp_grpc.server.schema import Signature, render_text
+from mcp_grpc.server.uri_template import UriTemplate
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ToolAnnotations:
+    """MCP tool hints. None means "not stated" (the field is left unset on the wire)."""
+
+    title: str | None = None
+    read_only: bool | None = None
+    destructive: bool | None = None
+    idempotent: bool | None = None
+    open_world: bool | None = None
+
+
+class ToolError(Exception):
+    """Raise from a tool handler to fail the call with ``is_error=true`` and exactly this message.
+
+    Any other exception does the same with ``str(exc)``; this class exists to make the intent explicit.
+    """
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ToolResult:
+    """Return this from a tool to control the result fully (text, structured content, error flag)."""
+
+    text: str | None = None
+    structured: Mapping[str, Any] | None = None
+    is_error: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ResourceContent:
+    """One content item of a resource read: ``text`` or ``blob``."""
+
+    uri: str
+    text: str | None = None
+    blob: bytes | None = None
+    mime_type: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PromptMessage:
+    role: str  # "user" | "assistant"
+    text: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Completion:
+    values: Sequence[str]
+    total: int | None = None
+    has_more: bool = False
+
+
+async def invoke(
+    fn: Callable[..., Any],
+    is_async: bool,
+    kwargs: dict[str, Any],
+    ctx: Context,
+    executor: concurrent.futures.Executor | None,
+) -> Any:
+    """Run a handler: coroutines on the loop, plain functions in the thread pool (never on the loop).
+
+    Cancellation of the awaiting task (client cancel, deadline) sets ``ctx.cancel_event`` so sync handlers can stop.
+    """
+    _CURRENT.set(ctx)
+    try:
+        if is_async:
+            return await fn(**kwargs)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            executor, contextvars.copy_context().run, functools.partial(fn, **kwargs)
+        )
+    except asyncio.CancelledError:
+        ctx.cancel()
+        raise
+
+
+def _bind_context(signature: Signature, kwargs: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    if signature.context_parameter is not None:
+        kwargs[signature.context_parameter] = ctx
+    return kwargs
+
+
+class Tool(Protocol):
+    """A registered tool, whether from a decorated function or a proto-first rpc."""
+
+    name: str
+    title: str | None
+    description: str
+    input_schema: Mapping[str, Any]
+    output_schema: Mapping[str, Any] | None
+    annotations: ToolAnnotations
+    checks: Sequence[Check]
+
+    def validate(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        """Validated arguments or ``ArgumentError``."""
+        ...
+
+    def run(
+        self, arguments: dict[str, Any], ctx: Context, executor: concurrent.futures.Executor | None
+    ) -> Awaitable[ToolResult]: ...
+
+
+@dataclasses.dataclass(slots=True)
+class FunctionTool:
+    name: str
+    title: str | None
+    description: str
+    fn: Callable[..., Any]
+    signature: Signature
+    annotations: ToolAnnotations
+    checks: Sequence[Check]
+
+    @property
+    def input_schema(self) -> Mapping[str, Any]:
+        return self.signature.input_schema
+
+    @property
+    def output_schema(self) -> Mapping[str, Any] | None:
+        return self.signature.output.schema
+
+    def validate(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        return self.signature.validate(arguments)
+
+    async def run(
+        self, arguments: dict[str, Any], ctx: Context, executor: concurrent.futures.Executor | None
+    ) -> ToolResult:
+        value = await invoke(
+            self.fn, self.signature.is_async, _bind_context(self.signature, arguments, ctx), ctx, executor
+        )
+        if isinstance(value, ToolResult):
+            return value
+        structured = self.signature.output.structured(value)
+        return ToolResult(text=render_text(value, structured), structured=structured)
+
+
+@dataclasses.dataclass(slots=True)
+class Resource:
+    uri: str
+    name: str
+    title: str | None
+    description: str
+    mime_type: str | None
+    fn: Callable[..., Any]
+    signature: Signature
+    checks: Sequence[Check]
+    template: UriTemplate | None = None  # set for resource templates
+
+    def validate(self, variables: Mapping[str, str]) -> dict[str, Any]:
+        """The template variables converted to the handler's parameter types, or ``ArgumentError``."""
+        return self.signature.validate(variables)
+
+    async def read(
+        self, uri: str, arguments: dict[str, Any], ctx: Context, executor: concurrent.futures.Executor | None
+    ) -> list[ResourceContent]:
+        value = await invoke(self.fn, self.signature.is_async, _bind_context(self.signature, arguments, ctx), ctx, executor)
+        return _resource_contents(uri, value, self.mime_type)
+
+
+def _resource_contents(uri: str, value: Any, mime_type: str | None) -> list[ResourceContent]:
+    if isinstance(value, ResourceContent):
+        return [value]
+    if isinstance(value, (list, tuple)) and all(isinstance(item, ResourceContent) for item in value):
+        return list(value)
+    if isinstance(value, (bytes, bytearray)):
+        return [ResourceContent(uri=uri, blob=bytes(value), mime_type=mime_type or "application/octet-stream")]
+    if isinstance(value, str):
+        return [ResourceContent(uri=uri, text=value, mime_type=mime_type or "text/plain")]
+    return [ResourceContent(uri=uri, text=render_text(value, None), mime_type=mime_type or "application/json")]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PromptArgument:
+    name: str
+    description: str
+    required: bool
+
+
+@dataclasses.dataclass(slots=True)
+class Prompt:
+    name: str
+    title: str | None
+    description: str
+    arguments: tuple[PromptArgument, ...]
+    fn: Callable[..., Any]
+    signature: Signature
+    checks: Sequence[Check]
+
+    def validate(self, arguments: Mapping[str, str]) -> dict[str, Any]:
+        """The prompt arguments converted to the handler's parameter types, or ``ArgumentError``."""
+        return self.signature.validate(arguments)
+
+    async def render(
+        self, arguments: dict[str, Any], ctx: Context, executor: concurrent.futures.Executor | None
+    ) -> list[PromptMessage]:
+        """Run the prompt on validated arguments (``validate``)."""
+        value = await invoke(self.fn, self.signature.is_async, _bind_context(self.signature, arguments, ctx), ctx, executor)
+        items = value if isinstance(value, (list, tuple)) else [value]
+        messages = []
+        for item in items:
+            if isinstance(item, PromptMessage):
+                messages.append(item)
+            elif isinstance(item, str):
+                messages.append(PromptMessage("user", item))
+            else:
+                raise TypeError(f"prompt {self.name!r} returned {type(item).__name__}; expected str or PromptMessage")
+        return messages
+
+
+@dataclasses.dataclass(slots=True)
+class CompletionHandler:
+    """Completes ``argument`` of a prompt (ref_kind "prompt") or a resource template (ref_kind "resource")."""
+
+    ref_kind: str
+    ref: str
+    argument: str
+    fn: Callable[..., Any]
+    signature: Signature
+
+    async def complete(
+        self, value: str, context_arguments: Mapping[str, str], ctx: Context, executor: concurrent.futures.Executor | None
+    ) -> Completion:
+        kwargs: dict[str, Any] = {}
+        names = self.signature.parameter_names
+        if names:
+            kwargs[names[0]] = value
+        if len(names) > 1:
+            kwargs[names[1]] = dict(context_arguments)
+        result = await invoke(self.fn, self.signature.is_async, _bind_context(self.signature, kwargs, ctx), ctx, executor)
+        if isinstance(result, Completion):
+            values = list(result.values)
+            total, has_more = result.total, result.has_more
+        else:
+            values = [str(item) for item in result]
+            total, has_more = len(values), False
+        if len(values) > 100:  # MCP: at most 100 values per response
+            total = total if total is not None and total >= len(values) else len(values)
+            values, has_more = values[:100], True
+        return Completion(values=values, total=total, has_more=has_more)

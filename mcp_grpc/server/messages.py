@@ -1,0 +1,106 @@
+"""Entries to protobuf messages, and the pagination of list responses.
+
+Pagination: list requests carry an opaque cursor in ``common.metadata["cursor"]``; responses carry the next one in
+``common.metadata["nextCursor"]``, absent on the last page. A cursor is only valid for the list that issued it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+from typing import Any, Sequence
+
+from mcp_grpc import wire
+from mcp_grpc.server.entries import ToolResult
+from mcp_grpc.wire import errors
+from mcp_grpc.wire import mcp_messages_pb2 as pb
+from mcp_grpc.wire.structs import python_to_struct
+
+__all__ = ["ListSettings", "decode_cursor", "encode_cursor", "tool_error", "tool_message", "tool_response"]
+
+ROLES = {"user": pb.ROLE_USER, "assistant": pb.ROLE_ASSISTANT}
+
+
+# -- pagination -------------------------------------------------------------------------------------------------
+
+
+def encode_cursor(listing: str, offset: int) -> str:
+    return base64.urlsafe_b64encode(f"{listing}:{offset}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(common: pb.RequestFields, listing: str) -> int:
+    """The offset a request's cursor points at (0 without a cursor). Raises INVALID_ARGUMENT for a bad cursor."""
+    field = common.metadata.fields.get(wire.CURSOR_KEY) if common.HasField("metadata") else None
+    if field is None or field.WhichOneof("kind") == "null_value":
+        return 0
+    if field.WhichOneof("kind") != "string_value":
+        raise errors.invalid_params(f"invalid cursor: common.metadata.{wire.CURSOR_KEY} must be a string")
+    cursor = field.string_value
+    try:
+        decoded = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, _, offset_text = decoded.partition(":")
+        offset = int(offset_text)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise errors.invalid_params(f"invalid cursor {cursor[:64]!r}: not a cursor this server issued") from None
+    if kind != listing or offset < 0 or not offset_text.isdigit():
+        raise errors.invalid_params(f"invalid cursor {cursor[:64]!r}: not a cursor of the {listing} list")
+    return offset
+
+
+class ListSettings:
+    """Page size and cache hints of list responses."""
+
+    def __init__(self, page_size: int, ttl: datetime.timedelta | None, cache_scope: int) -> None:
+        if page_size < 1:
+            raise ValueError("page_size must be at least 1")
+        self.page_size = page_size
+        self.ttl = ttl
+        self.cache_scope = cache_scope
+
+    def page(self, names: Sequence[str], offset: int, listing: str, common: pb.ResponseFields) -> Sequence[str]:
+        """The names of one page; sets the next page's cursor on ``common`` unless this is the last page."""
+        end = offset + self.page_size
+        if end < len(names):
+            common.metadata.fields[wire.NEXT_CURSOR_KEY].string_value = encode_cursor(listing, end)
+        return names[offset:end]
+
+    def cache_hints(self, response: Any) -> None:
+        if self.ttl is not None:
+            response.ttl.FromTimedelta(self.ttl)
+        response.cache_scope = self.cache_scope
+
+
+# -- tools ------------------------------------------------------------------------------------------------------
+
+
+def tool_message(tool: Any) -> pb.Tool:
+    message = pb.Tool(name=tool.name, title=tool.title or "", description=tool.description or "")
+    python_to_struct(tool.input_schema, message.input_schema)
+    if tool.output_schema:
+        python_to_struct(tool.output_schema, message.output_schema)
+    hints = tool.annotations
+    if any(value is not None for value in (hints.title, hints.read_only, hints.destructive, hints.idempotent, hints.open_world)):
+        message.annotations.CopyFrom(
+            pb.ToolAnnotations(
+                title=hints.title or "",
+                read_only_hint=bool(hints.read_only),
+                destructive_hint=bool(hints.destructive),
+                idempotent_hint=bool(hints.idempotent),
+                open_world_hint=bool(hints.open_world),
+            )
+        )
+    return message
+
+
+def tool_response(result: ToolResult) -> pb.CallToolResponse:
+    response = pb.CallToolResponse(is_error=result.is_error)
+    if result.text is not None:
+        response.content.add().text.text = result.text
+    if result.structured is not None:
+        python_to_struct(result.structured, response.structured_content)
+    return response
+
+
+def tool_error(message: str) -> pb.CallToolResponse:
+    return tool_response(ToolResult(text=message, is_error=True))

@@ -1,0 +1,387 @@
+"""The one pipeline every call goes down, in this order:
+
+1. authenticate: the ``Authenticator`` turns the peer (auth context + metadata) into a ``Principal``; failure is
+   UNAUTHENTICATED. Without an authenticator only insecure-local mode is possible, where every caller gets the
+   insecure-local principal. Then the MCP protocol revision is checked (UNIMPLEMENTED for one we do not speak).
+2. resolve and validate: the rpc's declaration finds its target in the registry and validates the arguments
+   (pydantic). An unknown name or invalid arguments are answered only after the target's default check passed, so
+   a caller who may not use a name cannot tell whether it exists or what its schema is.
+3. authorize: the ``Authorizer`` decides on the ``CallTarget`` with the validated arguments (the policy reads
+   them); DENY is PERMISSION_DENIED with its reason, UNAVAILABLE or an authorizer fault is UNAVAILABLE (fail closed).
+4. handle: the declaration's ``answer`` runs the handler.
+5. audit: exactly one ``AuditEvent`` (``mcp_grpc.server.call``), whatever the outcome.
+
+Nothing after a denial runs. An rpc is one declaration: a ``TargetRpc`` (one target: CallTool, ReadResource,
+GetPrompt, Complete) or a ``ListRpc`` (List*: the registry filtered by what the caller may use). Proto-first
+methods and streams use the same steps (``admit``, ``authorize``) around their own handling.
+
+Telemetry (``mcp_grpc.server.telemetry``): a span per call from ``admit`` to that audit event, current while the
+call is authorized and handled, child of the caller's trace context; its trace id is the audit record's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from typing import Any, Awaitable, Callable, Generic, Mapping, Sequence, TypeVar
+
+import grpc
+import pydantic_core
+
+from mcp_grpc import wire
+from mcp_grpc.contract import (
+    AuditDecision,
+    AuditSink,
+    AuthenticationFailed,
+    Authenticator,
+    Authorizer,
+    CallTarget,
+    Check,
+    Decision,
+    DecisionStatus,
+    InvalidTargetArguments,
+    Principal,
+    ProofKind,
+    TargetKind,
+)
+from mcp_grpc.server.call import Call, Rejected, abort, metadata_dict
+from mcp_grpc.server.schema import ArgumentError
+from mcp_grpc.server.telemetry import CallTelemetry
+from mcp_grpc.wire.errors import INVALID_PARAMS, McpError
+
+__all__ = [
+    "CONSISTENCY_KEY",
+    "INSECURE_LOCAL_PRINCIPAL",
+    "Answer",
+    "Handling",
+    "ListRpc",
+    "Pipeline",
+    "Resolution",
+    "TargetRpc",
+]
+
+log = logging.getLogger("mcp_grpc.server")
+
+#: The principal of every caller in ``--insecure-local`` mode when no Authenticator is configured.
+INSECURE_LOCAL_PRINCIPAL = Principal(
+    spiffe_id="spiffe://insecure.local/dev",
+    trust_domain="insecure.local",
+    proven_by=ProofKind.INSECURE_LOCAL,
+    not_after=None,
+)
+
+#: Request metadata key asking the authorizer for stronger consistency (e.g. HIGHER_CONSISTENCY).
+CONSISTENCY_KEY = "mcp-authz-consistency"
+
+Request = TypeVar("Request")
+Response = TypeVar("Response")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Resolution:
+    """What a call targets, as step 2 found it. ``entry`` None: no such name, ``missing`` is the answer."""
+
+    kind: TargetKind
+    name: str
+    entry: Any = None
+    missing: McpError | None = None
+    raw: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    """The arguments as they arrived (what the audit record shows when they do not validate)."""
+    checks: Sequence[Check] = ()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Handling:
+    """Everything step 4 gets: the call, what it targets, the validated arguments, the request and its context."""
+
+    call: Call
+    resolution: Resolution
+    arguments: Any
+    request: Any
+    context: Any
+    progress: Callable[[Any], None] | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Answer(Generic[Response]):
+    response: Response
+    reason: str = ""
+    """What the audit record says beside "allow" (e.g. "tool error: ...")."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TargetRpc(Generic[Request, Response]):
+    """An rpc about one target: how it is resolved and validated, and how it is answered."""
+
+    method: str
+    resolve: Callable[[Request], Resolution]
+    """Find the target (a malformed request raises McpError at once: it names nothing to probe)."""
+    validate: Callable[[Resolution, Request], Any]
+    """The validated arguments of a found target; raises ArgumentError."""
+    answer: Callable[[Handling], Awaitable[Answer[Response]]]
+    invalid: Callable[[Resolution, ArgumentError], Response] | None = None
+    """The answer to invalid arguments when it is a response (a tool error), not a protocol error."""
+    invalid_error: Callable[[Resolution, ArgumentError], McpError] | None = None
+    service: str = wire.MCP_SERVICE
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ListRpc(Generic[Request, Response]):
+    """A List* rpc: the names the caller may use, one page of them."""
+
+    method: str
+    kind: TargetKind
+    names: Callable[[], Mapping[str, Any]]
+    answer: Callable[[Request, Mapping[str, Any], Sequence[str]], Response]
+    """Fill the response from the entries and the visible names (in registry order)."""
+    service: str = wire.MCP_SERVICE
+
+
+class Pipeline:
+    """The steps every call goes through, built by the server from its ``ServerConfig``."""
+
+    def __init__(
+        self,
+        *,
+        server_name: str,
+        authenticator: Authenticator | None,
+        authorizer: Authorizer | None,
+        audit_sink: AuditSink | None,
+        insecure_local: bool,
+        audit_arguments: bool = False,
+        supported_versions: Sequence[str] = wire.SUPPORTED_PROTOCOL_VERSIONS,
+        telemetry: CallTelemetry | None = None,
+    ) -> None:
+        if authenticator is None and not insecure_local:
+            raise ValueError("an Authenticator is required unless insecure_local is set")
+        self.server_name = server_name
+        self.authenticator = authenticator
+        self.authorizer = authorizer
+        self.audit_sink = audit_sink
+        self.insecure_local = insecure_local
+        self.audit_arguments = audit_arguments
+        self.supported_versions = tuple(supported_versions)
+        #: Spans and metrics of calls; the default follows the global OpenTelemetry providers. None turns it off.
+        self.telemetry: CallTelemetry | None = telemetry if telemetry is not None else CallTelemetry()
+
+    # -- the whole pipeline, per rpc shape ------------------------------------------------------------------------
+
+    async def unary(self, rpc: TargetRpc[Any, Response], request: Any, context: Any) -> Response:
+        """Steps 1-5 for one target; a rejection ends the RPC with its status after it was audited."""
+        call = await self.admit(context, rpc.service, rpc.method)
+        try:
+            return await self.run(call, rpc, request, context)
+        except asyncio.CancelledError:
+            call.fail(Rejected.cancelled())
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a status and an audit record
+            await self.reject(call, context, exc)
+            raise  # reject always raises; this is for type checkers
+
+    async def listing(self, rpc: ListRpc[Any, Response], request: Any, context: Any) -> Response:
+        """Steps 1-5 for a List*: authorization filters the names instead of deciding one target."""
+        call = await self.admit(context, rpc.service, rpc.method)
+        try:
+            entries = dict(rpc.names())
+            names = await self.visible(call, rpc.kind, list(entries))
+            response = rpc.answer(request, entries, names)
+            call.finish()
+            return response
+        except Exception as exc:  # noqa: BLE001
+            await self.reject(call, context, exc)
+            raise
+
+    async def run(
+        self,
+        call: Call,
+        rpc: TargetRpc[Any, Response],
+        request: Any,
+        context: Any,
+        progress: Callable[[Any], None] | None = None,
+    ) -> Response:
+        """Steps 2-5 of an admitted call. Raises what ends the call (``reject`` turns it into a status)."""
+        resolution = rpc.resolve(request)
+        if resolution.entry is None:
+            await self.authorize(call, self.target(call, resolution.kind, resolution.name))
+            raise resolution.missing or McpError(grpc.StatusCode.NOT_FOUND, INVALID_PARAMS, "not found")
+        try:
+            arguments = rpc.validate(resolution, request)
+        except ArgumentError as exc:
+            await self.authorize(call, self.target(call, resolution.kind, resolution.name))
+            call.target = self.target(call, resolution.kind, resolution.name, resolution.raw, resolution.checks)
+            if rpc.invalid is not None:
+                response = rpc.invalid(resolution, exc)
+                call.fail(Rejected(grpc.StatusCode.OK, exc.message, AuditDecision.INVALID_ARGUMENT))
+                return response
+            assert rpc.invalid_error is not None
+            raise rpc.invalid_error(resolution, exc) from None
+        target = self.target(
+            call, resolution.kind, resolution.name, self._arguments_for_target(arguments), resolution.checks
+        )
+        await self.authorize(call, target)
+        answer = await rpc.answer(Handling(call, resolution, arguments, request, context, progress))
+        call.finish(answer.reason)
+        return answer.response
+
+    # -- step 1 ---------------------------------------------------------------------------------------------------
+
+    async def admit(self, context: Any, service: str, method: str, *, check_version: bool = True) -> Call:
+        """Authenticate the caller and check its protocol revision; a rejection is audited and ends the RPC."""
+        try:
+            return self.begin(context, service, method, check_version=check_version)
+        except Rejected as rejected:
+            await abort(context, rejected)
+            raise
+
+    def begin(self, context: Any, service: str, method: str, *, check_version: bool = True) -> Call:
+        """Open the call and authenticate it. Raises ``Rejected`` (already audited)."""
+        metadata = metadata_dict(context)
+        telemetry = self.telemetry
+        call = Call(
+            service, method, metadata, context.peer() or "",
+            sink=self.audit_sink, telemetry=telemetry, audit_arguments=self.audit_arguments,
+        )
+        if telemetry is not None and (telemetry.enabled or call.started >= telemetry.next_check) and telemetry.active(
+            call.started
+        ):
+            try:
+                call.span = telemetry.start(service, method, metadata)
+            except Exception:  # noqa: BLE001 - telemetry must never change a call's outcome
+                log.exception("telemetry failed to start a span for %s/%s", service, method)
+        try:
+            call.principal = self._authenticate(context, metadata)
+            if check_version:
+                self._check_version(metadata)
+        except Rejected as rejected:
+            call.fail(rejected)
+            raise
+        return call
+
+    def _check_version(self, metadata: Mapping[str, str]) -> None:
+        version = metadata.get(wire.PROTOCOL_VERSION_METADATA_KEY)
+        if version is not None and version not in self.supported_versions:
+            raise Rejected(
+                grpc.StatusCode.UNIMPLEMENTED,
+                f"unsupported MCP protocol version {version[:64]!r}; supported versions: "
+                + ", ".join(self.supported_versions),
+                AuditDecision.INVALID_ARGUMENT,
+                mcp_code=INVALID_PARAMS,
+            )
+
+    def _authenticate(self, context: Any, metadata: Mapping[str, str]) -> Principal:
+        if self.authenticator is None:
+            return INSECURE_LOCAL_PRINCIPAL
+        unauthenticated = AuditDecision.UNAUTHENTICATED
+        try:
+            principal = self.authenticator.authenticate(context.auth_context(), metadata)
+        except AuthenticationFailed as exc:
+            raise Rejected(grpc.StatusCode.UNAUTHENTICATED, exc.reason, unauthenticated) from None
+        except Exception as exc:  # noqa: BLE001 - fail closed on any authenticator fault
+            log.exception("authenticator raised")
+            raise Rejected(
+                grpc.StatusCode.UNAUTHENTICATED, f"authentication failed: internal error ({type(exc).__name__})",
+                unauthenticated,
+            ) from None
+        if principal is None:
+            raise Rejected(grpc.StatusCode.UNAUTHENTICATED, "authentication failed: no identity", unauthenticated)
+        if principal.expired():
+            raise Rejected(
+                grpc.StatusCode.UNAUTHENTICATED,
+                f"the credential of {principal.spiffe_id} expired at {principal.not_after}",
+                unauthenticated,
+            )
+        return principal
+
+    # -- step 3 ---------------------------------------------------------------------------------------------------
+
+    async def authorize(self, call: Call, target: CallTarget) -> None:
+        """Decide ``target`` for the call's principal. Raises ``Rejected`` (after auditing) unless allowed."""
+        call.target = target
+        authorizer = self.authorizer
+        if authorizer is None:
+            return
+        assert call.principal is not None
+        try:
+            decision: Decision = await authorizer.authorize(call.principal, target)
+        except InvalidTargetArguments as exc:  # the caller's arguments cannot name the objects to check
+            rejected = Rejected(
+                grpc.StatusCode.INVALID_ARGUMENT, str(exc), AuditDecision.INVALID_ARGUMENT, mcp_code=INVALID_PARAMS
+            )
+            call.fail(rejected)
+            raise rejected from None
+        except Exception as exc:  # noqa: BLE001 - fail closed: an authorizer fault is a denial
+            log.exception("authorizer raised for %s %s", target.kind.value, target.name)
+            rejected = Rejected(
+                grpc.StatusCode.UNAVAILABLE, f"authorization unavailable: {type(exc).__name__}",
+                AuditDecision.UNAVAILABLE,
+            )
+            call.fail(rejected)
+            raise rejected from None
+        call.checks = decision.checks
+        status = decision.status
+        if status is DecisionStatus.ALLOW:
+            return
+        if status is DecisionStatus.DENY:
+            rejected = Rejected(
+                grpc.StatusCode.PERMISSION_DENIED, decision.reason or "permission denied", AuditDecision.DENY
+            )
+        else:
+            rejected = Rejected(
+                grpc.StatusCode.UNAVAILABLE, decision.reason or "authorization unavailable", AuditDecision.UNAVAILABLE
+            )
+        call.fail(rejected)
+        raise rejected
+
+    async def visible(self, call: Call, kind: TargetKind, names: Sequence[str]) -> Sequence[str]:
+        """The names the caller may see, in their original order (List* filtering)."""
+        authorizer = self.authorizer
+        if authorizer is None or not names:
+            return names
+        assert call.principal is not None
+        try:
+            allowed = await authorizer.visible(call.principal, self.server_name, kind, names)
+        except Exception as exc:  # noqa: BLE001 - fail closed
+            log.exception("authorizer.visible raised for %s", kind.value)
+            rejected = Rejected(
+                grpc.StatusCode.UNAVAILABLE, f"authorization unavailable: {type(exc).__name__}",
+                AuditDecision.UNAVAILABLE,
+            )
+            call.fail(rejected)
+            raise rejected from None
+        return [name for name in names if name in allowed]
+
+    def target(
+        self,
+        call: Call,
+        kind: TargetKind,
+        name: str,
+        arguments: Mapping[str, Any] | None = None,
+        checks: Sequence[Check] = (),
+    ) -> CallTarget:
+        return CallTarget(
+            server_name=self.server_name,
+            service=call.service,
+            method=call.method,
+            kind=kind,
+            name=name,
+            arguments=arguments if arguments is not None else {},
+            required_checks=tuple(checks),
+            peer=call.peer,
+            consistency=call.metadata.get(CONSISTENCY_KEY),
+        )
+
+    def _arguments_for_target(self, arguments: Any) -> Any:
+        """Validated arguments as JSON values (what the policy's templates and the audit record read)."""
+        if self.authorizer is None and not self.audit_arguments:
+            return arguments
+        return pydantic_core.to_jsonable_python(arguments)
+
+    # -- the end of a rejected call -------------------------------------------------------------------------------
+
+    async def reject(self, call: Call | None, context: Any, error: BaseException) -> None:
+        """Audit the exception that ended a call and send its status. Always raises."""
+        rejected = Rejected.from_exception(error, call.method if call is not None else "?")
+        if call is not None:
+            call.fail(rejected)
+        await abort(context, rejected)
