@@ -13,23 +13,19 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from mcp_grpc.bridge.gateway import (
-        BridgeError,
-        GrpcBackend,
-        HttpEndpoint,
-        build_bridge_server,
-        serve_http,
-        serve_stdio,
-    )
+    from mcp_grpc.bridge.errors import BridgeError
+    from mcp_grpc.bridge.gateway import GrpcBackend
+    from mcp_grpc.bridge.mcp_server import build_bridge_server
+    from mcp_grpc.bridge.transports import HttpEndpoint, serve_http, serve_stdio
     from mcp_grpc.bridge.mount import MountedServer, MountError, SkippedPrimitive, mount_official
 
 _EXPORTS = {
-    "BridgeError": "mcp_grpc.bridge.gateway",
+    "BridgeError": "mcp_grpc.bridge.errors",
     "GrpcBackend": "mcp_grpc.bridge.gateway",
-    "HttpEndpoint": "mcp_grpc.bridge.gateway",
-    "build_bridge_server": "mcp_grpc.bridge.gateway",
-    "serve_http": "mcp_grpc.bridge.gateway",
-    "serve_stdio": "mcp_grpc.bridge.gateway",
+    "HttpEndpoint": "mcp_grpc.bridge.transports",
+    "build_bridge_server": "mcp_grpc.bridge.mcp_server",
+    "serve_http": "mcp_grpc.bridge.transports",
+    "serve_stdio": "mcp_grpc.bridge.transports",
     "MountError": "mcp_grpc.bridge.mount",
     "MountedServer": "mcp_grpc.bridge.mount",
     "SkippedPrimitive": "mcp_grpc.bridge.mount",

@@ -143,13 +143,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def build_dev_config(args: argparse.Namespace) -> Any:
     """Turn parsed ``identity dev`` flags into a DevServerConfig, or raise UsageError naming the bad flag."""
-    from mcp_grpc.identity.ca import (
-        CaError,
-        load_ca,
-        validate_dns_name,
-        validate_spiffe_id_for,
-        validate_trust_domain,
-    )
+    from mcp_grpc.identity.workload_dev.authorities import load_ca
+    from mcp_grpc.identity.workload_dev.ca_inputs import CaError, validate_dns_name, validate_spiffe_id_for, validate_trust_domain
     from mcp_grpc.identity.workload_dev.runner import MAX_SOCKET_PATH, DevServerConfig
     from mcp_grpc.identity.workload_dev.state import FederationError, WorkloadSpec, load_federated_bundle
 

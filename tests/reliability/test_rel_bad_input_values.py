@@ -24,7 +24,7 @@ from mcp_grpc.authz.engine.errors import FgaError
 from mcp_grpc.authz.files import load_tuples
 from mcp_grpc.authz.model import ModelError, load_model, parse_dsl, to_dsl
 from mcp_grpc.identity.authenticator import SpiffeAuthenticator
-from mcp_grpc.identity.ca import SvidAuthority
+from mcp_grpc.identity.workload_dev.ca import SvidAuthority
 from mcp_grpc.identity.errors import IdentityError, JwtSvidError, SpiffeIdError
 from mcp_grpc.identity.jwtsvid import bearer_token
 from mcp_grpc.identity.spiffeid import TrustDomain, parse_spiffe_id, parse_trust_domain

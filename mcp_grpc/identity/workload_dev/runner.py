@@ -16,7 +16,9 @@ from typing import Any, Callable, Mapping, Sequence
 
 import grpc
 
-from mcp_grpc.identity.ca import CaError, SvidAuthority, X509Authority
+from mcp_grpc.identity.workload_dev.authorities import X509Authority
+from mcp_grpc.identity.workload_dev.ca import SvidAuthority
+from mcp_grpc.identity.workload_dev.ca_inputs import CaError
 from mcp_grpc.identity.workload_dev.admin import ADMIN_SOCKET_NAME, serve_admin
 from mcp_grpc.identity.workload_dev.service import add_workload_api
 from mcp_grpc.identity.workload_dev.state import DevState, FederationError, WorkloadSpec

@@ -19,7 +19,7 @@ import jwt
 from google.protobuf import struct_pb2
 from spiffe._proto import workload_pb2, workload_pb2_grpc
 
-from mcp_grpc.identity.ca import CaError
+from mcp_grpc.identity.workload_dev.ca_inputs import CaError
 from mcp_grpc.identity.workload_dev.state import DevState
 
 __all__ = ["SECURITY_HEADER", "WorkloadApiServicer", "add_workload_api", "validate_jwt_svid"]

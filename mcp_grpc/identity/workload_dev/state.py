@@ -20,7 +20,9 @@ from typing import Any, Callable, Mapping, Sequence
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from mcp_grpc.identity.ca import CaError, SvidAuthority, X509SvidMaterial, validate_trust_domain
+from mcp_grpc.identity.workload_dev.authorities import X509SvidMaterial
+from mcp_grpc.identity.workload_dev.ca import SvidAuthority
+from mcp_grpc.identity.workload_dev.ca_inputs import CaError, validate_trust_domain
 
 __all__ = ["DevState", "FederatedBundle", "FederationError", "WorkloadSpec", "load_federated_bundle"]
 

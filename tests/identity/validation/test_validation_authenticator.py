@@ -301,11 +301,11 @@ def test_mtls_refusals_that_tls_lets_through(mtls: MtlsServer, world: World, bui
     assert phrase in info.value.details()
 
 
-# --- interoperability with the development CA (mcp_grpc.identity.ca) ------------------------------------------------
+# --- interoperability with the development CA (mcp_grpc.identity.workload_dev.ca) ------------------------------------
 
 
 def test_svids_of_the_development_ca_across_a_rotation() -> None:
-    from mcp_grpc.identity.ca import SvidAuthority
+    from mcp_grpc.identity.workload_dev.ca import SvidAuthority
 
     authority = SvidAuthority("example.org")
     bundles = StaticTrustBundles()

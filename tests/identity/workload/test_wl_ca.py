@@ -10,7 +10,10 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from mcp_grpc.identity.ca import AuthorityRole, CaError, SvidAuthority, load_ca
+from mcp_grpc.identity import errors
+from mcp_grpc.identity.workload_dev.authorities import AuthorityRole, load_ca
+from mcp_grpc.identity.workload_dev.ca import SvidAuthority
+from mcp_grpc.identity.workload_dev.ca_inputs import CaError
 from workload_harness import make_ca
 
 UTC = datetime.timezone.utc
@@ -68,19 +71,22 @@ def test_svid_lifetime_is_capped_by_the_signing_ca() -> None:
 
 
 @pytest.mark.parametrize(
-    "spiffe_id, message",
+    "spiffe_id, message, cause",
     [
-        ("spiffe://other.org/x", "not in trust domain"),
-        ("spiffe://example.org", "has no path"),
-        ("spiffe://example.org/a//b", "empty, '.' or '..'"),
-        ("spiffe://example.org/a/../b", "empty, '.' or '..'"),
-        ("spiffe://example.org/a%20b", "may contain only"),
-        ("http://example.org/a", "must start with spiffe://"),
+        ("spiffe://other.org/x", "not in trust domain", None),
+        ("spiffe://example.org", "has no path", None),
+        ("spiffe://example.org/a//b", "has an empty segment", errors.EmptyPathSegment),
+        ("spiffe://example.org/a/../b", "has a '..' segment", errors.DotPathSegment),
+        ("spiffe://example.org/a%20b", "percent-encoding", errors.PercentEncodingNotAllowed),
+        ("spiffe://example.org/a\n", "control character", errors.ForbiddenCharacter),
+        ("http://example.org/a", "scheme 'http' is not 'spiffe'", errors.WrongScheme),
     ],
 )
-def test_issuing_refuses_malformed_or_foreign_ids(spiffe_id: str, message: str) -> None:
-    with pytest.raises(CaError, match=message.replace("(", r"\(").replace(".", r"\.")):
+def test_issuing_refuses_malformed_or_foreign_ids(spiffe_id: str, message: str, cause: type | None) -> None:
+    """Malformed IDs are refused by the identity package's SPIFFE ID parser, whose precise error is the cause."""
+    with pytest.raises(CaError, match=message.replace("(", r"\(").replace(".", r"\.")) as info:
         authority(Clock()).issue_x509_svid(spiffe_id)
+    assert type(info.value.__cause__) is cause if cause else info.value.__cause__ is None
 
 
 def test_jwt_svid_is_es256_with_kid_and_verifies_with_the_bundle() -> None:
@@ -216,6 +222,10 @@ def test_load_ca_rejects_bad_input() -> None:
 def test_configuration_errors() -> None:
     with pytest.raises(CaError, match="lowercase"):
         SvidAuthority("Example.org")
+    with pytest.raises(CaError, match="control character"):
+        SvidAuthority("example.org\n")
+    with pytest.raises(CaError, match="not a valid host name"):
+        authority(Clock()).issue_x509_svid(ID, ["svc.example.org\n"])
     with pytest.raises(CaError, match="at least twice"):
         SvidAuthority(TD, x509_ttl=datetime.timedelta(seconds=10), ca_ttl=datetime.timedelta(seconds=15))
     with pytest.raises(CaError, match="positive"):

@@ -28,14 +28,15 @@ def run(capsys: pytest.CaptureFixture[str], sockets: pathlib.Path, *args: str) -
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--trust-domain", "Example.org", *OK], "--trust-domain: trust domain 'Example.org' may contain only"),
+        (["--trust-domain", "Example.org", *OK], "--trust-domain: trust domain 'Example.org' must be lowercase"),
         (["--trust-domain", "spiffe://example.org", *OK], "must be a bare name"),
         (["--trust-domain", "example.org"], "--workload: at least one NAME=SPIFFE_ID is required"),
         (["--trust-domain", "example.org", "--workload", "a"], "--workload: expected NAME=SPIFFE_ID"),
         (["--trust-domain", "example.org", "--workload", "a/b=spiffe://example.org/x"], "name 'a/b' must be"),
         (["--trust-domain", "example.org", *OK, *OK], "name 'a' is given twice"),
         (["--trust-domain", "example.org", "--workload", "a=spiffe://other.org/x"], "not in trust domain"),
-        (["--trust-domain", "example.org", "--workload", "a=spiffe://example.org/x/../y"], "'..' path segment"),
+        (["--trust-domain", "example.org", "--workload", "a=spiffe://example.org/x/../y"],
+         "--workload a: SPIFFE ID 'spiffe://example.org/x/../y' is not valid: path '/x/../y' has a '..' segment"),
         (["--trust-domain", "example.org", *OK, "--dns-name", "b=x.example.org"], "--dns-name: no --workload named 'b'"),
         (["--trust-domain", "example.org", *OK, "--dns-name", "a=bad_name!"], "not a valid DNS host name"),
         (["--trust-domain", "example.org", *OK, "--x509-ttl", "1x"], "--x509-ttl: '1x' is not a duration"),

@@ -17,7 +17,7 @@ from spiffe._proto import workload_pb2, workload_pb2_grpc
 from spiffe.utils.certificate_utils import parse_der_certificates
 from spiffe.workloadapi.errors import FetchJwtSvidError, FetchX509SvidError, ValidateJwtSvidError
 
-from mcp_grpc.identity.ca import SvidAuthority
+from mcp_grpc.identity.workload_dev.ca import SvidAuthority
 from mcp_grpc.identity.workload_dev.admin import AdminError
 from workload_harness import AGENT_ID, SERVER_DNS, SERVER_ID, TD, DevServer
 

@@ -1,0 +1,47 @@
+"""How the bridge reports failures: :class:`BridgeError` when it cannot be set up, and gRPC failures as MCP errors.
+
+PERMISSION_DENIED, UNAUTHENTICATED and UNAVAILABLE from the gRPC server become a tool error result for tools/call
+(:data:`TOOL_ERROR_STATUSES`), so the model sees why; every other failure, and every failure of a list, read, prompt or
+completion request, is a JSON-RPC error (:func:`jsonrpc_error`) carrying the MCP error code the server sent (or one
+derived from the gRPC status) and the status name in its message.
+"""
+
+from __future__ import annotations
+
+import grpc
+import mcp_types as types
+from mcp.shared.exceptions import MCPError
+
+from mcp_grpc.client import McpCallError
+
+__all__ = ["TOOL_ERROR_STATUSES", "BridgeError", "jsonrpc_error", "status_text", "unreachable"]
+
+#: gRPC statuses that tools/call reports as a tool error result (the model can read why) instead of a JSON-RPC error.
+TOOL_ERROR_STATUSES = frozenset(
+    {grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.UNAVAILABLE}
+)
+
+_MCP_CODES = {
+    grpc.StatusCode.INVALID_ARGUMENT: types.INVALID_PARAMS,
+    grpc.StatusCode.NOT_FOUND: types.INVALID_PARAMS,
+    grpc.StatusCode.UNIMPLEMENTED: types.METHOD_NOT_FOUND,
+}
+
+
+class BridgeError(Exception):
+    """The bridge cannot be set up as asked (no identity configured, plaintext to a remote server, ...)."""
+
+
+def status_text(error: McpCallError) -> str:
+    """``"PERMISSION_DENIED: <reason>"``, or the status name alone when there is no reason."""
+    return f"{error.status.name}: {error.message}" if error.message else error.status.name
+
+
+def jsonrpc_error(error: McpCallError) -> MCPError:
+    code = error.mcp_code if error.mcp_code is not None else _MCP_CODES.get(error.status, types.INTERNAL_ERROR)
+    return MCPError(code=code, message=status_text(error), data={"grpcStatus": error.status.name})
+
+
+def unreachable(error: Exception) -> McpCallError:
+    """A failure before any RPC (no identity, bad address) reads like the UNAVAILABLE it amounts to."""
+    return McpCallError(grpc.StatusCode.UNAVAILABLE, f"the bridge cannot call the server: {error}")

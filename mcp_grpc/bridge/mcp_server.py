@@ -1,0 +1,153 @@
+"""The MCP server side of the bridge: a low-level SDK ``Server`` whose every handler forwards to the gRPC server.
+
+tools/list, tools/call, resources/list, resources/templates/list, resources/read, prompts/list, prompts/get and
+completion/complete each become one call of ``mcp_grpc.client``; progress notifications of tools/call come from
+CallToolStream; subscriptions/listen is :func:`~mcp_grpc.bridge.listen.forward_listen`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, TypeVar
+
+import mcp_types as types
+from mcp.server import Server
+from mcp.server.context import ServerRequestContext
+from mcp.shared.exceptions import MCPError
+
+from mcp_grpc.bridge import conversions
+from mcp_grpc.bridge.errors import TOOL_ERROR_STATUSES, jsonrpc_error, status_text, unreachable
+from mcp_grpc.bridge.listen import forward_listen
+from mcp_grpc.client import AsyncClient, McpCallError
+
+if TYPE_CHECKING:
+    from mcp_grpc.bridge.gateway import GrpcBackend
+
+__all__ = ["build_bridge_server"]
+
+log = logging.getLogger("mcp_grpc.bridge")
+
+T = TypeVar("T")
+Paging = types.PaginatedRequestParams | None
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mcp-grpc")
+    except PackageNotFoundError:
+        return ""
+
+
+def build_bridge_server(
+    backend: GrpcBackend, *, name: str = "mcp-grpc-bridge", instructions: str | None = None
+) -> Server:
+    """A low-level SDK ``Server`` whose every handler forwards to the gRPC server through ``backend``.
+
+    Calls are authorized by the gRPC server as the bridge's identity (``backend.identity``), not as the JSON-RPC
+    client's.
+    """
+
+    async def forward(call: Callable[[AsyncClient], Awaitable[T]]) -> T:
+        """Run one client call; a protocol failure becomes a JSON-RPC error."""
+        try:
+            return await call(backend.client())
+        except McpCallError as error:
+            raise jsonrpc_error(error) from None
+        except Exception as error:  # noqa: BLE001 - e.g. the identity was removed: the channel cannot be built
+            if isinstance(error, MCPError):
+                raise
+            raise jsonrpc_error(unreachable(error)) from None
+
+    async def list_tools(ctx: ServerRequestContext, params: Paging) -> types.ListToolsResult:
+        tools = await forward(lambda client: client.list_tools())
+        return types.ListToolsResult(tools=[conversions.tool(info) for info in tools])
+
+    async def call_tool(ctx: ServerRequestContext, params: types.CallToolRequestParams) -> types.CallToolResult:
+        wants_progress = bool(ctx.meta and ctx.meta.get("progress_token") is not None)
+
+        async def progress(update: Any) -> None:
+            await ctx.session.report_progress(update.progress, update.total, update.message or None)
+
+        try:
+            try:
+                result = await backend.client().call_tool(
+                    params.name, params.arguments or {}, progress=progress if wants_progress else None
+                )
+            except McpCallError:
+                raise
+            except Exception as error:  # noqa: BLE001
+                raise unreachable(error) from None
+        except McpCallError as error:
+            if error.status in TOOL_ERROR_STATUSES:
+                log.info("tool %r: %s", params.name, status_text(error))
+                denial = types.TextContent(type="text", text=status_text(error))
+                return types.CallToolResult(content=[denial], is_error=True)
+            raise jsonrpc_error(error) from None
+        return types.CallToolResult(
+            content=[conversions.content_block(block) for block in result.raw.content],
+            structured_content=result.structured,
+            is_error=result.is_error,
+        )
+
+    async def list_resources(ctx: ServerRequestContext, params: Paging) -> types.ListResourcesResult:
+        resources = await forward(lambda client: client.list_resources())
+        return types.ListResourcesResult(resources=[conversions.resource(r) for r in resources])
+
+    async def list_resource_templates(ctx: ServerRequestContext, params: Paging) -> types.ListResourceTemplatesResult:
+        templates = await forward(lambda client: client.list_resource_templates())
+        return types.ListResourceTemplatesResult(
+            resource_templates=[conversions.resource_template(t) for t in templates]
+        )
+
+    async def read_resource(
+        ctx: ServerRequestContext, params: types.ReadResourceRequestParams
+    ) -> types.ReadResourceResult:
+        contents = await forward(lambda client: client.read_resource(str(params.uri)))
+        return types.ReadResourceResult(contents=[conversions.resource_contents(c) for c in contents])
+
+    async def list_prompts(ctx: ServerRequestContext, params: Paging) -> types.ListPromptsResult:
+        prompts = await forward(lambda client: client.list_prompts())
+        return types.ListPromptsResult(prompts=[conversions.prompt(p) for p in prompts])
+
+    async def get_prompt(ctx: ServerRequestContext, params: types.GetPromptRequestParams) -> types.GetPromptResult:
+        result = await forward(lambda client: client.get_prompt(params.name, params.arguments or {}))
+        return types.GetPromptResult(
+            description=result.description or None, messages=conversions.prompt_messages(result.messages)
+        )
+
+    async def complete(ctx: ServerRequestContext, params: types.CompleteRequestParams) -> types.CompleteResult:
+        ref = params.ref
+        prompt = ref.name if isinstance(ref, types.PromptReference) else None
+        resource = ref.uri if isinstance(ref, types.ResourceTemplateReference) else None
+        context_arguments = params.context.arguments if params.context and params.context.arguments else None
+        result = await forward(
+            lambda client: client.complete(
+                params.argument.name, params.argument.value, prompt=prompt, resource=resource,
+                context_arguments=context_arguments,
+            )
+        )
+        return types.CompleteResult(
+            completion=types.Completion(values=result.values[:100], total=result.total, has_more=result.has_more)
+        )
+
+    async def listen(
+        ctx: ServerRequestContext, params: types.SubscriptionsListenRequestParams
+    ) -> types.SubscriptionsListenResult:
+        return await forward_listen(backend, ctx, params)
+
+    return Server(
+        name,
+        version=_version(),
+        instructions=instructions,
+        on_list_tools=list_tools,
+        on_call_tool=call_tool,
+        on_list_resources=list_resources,
+        on_list_resource_templates=list_resource_templates,
+        on_read_resource=read_resource,
+        on_list_prompts=list_prompts,
+        on_get_prompt=get_prompt,
+        on_completion=complete,
+        on_subscriptions_listen=listen,
+    )

@@ -1,0 +1,89 @@
+"""How the bridge's MCP server is served to JSON-RPC clients: stdio, or streamable HTTP on uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any, AsyncIterator
+
+from mcp.server import Server
+
+from mcp_grpc.bridge.errors import BridgeError
+
+__all__ = ["HttpEndpoint", "serve_http", "serve_stdio"]
+
+
+async def serve_stdio(server: Server) -> None:
+    """Serve one MCP client on this process's stdin/stdout until it closes stdin."""
+    from mcp.server.stdio import stdio_server
+
+    async with stdio_server() as (read_stream, write_stream):
+        await server.run(read_stream, write_stream, server.create_initialization_options())
+
+
+class HttpEndpoint:
+    """A running streamable-HTTP bridge: its ``url``, and ``wait_closed()`` to block until it stops (signal)."""
+
+    def __init__(self, url: str, task: Any) -> None:
+        self.url = url
+        self._task = task
+
+    async def wait_closed(self) -> None:
+        """Return when the HTTP server has stopped on its own (it does not stop for signals: see ``serve_http``)."""
+        await asyncio.shield(self._task)
+
+
+@contextlib.asynccontextmanager
+async def serve_http(
+    server: Server,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    path: str = "/mcp",
+    startup_timeout: float = 10.0,
+) -> AsyncIterator[HttpEndpoint]:
+    """Serve streamable HTTP at ``http://host:port/path`` (port 0 picks one) until the block exits.
+
+    Yields an ``HttpEndpoint`` whose ``url`` is the address MCP clients connect to.
+
+    On a loopback host the SDK's DNS-rebinding protection is on (only loopback Host and Origin headers pass).
+    Signals are left to the caller (uvicorn's own handling would re-raise them after shutdown).
+    """
+    import uvicorn
+
+    class _Uvicorn(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self):  # type: ignore[no-untyped-def, override]
+            yield
+
+    if not 0 <= port <= 65535:
+        raise BridgeError(f"cannot listen on port {port}: out of range 0-65535")
+    asgi = server.streamable_http_app(streamable_http_path=path, host=host)
+    uv = _Uvicorn(uvicorn.Config(asgi, host=host, port=port, log_level="warning", lifespan="on", access_log=False))
+
+    async def run() -> None:
+        try:
+            await uv.serve()
+        except SystemExit:  # uvicorn exits the process when it cannot bind; we report instead
+            raise BridgeError(f"cannot listen on {host}:{port} (in use or not available)") from None
+
+    task = asyncio.ensure_future(run())
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + startup_timeout
+        while not uv.started:
+            if task.done():
+                error = task.exception()
+                if isinstance(error, BridgeError):
+                    raise error
+                raise BridgeError(f"cannot listen on {host}:{port}: {error or 'the server stopped during startup'}")
+            if loop.time() > deadline:
+                raise BridgeError(f"the HTTP server on {host}:{port} did not start within {startup_timeout:g}s")
+            await asyncio.sleep(0.02)
+        bound = uv.servers[0].sockets[0].getsockname()[1]
+        shown = f"[{host}]" if ":" in host else host
+        yield HttpEndpoint(f"http://{shown}:{bound}{path}", task)
+    finally:
+        uv.should_exit = True
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await asyncio.wait_for(task, timeout=5.0)
