@@ -29,13 +29,13 @@ handlers), :mod:`.listen` (subscriptions/listen), :mod:`.conversions` (gRPC resu
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Awaitable, Callable
 
 from mcp_grpc.bridge.errors import TOOL_ERROR_STATUSES, BridgeError
 from mcp_grpc.bridge.mcp_server import build_bridge_server
 from mcp_grpc.bridge.transports import HttpEndpoint, serve_http, serve_stdio
 from mcp_grpc.client import AddressError, AsyncClient, resolve_target
+from mcp_grpc.contract.address import is_local_target
 
 __all__ = [
     "BridgeError",
@@ -51,27 +51,8 @@ __all__ = [
 # -- reaching the gRPC server -------------------------------------------------------------------------------------
 
 
-def is_local_address(address: str) -> bool:
-    """True for a Unix socket target or host:port pairs whose hosts are all loopback (plaintext is allowed there)."""
-    if address.startswith(("unix:", "unix-abstract:")):
-        return True
-    for prefix in ("dns:///", "ipv4:", "ipv6:"):
-        if address.startswith(prefix):
-            address = address[len(prefix) :]
-            break
-    parts = [part.strip() for part in address.split(",") if part.strip()]
-    if not parts:
-        return False
-    for part in parts:
-        host = part[1:].partition("]")[0] if part.startswith("[") else part.rpartition(":")[0]
-        if host == "localhost":
-            continue
-        try:
-            if not ipaddress.ip_address(host).is_loopback:
-                return False
-        except ValueError:
-            return False
-    return True
+#: True for a Unix socket target or host:port pairs whose hosts are all loopback (plaintext is allowed there).
+is_local_address = is_local_target
 
 
 class GrpcBackend:

@@ -111,10 +111,19 @@ async def test_retries_through_service_config(retry, expect_ok):
 
 
 async def test_deadline_exceeded_is_reported():
-    async with running(small_app()) as server:
-        async with AsyncClient(server.address, timeout=0.000001) as client:
+    """A call still running at its deadline ends DEADLINE_EXCEEDED. (A 1 us deadline on a fast ListTools is not a
+    test: on grpcio 1.85.3 such a call was seen to complete, so the handler here outlives the deadline.)"""
+    app = small_app()
+
+    @app.tool()
+    async def slow() -> str:
+        await asyncio.sleep(5)
+        return "late"
+
+    async with running(app) as server:
+        async with AsyncClient(server.address, timeout=0.2) as client:
             with pytest.raises(McpCallError) as caught:
-                await client.list_tools()
+                await client.call_tool("slow")
     assert caught.value.status == grpc.StatusCode.DEADLINE_EXCEEDED
 
 

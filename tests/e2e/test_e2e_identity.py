@@ -86,7 +86,7 @@ async def test_caller_without_client_certificate_cannot_connect(payments, worklo
     result = await call_with_channel(tls_only_channel(payments.address, bundle_pem(workload_api)))
     assert result.status == "UNAVAILABLE", result
     await asyncio.sleep(0.2)
-    assert payments.audit_since(mark, expect=0) == []  # no call ever reached the server's call chain
+    assert payments.audit_since(mark, expect=0) == []  # no call ever reached the server's pipeline
 
 
 async def test_foreign_trust_domain_is_refused_at_the_handshake(payments, workload_api, foreign_api):

@@ -1,4 +1,5 @@
-"""The typed gRPC methods of a proto-first service, each behind the pipeline (authenticate, authorize, audit).
+"""The typed gRPC methods of a proto-first service, each down the pipeline (authenticate,
+resolve, authorize, handle, audit).
 
 A typed call of an rpc that is a tool is authorized exactly as the tool (kind TOOL, same name, same checks,
 arguments from the request message), one that is a resource exactly as a read of the URI its request names (kind
@@ -31,7 +32,8 @@ __all__ = ["generic_handler"]
 def generic_handler(
     service: ProtoService, pipeline: Pipeline, executor: concurrent.futures.Executor | None
 ) -> grpc.GenericRpcHandler:
-    """The typed gRPC methods of ``service``, each behind the ``pipeline`` (authenticate, authorize, audit).
+    """The typed gRPC methods of ``service``, each down the ``pipeline`` (authenticate,
+    resolve, authorize, handle, audit).
 
     Synchronous methods run in ``executor`` with a context whose ``abort`` works from that thread
     (``SyncServicerContext``); undecodable requests are answered INVALID_ARGUMENT (``method_handlers``)."""
