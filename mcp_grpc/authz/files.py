@@ -32,6 +32,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import yaml
 
 from mcp_grpc.authz.backend import TupleKey
+from mcp_grpc.authz.names import object_problem, relation_problem, user_problem
 
 __all__ = [
     "FileFormatError",
@@ -181,53 +182,6 @@ def line_of(container: Any, key: Any = None) -> int | None:
 # --- Tuples ------------------------------------------------------------------------------------------------------
 
 
-def _check_object(value: str) -> str | None:
-    """Why ``value`` is not ``type:id`` (an id other than the ``*`` wildcard), or None."""
-    reason = _check_type_and_id(value)
-    if reason is None and value.endswith(":*"):
-        return "must name one object, not the wildcard '*'"
-    return reason
-
-
-def _check_type_and_id(value: str) -> str | None:
-    type_name, sep, object_id = value.partition(":")
-    if not sep:
-        return "must be 'type:id'"
-    if not type_name:
-        return "has an empty type"
-    if not object_id:
-        return "has an empty id"
-    if "#" in value:
-        return "must not contain '#'"
-    if ":" in object_id:
-        return "must contain exactly one ':'"
-    if any(ch.isspace() for ch in value):
-        return "must not contain whitespace"
-    return None
-
-
-def _check_user(value: str) -> str | None:
-    """Why ``value`` is not ``type:id``, ``type:*`` or ``type:id#relation``, or None."""
-    base, sep, relation = value.partition("#")
-    if sep:
-        if not relation:
-            return "has an empty relation after '#'"
-        if "#" in relation or ":" in relation:
-            return "has a malformed relation after '#'"
-    reason = _check_type_and_id(base)
-    if reason is None and sep and base.endswith(":*"):
-        return "must not combine a wildcard with '#relation'"
-    return reason
-
-
-def _check_relation(value: str) -> str | None:
-    if not value:
-        return "must not be empty"
-    if any(ch in value for ch in ":#@") or any(ch.isspace() for ch in value):
-        return "must not contain ':', '#', '@' or whitespace"
-    return None
-
-
 def parse_tuple_entry(
     entry: Any, *, path: str | os.PathLike[str], index: int, line: int | None = None, where: str | None = None
 ) -> TupleKey:
@@ -245,7 +199,7 @@ def parse_tuple_entry(
     if unknown:
         raise fail(f"unknown field {unknown[0]!r} (allowed: user, relation, object, condition)", unknown[0])
     values: dict[str, str] = {}
-    for field, check in (("user", _check_user), ("relation", _check_relation), ("object", _check_object)):
+    for field, check in (("user", user_problem), ("relation", relation_problem), ("object", object_problem)):
         if field not in entry or entry[field] is None:
             raise fail(f"missing '{field}'")
         value = entry[field]

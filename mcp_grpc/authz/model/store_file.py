@@ -7,19 +7,20 @@ Only the file's shape is checked here; the model inside is checked by `load_mode
 
 from __future__ import annotations
 
-import re
 from typing import Any, Callable
+
+from mcp_grpc.authz import names
 
 __all__ = ["validate_store_file", "StoreFileError"]
 
-_NAME = r"[^\s:#@]+"
-_FORMATS: dict[str, re.Pattern[str]] = {
-    "type": re.compile(rf"{_NAME}\Z"),
-    "relation": re.compile(rf"{_NAME}\Z"),
-    "condition": re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z"),
-    "object": re.compile(rf"{_NAME}:[^\s#:]+\Z"),
-    # user: type:id, type:*, or type:id#relation
-    "user": re.compile(rf"{_NAME}:(?:\*|[^\s#:]+(?:#{_NAME})?)\Z"),
+# The string formats, by OpenFGA's grammar: tuples, objects and users as OpenFGA's API takes them, and a
+# ListObjects type as the model language names types.
+_FORMATS: dict[str, Callable[[str], bool]] = {
+    "type": names.matches_type_rule,
+    "relation": names.is_wire_relation,
+    "condition": names.is_condition_name,
+    "object": lambda value: names.split_object(value) is not None,
+    "user": lambda value: names.split_user(value) is not None,
 }
 
 
@@ -181,7 +182,7 @@ def _validate(value: Any, schema: dict, path: list, schema_path: str, out: list[
             _validate(item, schema["items"], [*path, i], f"{schema_path}/items", out)
     elif expected == "string" and "format" in schema:
         fmt = schema["format"]
-        if not _FORMATS[fmt].match(value):
+        if not _FORMATS[fmt](value):
             error("format", f'must match format "{fmt}"', {"format": fmt})
 
 
