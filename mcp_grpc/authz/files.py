@@ -27,7 +27,7 @@ import io
 import json
 import os
 import pathlib
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping
 
 import yaml
 
@@ -38,7 +38,6 @@ __all__ = [
     "FileFormatError",
     "ModelFileError",
     "TupleFileError",
-    "iter_tuple_files",
     "line_of",
     "load_model_file",
     "load_tuples",
@@ -550,10 +549,3 @@ def _kind(value: Any) -> str:
         return "a list"
     return type(value).__name__
 
-
-def iter_tuple_files(paths: Iterable[str | os.PathLike[str]]) -> Sequence[TupleKey]:
-    """All tuples of several files, in order (duplicates are kept; the engine's write rejects them)."""
-    result: list[TupleKey] = []
-    for path in paths:
-        result.extend(load_tuples(path))
-    return result
