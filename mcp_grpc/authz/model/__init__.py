@@ -26,7 +26,6 @@ from .dsl import clean_comments, parse_dsl, parse_dsl_with_errors
 from .errors import ModelError, ModelIssue, ModelSyntaxError, ModelValidationError, Span
 from .loader import load_model, normalize_json_model, parse_and_validate_dsl
 from .modules import FgaMod, ModuleError, load_modular, module_names, parse_fga_mod, transform_modules
-from .store_file import StoreFileError, validate_store_file
 from .to_dsl import to_dsl
 from .validate import collect_issues, validate_model
 
@@ -44,8 +43,6 @@ __all__ = [
     "OBJECT_ID_RULE",
     "RELATION_NAME_RULE",
     "Span",
-    "StoreFileError",
-    "validate_store_file",
     "TYPE_NAME_RULE",
     "clean_comments",
     "collect_issues",

@@ -129,7 +129,7 @@ def _store_dirs() -> list:
 
 @pytest.mark.parametrize("store_dir", _store_dirs())
 def test_store_file_case(store_dir: pathlib.Path) -> None:
-    from mcp_grpc.authz.model.store_file import StoreFileError, validate_store_file
+    from mcp_grpc.authz.storetest import StoreFileError, validate_store_file
 
     data = yaml.safe_load((store_dir / "store.fga.yaml").read_text())
     expected_path = store_dir / "expected_errors.json"
@@ -151,7 +151,7 @@ def test_store_file_case(store_dir: pathlib.Path) -> None:
 
 
 def test_store_file_formats_and_types() -> None:
-    from mcp_grpc.authz.model.store_file import StoreFileError, validate_store_file
+    from mcp_grpc.authz.storetest import StoreFileError, validate_store_file
 
     bad = {
         "model": "model\n  schema 1.1\n",
@@ -169,7 +169,7 @@ def test_store_file_formats_and_types() -> None:
 
 
 def test_store_file_formats_follow_openfgas_grammar() -> None:
-    from mcp_grpc.authz.model.store_file import StoreFileError, validate_store_file
+    from mcp_grpc.authz.storetest import StoreFileError, validate_store_file
 
     bad = {
         "model": "model\n  schema 1.1\n",
