@@ -35,9 +35,15 @@ import string
 import time
 from typing import Any, Callable, Mapping, Sequence
 
-from mcp_grpc.contract import Check
-from mcp_grpc.contract import Principal
-from mcp_grpc.contract import CallTarget, InvalidTargetArguments, TargetKind
+from mcp_grpc.authz.names import (
+    MAX_OBJECT_LENGTH,
+    PORTABLE_ID_CHARS,
+    is_portable_id,
+    is_valid_relation_name,
+    is_valid_type_name,
+    spiffe_id_to_user,
+)
+from mcp_grpc.contract import CallTarget, Check, InvalidTargetArguments, Principal, TargetKind
 
 __all__ = [
     "CallPolicy",
@@ -51,15 +57,8 @@ __all__ = [
     "parse_peer_ip",
 ]
 
-MAX_OBJECT_LENGTH = 256
-"""OpenFGA's limit on ``type:id`` (``^[^\\s]{2,256}$``)."""
-
-_TYPE_RE = re.compile(r"^[^:#@\s*]{1,254}$")
-_RELATION_RE = re.compile(r"^[^:#@\s*]{1,50}$")
-_ENCODE_SAFE = frozenset(string.ascii_letters + string.digits + "_|@./-")
-_ARGUMENT_VALUE_RE = re.compile(r"^[A-Za-z0-9_|@.+\-]+$")
-_ARGUMENT_VALUE_LAST_RE = re.compile(r"^[A-Za-z0-9_|@.+\-/]+$")
-_LITERAL_RE = re.compile(r"^[A-Za-z0-9_|@.+/\-]+$")
+_ENCODE_SAFE = PORTABLE_ID_CHARS - {"+"}
+"""Characters ``encode_object_id`` keeps; ``+`` starts an escape."""
 _FIELD_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 #: Placeholders every template may use; they shadow arguments of the same name.
@@ -153,7 +152,7 @@ class ObjectTemplate:
         type_part, sep, id_part = template.partition(":")
         if not sep:
             raise PolicyConfigError(f"object template {template!r} must be 'type:id', e.g. 'bucket:{{bucket}}'")
-        if not _TYPE_RE.match(type_part) or "{" in type_part or "}" in type_part:
+        if not is_valid_type_name(type_part) or "{" in type_part or "}" in type_part:
             raise PolicyConfigError(f"object template {template!r}: invalid type name {type_part!r}")
         if not id_part:
             raise PolicyConfigError(f"object template {template!r} has an empty id")
@@ -170,7 +169,7 @@ class ObjectTemplate:
                     f"object template {template!r}: placeholder {{{field}}} must name an argument "
                     "(letters, digits, underscore)"
                 )
-            if literal and not _LITERAL_RE.match(literal):
+            if literal and not is_portable_id(literal):
                 raise PolicyConfigError(
                     f"object template {template!r}: literal {literal!r} may contain only letters, digits "
                     "and _ | @ . + / -"
@@ -218,8 +217,7 @@ class ObjectTemplate:
                 check=f"{relation} {self.source}",
             )
         text = str(value)
-        pattern = _ARGUMENT_VALUE_LAST_RE if last else _ARGUMENT_VALUE_RE
-        if not text or not pattern.match(text):
+        if not is_portable_id(text) or (not last and "/" in text):
             allowed = "letters, digits and _ | @ . + -" + (" /" if last else "")
             raise CheckArgumentError(
                 f"{where}: argument '{field}' = {text[:64]!r} is not a valid object id (allowed: {allowed})",
@@ -247,7 +245,7 @@ class Plan:
 def _parse_rule(check: Check) -> tuple[str, ObjectTemplate]:
     if not isinstance(check, Check):
         raise PolicyConfigError(f"expected a Check(relation, object_template), got {check!r}")
-    if not _RELATION_RE.match(check.relation):
+    if not is_valid_relation_name(check.relation):
         raise PolicyConfigError(f"invalid relation name {check.relation!r}")
     return check.relation, ObjectTemplate.parse(check.object_template)
 
@@ -287,7 +285,7 @@ class CallPolicy:
         time_resolution: float = 1.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if not _TYPE_RE.match(user_type):
+        if not is_valid_type_name(user_type):
             raise PolicyConfigError(f"invalid user type {user_type!r}")
         if time_resolution < 0:
             raise PolicyConfigError("time_resolution must be >= 0")
@@ -312,7 +310,7 @@ class CallPolicy:
 
     def user(self, principal: Principal) -> str:
         """The caller's FGA user, e.g. ``agent:example.org/ns/prod/sa/billing``."""
-        return f"{self.user_type}:{principal.spiffe_id.removeprefix('spiffe://')}"
+        return spiffe_id_to_user(principal.spiffe_id, self.user_type)
 
     def validate_declared(self, checks: Sequence[Check]) -> None:
         """Raise PolicyConfigError for a malformed declared check (call it when a tool is registered)."""

@@ -432,19 +432,26 @@ def _tool_object(policy: Any, app: Any, tool: str) -> tuple[str, str]:
 
 
 def _agent_spiffe_id(user: str, user_type: str) -> str:
-    prefix = f"{user_type}:"
-    if user.startswith(prefix) and "#" not in user:
-        ident = user[len(prefix):]
-        return "*" if ident == "*" else f"spiffe://{ident}"
-    return user
+    """How a ListUsers answer is shown: the agent's SPIFFE ID, ``*`` for every agent, other users as they are."""
+    from mcp_grpc.authz.names import WILDCARD, user_to_spiffe_id
+
+    if user == f"{user_type}:{WILDCARD}":
+        return WILDCARD
+    try:
+        return user_to_spiffe_id(user, user_type)
+    except ValueError:
+        return user
 
 
 def _spiffe_user(spiffe_id: str, user_type: str) -> str:
-    if spiffe_id.startswith("spiffe://"):
-        return f"{user_type}:{spiffe_id[len('spiffe://'):]}"
+    """The FGA user for the SPIFFE_ID argument (which may already be the FGA user)."""
+    from mcp_grpc.authz.names import SPIFFE_SCHEME, spiffe_id_to_user
+
+    if spiffe_id.startswith(SPIFFE_SCHEME):
+        return spiffe_id_to_user(spiffe_id, user_type)
     if spiffe_id.startswith(f"{user_type}:"):
         return spiffe_id
-    raise CommandError(f"SPIFFE_ID {spiffe_id!r} must start with spiffe://")
+    raise CommandError(f"SPIFFE_ID {spiffe_id!r} must start with {SPIFFE_SCHEME}")
 
 
 async def _who_can(

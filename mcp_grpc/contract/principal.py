@@ -24,7 +24,7 @@ class Principal:
     """An authenticated caller. Immutable; equal principals hash equal (used as a cache key part).
 
     Its OpenFGA user form (``agent:example.org/ns/prod/sa/billing``) belongs to authorization:
-    ``mcp_grpc.authz.names.fga_user``.
+    ``mcp_grpc.authz.names.spiffe_id_to_user``.
     """
 
     spiffe_id: str

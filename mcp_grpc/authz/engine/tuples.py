@@ -5,21 +5,14 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import re
 from typing import Any, Mapping
 
+from mcp_grpc.authz import names
 from mcp_grpc.authz.backend import TupleKey
 
 from .errors import FgaError, VALIDATION_ERROR
 
 __all__ = ["Tuple", "UserRef", "parse_object", "parse_user", "to_tuple", "freeze_context"]
-
-# OpenFGA: a type has no ':', '#', '@' or whitespace; an id has no ':', '#' or whitespace.
-_TYPE = r"[^:#@\s]{1,254}"
-_ID = r"[^:#\s]+"
-_RELATION = r"[^:#@\s]{1,50}"
-_OBJECT_RE = re.compile(rf"({_TYPE}):({_ID})")
-_USER_RE = re.compile(rf"({_TYPE}):({_ID}|\*)(?:#({_RELATION}))?")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -32,7 +25,7 @@ class UserRef:
 
     @property
     def is_wildcard(self) -> bool:
-        return self.id == "*" and self.relation is None
+        return self.id == names.WILDCARD and self.relation is None
 
     @property
     def is_userset(self) -> bool:
@@ -49,19 +42,19 @@ class UserRef:
 @functools.lru_cache(maxsize=8192)
 def parse_object(text: str, what: str = "object") -> tuple[str, str]:
     """``type:id`` to ``(type, id)``; raises FgaError 2000 on any other shape."""
-    match = _OBJECT_RE.fullmatch(text) if isinstance(text, str) else None
-    if match is None or match.group(2) == "*":
+    parts = names.split_object(text)
+    if parts is None:
         raise FgaError(VALIDATION_ERROR, f"invalid {what} {text!r}: expected 'type:id'")
-    return match.group(1), match.group(2)
+    return parts
 
 
 @functools.lru_cache(maxsize=8192)
 def parse_user(text: str) -> UserRef:
     """``type:id``, ``type:*`` or ``type:id#relation``; raises FgaError 2000 on any other shape."""
-    match = _USER_RE.fullmatch(text) if isinstance(text, str) else None
-    if match is None or (match.group(2) == "*" and match.group(3)):
+    parts = names.split_user(text)
+    if parts is None:
         raise FgaError(VALIDATION_ERROR, f"invalid user {text!r}: expected 'type:id', 'type:*' or 'type:id#relation'")
-    return UserRef(match.group(1), match.group(2), match.group(3))
+    return UserRef(*parts)
 
 
 def freeze_context(context: Mapping[str, Any] | None) -> Mapping[str, Any] | None:

@@ -12,20 +12,22 @@ Errors are ModelSyntaxError / ModelValidationError (both ModelError), each with 
 objects with message, zero-based line and column spans, and OpenFGA's metadata (`symbol`, `errorType`, ...).
 """
 
-from .dsl import clean_comments, parse_dsl, parse_dsl_with_errors
-from .errors import ModelError, ModelIssue, ModelSyntaxError, ModelValidationError, Span
-from .loader import load_model, normalize_json_model, parse_and_validate_dsl
-from .modules import FgaMod, ModuleError, load_modular, module_names, parse_fga_mod, transform_modules
-from .names import (
+from mcp_grpc.authz.names import (
     OBJECT_ID_RULE,
+    RELATION_NAME_RULE,
+    TYPE_NAME_RULE,
     is_valid_object_id,
     is_valid_relation_name,
     is_valid_type_name,
     validate_object_id,
 )
-from .store_file import StoreFileError, validate_store_file
+
+from .dsl import clean_comments, parse_dsl, parse_dsl_with_errors
+from .errors import ModelError, ModelIssue, ModelSyntaxError, ModelValidationError, Span
+from .loader import load_model, normalize_json_model, parse_and_validate_dsl
+from .modules import FgaMod, ModuleError, load_modular, module_names, parse_fga_mod, transform_modules
 from .to_dsl import to_dsl
-from .validate import RELATION_NAME_RULE, TYPE_NAME_RULE, collect_issues, validate_model
+from .validate import collect_issues, validate_model
 
 __all__ = [
     "FgaMod",
@@ -41,8 +43,6 @@ __all__ = [
     "OBJECT_ID_RULE",
     "RELATION_NAME_RULE",
     "Span",
-    "StoreFileError",
-    "validate_store_file",
     "TYPE_NAME_RULE",
     "clean_comments",
     "collect_issues",

@@ -16,18 +16,19 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable
 
+from mcp_grpc.authz.names import (
+    RELATION_NAME_RULE,
+    RESERVED_NAMES,
+    TYPE_NAME_RULE,
+    matches_relation_rule,
+    matches_type_rule,
+)
+
 from .errors import ModelIssue, ModelValidationError, Span
 
-__all__ = ["validate_model", "collect_issues", "TYPE_NAME_RULE", "RELATION_NAME_RULE", "RESERVED_NAMES"]
+__all__ = ["validate_model", "collect_issues"]
 
-TYPE_NAME_RULE = r"^[^:#@\*\s]{1,254}$"
-RELATION_NAME_RULE = r"^[^:#@\*\s]{1,50}$"
-RESERVED_NAMES = ("self", "this")
-_TYPE_RE = re.compile(TYPE_NAME_RULE)
-_RELATION_RE = re.compile(RELATION_NAME_RULE)
 _SPACES = re.compile(r" {2,}")
-# OpenFGA's server checks the characters of names, not the length limits of the language tooling.
-_SERVER_NAME_RE = re.compile(r"^[^:#@\*\s]+$")
 
 
 def _restriction_text(ref: dict) -> str:
@@ -173,7 +174,8 @@ def _check_names(c: _Collector, model: dict) -> None:
         c.focus_type(type_name, td)
         if type_name in RESERVED_NAMES:
             c.add("a type cannot be named 'self' or 'this'.", c.type_line(type_name), type_name, "reserved-type-keywords")
-        if not (_SERVER_NAME_RE if c.server else _TYPE_RE).match(type_name):
+        # OpenFGA's server checks the characters of names, not the length limits of the language tooling.
+        if not matches_type_rule(type_name, limited=not c.server):
             c.add(
                 f"type '{type_name}' does not match naming rule: '{TYPE_NAME_RULE}'.",
                 c.type_line(type_name),
@@ -190,7 +192,7 @@ def _check_names(c: _Collector, model: dict) -> None:
                     relation,
                     "reserved-relation-keywords",
                 )
-            elif not (_SERVER_NAME_RE if c.server else _RELATION_RE).match(relation):
+            elif not matches_relation_rule(relation, limited=not c.server):
                 c.add(
                     f"relation '{relation}' of type '{type_name}' does not match naming rule: '{RELATION_NAME_RULE}'.",
                     c.relation_line_in_type(type_name, relation),

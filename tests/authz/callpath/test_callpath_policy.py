@@ -119,6 +119,13 @@ def test_slash_allowed_in_last_placeholder_only():
     assert policy().plan(principal(), ok).checks[1] == PlannedCheck("w", "object:b/a/b/c")
 
 
+@pytest.mark.parametrize("value", ["reports\n", "a/b\n"])
+def test_an_argument_with_a_trailing_newline_is_refused(value):
+    target = tool_target("copy", {"bucket": "b", "key": value}, [Check("can_write", "object:{bucket}/{key}")])
+    with pytest.raises(CheckArgumentError, match="not a valid object id"):
+        policy().plan(principal(), target)
+
+
 def test_object_longer_than_openfga_limit_is_refused():
     target = tool_target("t", {"bucket": "b" * 300}, [Check("r", "bucket:{bucket}")])
     with pytest.raises(CheckArgumentError, match="over OpenFGA's limit of 256"):
@@ -135,10 +142,22 @@ def test_malformed_templates_are_configuration_errors(template):
         policy().validate_declared([Check("can_read", template)])
 
 
-@pytest.mark.parametrize("relation", ["", "a b", "a#b", "a:b"])
+@pytest.mark.parametrize("template", ["self:{b}", "this:x", "bucket\n:{b}", "bucket:a\n{b}"])
+def test_reserved_types_and_trailing_newlines_in_templates_are_configuration_errors(template):
+    with pytest.raises(PolicyConfigError):
+        policy().validate_declared([Check("can_read", template)])
+
+
+@pytest.mark.parametrize("relation", ["", "a b", "a#b", "a:b", "can_read\n", "self", "this", "r" * 51])
 def test_malformed_relation_is_a_configuration_error(relation):
     with pytest.raises(PolicyConfigError):
         policy().validate_declared([Check(relation, "bucket:{b}")])
+
+
+@pytest.mark.parametrize("user_type", ["agent\n", "self", "a:b", ""])
+def test_malformed_user_type_is_a_configuration_error(user_type):
+    with pytest.raises(PolicyConfigError):
+        policy(user_type=user_type)
 
 
 def test_context_carries_arguments_time_and_peer_and_builtins_win():

@@ -301,6 +301,9 @@ def test_bad_cel_expression_rejects_the_model():
     ("a:b:c", "viewer", "document:1", 2000),        # malformed user
     ("user:anne", "viewer", "document", 2000),      # malformed object
     ("user:anne", "viewer", "planet:1", 2000),      # object type not in the model
+    ("user:anne", "viewer", "document:" + "x" * 248, 2000),  # over OpenFGA's 256-character object
+    ("user:" + "a" * 508, "viewer", "document:1", 2000),      # over OpenFGA's 512-byte user
+    ("user:anne\n", "viewer", "document:1", 2000),
 ])
 def test_check_validation_errors(docs, user, relation, obj, code):
     res = docs.check(user, relation, obj)

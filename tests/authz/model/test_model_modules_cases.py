@@ -129,7 +129,7 @@ def _store_dirs() -> list:
 
 @pytest.mark.parametrize("store_dir", _store_dirs())
 def test_store_file_case(store_dir: pathlib.Path) -> None:
-    from mcp_grpc.authz.model.store_file import StoreFileError, validate_store_file
+    from mcp_grpc.authz.storetest import StoreFileError, validate_store_file
 
     data = yaml.safe_load((store_dir / "store.fga.yaml").read_text())
     expected_path = store_dir / "expected_errors.json"
@@ -151,7 +151,7 @@ def test_store_file_case(store_dir: pathlib.Path) -> None:
 
 
 def test_store_file_formats_and_types() -> None:
-    from mcp_grpc.authz.model.store_file import StoreFileError, validate_store_file
+    from mcp_grpc.authz.storetest import StoreFileError, validate_store_file
 
     bad = {
         "model": "model\n  schema 1.1\n",
@@ -166,3 +166,20 @@ def test_store_file_formats_and_types() -> None:
     ]
     with pytest.raises(StoreFileError, match="must be object"):
         validate_store_file(["not", "a", "mapping"])
+
+
+def test_store_file_formats_follow_openfgas_grammar() -> None:
+    from mcp_grpc.authz.storetest import StoreFileError, validate_store_file
+
+    bad = {
+        "model": "model\n  schema 1.1\n",
+        "tuples": [{"user": "user:1", "relation": "r" * 51, "object": "org:*"}],
+        "tests": [{"list_objects": [{"user": "user:1", "type": "org\n", "assertions": {}}]}],
+    }
+    with pytest.raises(StoreFileError) as info:
+        validate_store_file(bad)
+    assert [(e["instancePath"], e["message"]) for e in info.value.errors] == [
+        ("/tuples/0/relation", 'must match format "relation"'),
+        ("/tuples/0/object", 'must match format "object"'),
+        ("/tests/0/list_objects/0/type", 'must match format "type"'),
+    ]

@@ -99,6 +99,11 @@ def test_csv_tuples_with_usersets_and_conditions(tmp_path):
         ("- user: user:a\n  relation: r\n  object: doc:1\n  condition: {name: c, context: [1]}\n", "'condition.context' must be a mapping"),
         ("- user: user:a\n  relation: r\n  object: doc:1\n  condition: {name: c, ctx: {}}\n", "'condition.ctx'"),
         ("- just a string\n", "expected a mapping"),
+        # the same grammar as the engine's (mcp_grpc.authz.names): refused on load, not only when written
+        ("- user: team:eng#mem ber\n  relation: viewer\n  object: doc:1\n", "malformed relation after '#'"),
+        ("- user: user:a\n  relation: viewer\n  object: d@c:1\n", "'@' in its type"),
+        ("- user: user:a\n  relation: " + "r" * 51 + "\n  object: doc:1\n", "at most 50 characters"),
+        ("- user: user:a\n  relation: viewer\n  object: doc:" + "x" * 260 + "\n", "longer than 256 characters"),
     ],
 )
 def test_malformed_yaml_entry(tmp_path, entry, message):

@@ -138,6 +138,7 @@ def test_model_syntax_error_points_into_the_store_file(tmp_path):
         ("tests:\n  - name: t\n    list_users:\n      - {object: 'org:x', user_filter: [{type: user}], assertions: {member: [user:a]}}\n", "must be a mapping with 'users'", None),
         ("tests:\n  - name: t\n    list_users:\n      - {object: 'org:x', user_filter: [{type: user}], assertions: {member: {user: []}}}\n", "unknown field 'user'", None),
         ("tests:\n  - name: t\n    tuples:\n      - {user: 'user:a', relation: member}\n", "tests[0].tuples[0]: missing 'object'", 11),
+        ("tests:\n  - name: t\n    list_users:\n      - {object: 'org:x', user_filter: [{type: user}], assertions: {member: {users: ''}}}\n", "'users' for 'member' must be a list of users", None),
         ("tuple_file: absent.yaml\ntests: []\n", "no such file", None),
         ("tuple_files: absent.yaml\ntests: []\n", "'tuple_files' must be a list", 8),
         ("tests:\n  - just a string\n", "each test must be a mapping", 9),
