@@ -10,7 +10,9 @@ model parser are subpackages; the OpenFGA SDK loads only when the remote backend
 
 Modules: ``policy`` (which checks a call needs), ``authorizer`` (the ``Authorizer`` the server calls), ``cache``
 (decision cache), ``remote`` (``OpenFgaBackend``), ``audit`` (``JsonAuditSink``), ``telemetry`` (OpenTelemetry),
-``backend`` (the backend interface), ``requirements`` (``Check``), ``engine`` and ``model`` (the embedded OpenFGA).
+``backend`` (the backend interface), ``requirements`` (``Check``), ``engine`` and ``model`` (the embedded OpenFGA),
+``names`` (OpenFGA's name grammar, and SPIFFE IDs as FGA users), ``files`` (tuple and model files) and ``storetest``
+(``fga model test`` store files).
 """
 
 from __future__ import annotations

@@ -1,0 +1,168 @@
+"""``mcp-grpc authz check | list-objects | list-users | explain``: one query against a model file and tuple files."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any, Mapping
+
+from mcp_grpc.authz.backend import TupleKey
+from mcp_grpc.cli.authz_shared import EXIT_ERROR, EXIT_FAILED, EXIT_OK, CommandError, request_context
+
+__all__ = ["run_check", "run_explain", "run_list_objects", "run_list_users"]
+
+
+def _load_store(args: argparse.Namespace) -> Any:
+    """A fresh embedded engine holding the model file and every tuple file."""
+    from mcp_grpc.authz.files import load_model_file, load_tuples
+    from mcp_grpc.authz.storetest import build_engine
+
+    model = load_model_file(args.model)
+    tuples: list[TupleKey] = []
+    for path in args.tuples:
+        tuples.extend(load_tuples(path))
+    return build_engine(model, tuples)
+
+
+def _contextual_tuples(args: argparse.Namespace) -> list[TupleKey]:
+    from mcp_grpc.authz.files import load_tuples, parse_tuple_entry
+
+    tuples: list[TupleKey] = []
+    for index, text in enumerate(args.contextual_tuple):
+        parts = text.split()
+        if len(parts) != 3:
+            raise CommandError(f'--contextual-tuple {text!r} must be "USER RELATION OBJECT"')
+        user, relation, obj = parts
+        tuples.append(
+            parse_tuple_entry(
+                {"user": user, "relation": relation, "object": obj}, path="--contextual-tuple", index=index
+            )
+        )
+    if args.contextual_tuples:
+        tuples.extend(load_tuples(args.contextual_tuples))
+    return tuples
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from mcp_grpc.authz.backend import CheckRequest, Outcome
+
+    store = _load_store(args)
+    request = CheckRequest(
+        user=args.user,
+        relation=args.relation,
+        object=args.object,
+        context=request_context(args),
+        contextual_tuples=tuple(_contextual_tuples(args)),
+    )
+    result = store.check(request)
+    if args.json:
+        print(json.dumps({
+            "user": args.user, "relation": args.relation, "object": args.object,
+            "outcome": result.outcome.value, "allowed": result.allowed,
+            "error": result.error, "error_code": result.error_code,
+        }))
+    elif result.outcome is Outcome.ERROR:
+        print(f"error: {result.error}" + (f" (code {result.error_code})" if result.error_code else ""))
+    else:
+        print(result.outcome.value)
+    if result.outcome is Outcome.ERROR:
+        return EXIT_ERROR
+    return EXIT_OK if result.allowed else EXIT_FAILED
+
+
+def _print_list(args: argparse.Namespace, key: str, result: Any, query: Mapping[str, Any]) -> int:
+    if result.error is not None:
+        if args.json:
+            print(json.dumps({**query, key: None, "error": result.error, "error_code": result.error_code}))
+        else:
+            print(f"error: {result.error}" + (f" (code {result.error_code})" if result.error_code else ""))
+        return EXIT_ERROR
+    items = sorted(result.items)
+    if args.json:
+        print(json.dumps({**query, key: items}))
+    else:
+        for item in items:
+            print(item)
+    return EXIT_OK
+
+
+def run_list_objects(args: argparse.Namespace) -> int:
+    store = _load_store(args)
+    result = store.list_objects(
+        args.user, args.relation, args.type, context=request_context(args), contextual_tuples=_contextual_tuples(args)
+    )
+    return _print_list(args, "objects", result, {"user": args.user, "relation": args.relation, "type": args.type})
+
+
+def run_list_users(args: argparse.Namespace) -> int:
+    store = _load_store(args)
+    result = store.list_users(
+        args.object,
+        args.relation,
+        list(args.user_filter),
+        context=request_context(args),
+        contextual_tuples=_contextual_tuples(args),
+    )
+    query = {"object": args.object, "relation": args.relation, "user_filter": list(args.user_filter)}
+    return _print_list(args, "users", result, query)
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    from mcp_grpc.authz.backend import CheckRequest, Outcome
+
+    store = _load_store(args)
+    request = CheckRequest(
+        user=args.user,
+        relation=args.relation,
+        object=args.object,
+        context=request_context(args),
+        contextual_tuples=tuple(_contextual_tuples(args)),
+    )
+    explanation = store.explain(
+        request.user, request.relation, request.object,
+        context=request.context, contextual_tuples=request.contextual_tuples,
+    )
+    if args.json:
+        print(json.dumps(_explanation_json(explanation), default=str))
+    else:
+        print(_explanation_text(explanation))
+    outcome = _explanation_outcome(explanation)
+    if outcome is Outcome.ERROR:
+        return EXIT_ERROR
+    return EXIT_OK if outcome is Outcome.ALLOWED else EXIT_FAILED
+
+
+def _explanation_json(explanation: Any) -> Any:
+    for attribute in ("to_json", "to_dict", "as_dict"):
+        method = getattr(explanation, attribute, None)
+        if callable(method):
+            return method()
+    return explanation if isinstance(explanation, (dict, list)) else {"explanation": str(explanation)}
+
+
+def _explanation_text(explanation: Any) -> str:
+    for attribute in ("render", "to_text", "format"):
+        method = getattr(explanation, attribute, None)
+        if callable(method):
+            return str(method())
+    return str(explanation)
+
+
+def _explanation_outcome(explanation: Any) -> Any:
+    from mcp_grpc.authz.backend import Outcome
+
+    outcome = getattr(explanation, "outcome", None)
+    if isinstance(outcome, Outcome):
+        return outcome
+    if isinstance(outcome, str):
+        try:
+            return Outcome(outcome)
+        except ValueError:
+            pass
+    allowed = getattr(explanation, "allowed", None)
+    if allowed is None:
+        result = getattr(explanation, "result", None)
+        allowed = getattr(result, "allowed", None)
+        if getattr(result, "outcome", None) is not None:
+            return result.outcome
+    return Outcome.ALLOWED if allowed else Outcome.DENIED
