@@ -10,11 +10,11 @@ import pytest
 from mcp.shared.exceptions import MCPError
 from mcp.types import PromptReference, ResourceTemplateReference
 
-from bridge_support import DENIED_TOOL, UNDECIDABLE_RESOURCE, DenyOneAuthorizer
 from mcp_grpc.bridge import GrpcBackend, build_bridge_server, serve_http
 from mcp_grpc.server import Server
 from mcp_grpc.server.chain import INSECURE_LOCAL_PRINCIPAL
 from mcp_grpc.server.hooks import TargetKind
+from tests.bridge.bridge_support import DENIED_TOOL, UNDECIDABLE_RESOURCE, DenyOneAuthorizer
 
 
 @pytest.fixture

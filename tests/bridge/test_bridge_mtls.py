@@ -8,7 +8,12 @@ from typing import AsyncIterator
 import mcp
 import pytest
 
-from bridge_support import (
+from mcp_grpc.bridge import GrpcBackend, build_bridge_server, serve_http
+from mcp_grpc.identity.authenticator import SpiffeAuthenticator
+from mcp_grpc.identity.credentials import spiffe_server_credentials
+from mcp_grpc.identity.sources import WorkloadIdentity
+from mcp_grpc.server import Server, ServerConfig
+from tests.bridge.bridge_support import (
     BRIDGE_ID,
     DENIED_TOOL,
     DOOMED_BRIDGE_ID,
@@ -18,11 +23,6 @@ from bridge_support import (
     WorkloadApi,
     build_native_app,
 )
-from mcp_grpc.bridge import GrpcBackend, build_bridge_server, serve_http
-from mcp_grpc.identity.authenticator import SpiffeAuthenticator
-from mcp_grpc.identity.credentials import spiffe_server_credentials
-from mcp_grpc.identity.sources import WorkloadIdentity
-from mcp_grpc.server import Server, ServerConfig
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ import sys
 import mcp
 from mcp import StdioServerParameters
 
-from bridge_support import DENIED_TOOL
 from mcp_grpc.server import Server
 from mcp_grpc.server.chain import INSECURE_LOCAL_PRINCIPAL
+from tests.bridge.bridge_support import DENIED_TOOL
 
 
 def _bridge(address: str) -> StdioServerParameters:

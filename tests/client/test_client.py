@@ -10,7 +10,7 @@ import pytest
 
 from mcp_grpc.client import AddressError, AsyncClient, Client, McpCallError, RetryPolicy, resolve_target
 
-from client_support import running, small_app
+from tests.client.client_support import running, small_app
 
 
 async def test_async_client_follows_cursors():

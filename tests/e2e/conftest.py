@@ -10,18 +10,13 @@ is done (tests/e2e is a package for that: without __init__.py "package" scope wo
 from __future__ import annotations
 
 import pathlib
-import sys
 from typing import Any, AsyncIterator, Iterator
 
 import pytest
 import pytest_asyncio
 
-_HERE = pathlib.Path(__file__).resolve().parent
-for _path in (str(_HERE), str(_HERE.parent / "authz")):  # e2e_support, and the fake OpenFGA server in tests/authz
-    if _path not in sys.path:
-        sys.path.insert(0, _path)
-
-from e2e_support import (  # noqa: E402
+from mcp_grpc.client import AsyncClient
+from tests.support.e2e import (
     AUDITOR_ID,
     AUTHZ_DIR,
     BILLING_ID,
@@ -39,7 +34,6 @@ from e2e_support import (  # noqa: E402
     fresh_config_fields,
     start_server,
 )
-from mcp_grpc.client import AsyncClient  # noqa: E402
 
 
 

@@ -9,7 +9,7 @@ import datetime
 
 import pytest
 
-from e2e_support import BILLING_ID, SUPPORT_ID, outcome
+from tests.support.e2e import BILLING_ID, SUPPORT_ID, outcome
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 
@@ -80,7 +80,7 @@ async def test_every_decision_is_one_record_with_the_issue_fields(payments, bill
 async def test_audit_arguments_off_records_no_argument_names_either(payments, billing, server_identity,
                                                                     demo_authorizer, workload_api, tmp_path):
     """``ServerConfig(audit_arguments=False)`` (the default): not even the names of the arguments are recorded."""
-    from e2e_support import agent_client, fresh_config_fields, start_server
+    from tests.support.e2e import agent_client, fresh_config_fields, start_server
     from examples.demo.server import app
 
     server = await start_server(app, fresh_config_fields(server_identity), demo_authorizer, tmp_path / "a.jsonl")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from e2e_support import outcome
+from tests.support.e2e import outcome
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 

@@ -18,7 +18,7 @@ from typing import Any, AsyncIterator
 import pytest
 import pytest_asyncio
 
-from e2e_support import (
+from tests.support.e2e import (
     AUDITOR_ID,
     AUTHZ_DIR,
     BILLING_ID,
@@ -30,8 +30,8 @@ from e2e_support import (
     outcome,
     start_server,
 )
-from fake_openfga import MODEL_ID, STORE_ID, FakeOpenFga
-from recording_app import (
+from tests.support.fake_openfga import MODEL_ID, STORE_ID, FakeOpenFga
+from tests.e2e.recording_app import (
     GRANTED_PROMPT,
     GRANTED_RESOURCE,
     UNGRANTED_PROMPT,

@@ -13,7 +13,7 @@ import tempfile
 
 import pytest
 
-from e2e_support import REPO_ROOT
+from tests.support.e2e import REPO_ROOT
 
 # (agent, call, decision) in the order the demo prints them
 EXPECTED_ROWS = [

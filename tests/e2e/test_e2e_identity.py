@@ -13,7 +13,8 @@ import grpc
 import pytest
 import pytest_asyncio
 
-from e2e_support import (
+from mcp_grpc.client import AsyncClient
+from tests.support.e2e import (
     BILLING_ID,
     FOREIGN_DOMAIN,
     FOREIGN_ID,
@@ -27,7 +28,6 @@ from e2e_support import (
     svid_pems,
     tls_only_channel,
 )
-from mcp_grpc.client import AsyncClient
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 
@@ -230,7 +230,7 @@ async def test_jwt_svid_refusals(behind_proxy, workload_api):
 
 async def test_client_certificate_wins_over_a_bearer_token(payments, workload_api):
     """support-agent's mTLS connection carrying billing-agent's JWT-SVID is support-agent (the proof TLS checked)."""
-    from e2e_support import agent_client
+    from tests.support.e2e import agent_client
 
     source, billing_bearer = await asyncio.to_thread(_bearer, workload_api, "billing-agent")
     try:

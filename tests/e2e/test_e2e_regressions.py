@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from e2e_support import BILLING_ID, agent_client, closed_port, outcome, start_server
-from fake_openfga import MODEL_ID, STORE_ID
-from recording_app import recording_payments_app
+from tests.support.e2e import BILLING_ID, agent_client, closed_port, outcome, start_server
+from tests.support.fake_openfga import MODEL_ID, STORE_ID
+from tests.e2e.recording_app import recording_payments_app
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 
@@ -25,7 +25,7 @@ async def test_one_server_identity_serves_a_second_server(server_identity, workl
 
 
 async def test_lists_are_unavailable_when_openfga_is_unreachable(server_identity, workload_api, tmp_path):
-    from e2e_support import fresh_config_fields
+    from tests.support.e2e import fresh_config_fields
     from mcp_grpc.server.security import authorizer_from_openfga
 
     app, _ = recording_payments_app()

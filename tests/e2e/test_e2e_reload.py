@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from e2e_support import AUTHZ_DIR, agent_client, fresh_config_fields, outcome, start_server
+from tests.support.e2e import AUTHZ_DIR, agent_client, fresh_config_fields, outcome, start_server
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 

@@ -21,7 +21,7 @@ import grpc
 import pytest
 
 from mcp_grpc.client import AsyncClient, McpCallError
-from workload_harness import DevServer, short_tempdir, wait_for  # noqa: F401 - wait_for re-exported
+from tests.support.workload_harness import DevServer, short_tempdir, wait_for  # noqa: F401 - wait_for re-exported
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 AUTHZ_DIR = REPO_ROOT / "authz"

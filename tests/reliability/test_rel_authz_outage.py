@@ -15,14 +15,14 @@ import pytest
 from aiohttp import web
 from pydantic import Field
 
-from fake_openfga import MODEL_ID, STORE_ID, FakeOpenFga
 from mcp_grpc.authz.engine import EmbeddedBackend, Engine
 from mcp_grpc.authz.files import load_model_file, load_tuples
 from mcp_grpc.client import McpCallError
 from mcp_grpc.server import McpApp
 from mcp_grpc.server.hooks import AuditEvent
 from mcp_grpc.server.security import authorizer_from_openfga
-from reliability_support import AUTHZ_DIR, Scale, client_identity, in_process_server, scales, server_identity
+from tests.reliability.reliability_support import AUTHZ_DIR, Scale, client_identity, in_process_server, scales, server_identity
+from tests.support.fake_openfga import MODEL_ID, STORE_ID, FakeOpenFga
 
 AUTHZ_TIMEOUT = 1.0
 

@@ -16,7 +16,7 @@ from mcp_grpc.client import McpCallError
 from mcp_grpc.server import McpApp
 from mcp_grpc.server.context import Context
 from mcp_grpc.wire import streaming_pb2, streaming_pb2_grpc
-from reliability_support import Scale, client_identity, in_process_server, scales, server_identity, wait_for
+from tests.reliability.reliability_support import Scale, client_identity, in_process_server, scales, server_identity, wait_for
 
 HANDLER_THREADS = 4
 

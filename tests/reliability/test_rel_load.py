@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from reliability_support import BILLING_MIX, SUPPORT_MIX, Load, Scale, ServerProcess, client_identity, scales
+from tests.reliability.reliability_support import BILLING_MIX, SUPPORT_MIX, Load, Scale, ServerProcess, client_identity, scales
 
 # Calls per warm-up caller before the RSS baseline: caches, pools and allocator arenas fill up first.
 WARMUP_CALLERS, WARMUP_CALLS_EACH = 8, 50

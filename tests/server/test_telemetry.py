@@ -29,7 +29,7 @@ from mcp_grpc.client import AsyncClient, McpCallError
 from mcp_grpc.server import McpApp, Server, ServerConfig
 from mcp_grpc.server.telemetry import CallTelemetry
 
-from server_support import HeaderAuthenticator, ListAuditSink, TableAuthorizer
+from tests.server.server_support import HeaderAuthenticator, ListAuditSink, TableAuthorizer
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 ALICE = "spiffe://example.org/alice"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import sys
 import uuid
 
 import pytest
@@ -81,12 +80,10 @@ def storage(tmp_path_factory: pytest.TempPathFactory):
     site = tmp_path_factory.mktemp("site")
     written = generate(root, [f"{unique}/v1/storage.proto"], site / unique, unique)
     assert sorted(p.name for p in written) == ["storage_pb2.py", "storage_pb2.pyi", "storage_pb2_grpc.py"]
-    sys.path.insert(0, str(site))
-    try:
+    with pytest.MonkeyPatch.context() as patch:  # the generated package is importable only while it is imported
+        patch.syspath_prepend(str(site))
         pb2 = importlib.import_module(f"{unique}.storage_pb2")
         grpc_module = importlib.import_module(f"{unique}.storage_pb2_grpc")
-    finally:
-        sys.path.remove(str(site))
     return pb2, grpc_module, site / unique
 
 

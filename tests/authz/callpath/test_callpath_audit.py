@@ -9,7 +9,6 @@ import time
 
 import pytest
 
-from callpath_support import TupleBackend, principal, tool_target
 from mcp_grpc.authz.audit import JsonAuditSink, audit_record
 from mcp_grpc.authz.authorizer import FgaAuthorizer
 from mcp_grpc.authz.backend import TupleKey
@@ -17,6 +16,7 @@ from mcp_grpc.authz.cache import DecisionCache
 from mcp_grpc.authz.requirements import Check
 from mcp_grpc.authz.telemetry import AuthzTelemetry
 from mcp_grpc.server.hooks import AuditEvent, CheckOutcome
+from tests.authz.callpath.callpath_support import TupleBackend, principal, tool_target
 
 BILLING = "agent:example.org/ns/prod/sa/billing"
 

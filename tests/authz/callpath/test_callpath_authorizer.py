@@ -6,13 +6,13 @@ import asyncio
 
 import pytest
 
-from callpath_support import Condition, TupleBackend, principal, tool_target
 from mcp_grpc.authz.authorizer import AuthorizationUnavailable, FgaAuthorizer
 from mcp_grpc.authz.backend import CheckResult, Outcome, TupleKey
 from mcp_grpc.authz.cache import DecisionCache
 from mcp_grpc.authz.policy import CallPolicy, CheckArgumentError
 from mcp_grpc.authz.requirements import Check
 from mcp_grpc.server.hooks import DecisionStatus, TargetKind
+from tests.authz.callpath.callpath_support import Condition, TupleBackend, principal, tool_target
 
 BILLING = "agent:example.org/ns/prod/sa/billing"
 SUPPORT = "agent:example.org/ns/prod/sa/support"

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from callpath_paths import AUTHZ_DIR
-from callpath_support import TupleBackend, principal, tool_target
 from mcp_grpc.authz.authorizer import FgaAuthorizer
 from mcp_grpc.authz.backend import CheckResult, Outcome, TupleKey
 from mcp_grpc.authz.cache import DecisionCache, ModelIndex, context_digest
 from mcp_grpc.authz.files import load_model_file
 from mcp_grpc.authz.policy import CallPolicy
 from mcp_grpc.authz.requirements import Check
+from tests.authz.callpath.callpath_paths import AUTHZ_DIR
+from tests.authz.callpath.callpath_support import TupleBackend, principal, tool_target
 
 ALLOW = CheckResult(Outcome.ALLOWED)
 DENY = CheckResult(Outcome.DENIED)

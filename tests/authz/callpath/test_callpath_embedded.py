@@ -7,13 +7,13 @@ import shutil
 
 import pytest
 
-from callpath_paths import AUTHZ_DIR
-from callpath_support import principal, tool_target
 from mcp_grpc.authz.authorizer import FgaAuthorizer
 from mcp_grpc.authz.backend import TupleKey
 from mcp_grpc.authz.cache import DecisionCache
 from mcp_grpc.authz.requirements import Check
 from mcp_grpc.server.hooks import DecisionStatus, TargetKind
+from tests.authz.callpath.callpath_paths import AUTHZ_DIR
+from tests.authz.callpath.callpath_support import principal, tool_target
 
 pytest.importorskip("mcp_grpc.authz.engine", reason="the embedded engine is not available")
 

@@ -6,7 +6,6 @@ import datetime
 
 import pytest
 
-from callpath_support import principal, tool_target
 from mcp_grpc.authz.policy import (
     CallPolicy,
     CheckArgumentError,
@@ -18,6 +17,7 @@ from mcp_grpc.authz.policy import (
 )
 from mcp_grpc.authz.requirements import Check
 from mcp_grpc.server.hooks import TargetKind
+from tests.authz.callpath.callpath_support import principal, tool_target
 
 NOW = datetime.datetime(2026, 11, 27, 15, 30, 45, 678000, tzinfo=datetime.timezone.utc).timestamp()
 

@@ -7,8 +7,6 @@ import socket
 
 import pytest
 
-from callpath_support import principal, tool_target
-from fake_openfga import MODEL_ID, STORE_ID, FakeOpenFga
 from mcp_grpc.authz.authorizer import FgaAuthorizer
 from mcp_grpc.authz.backend import CheckRequest, Outcome, TupleKey
 from mcp_grpc.authz.cache import ModelIndex
@@ -17,6 +15,8 @@ from mcp_grpc.authz.files import model_from_dsl_text
 from mcp_grpc.authz.remote import OpenFgaBackend
 from mcp_grpc.authz.requirements import Check
 from mcp_grpc.server.hooks import DecisionStatus, TargetKind
+from tests.authz.callpath.callpath_support import principal, tool_target
+from tests.support.fake_openfga import MODEL_ID, STORE_ID, FakeOpenFga
 
 BILLING = "agent:example.org/ns/prod/sa/billing"
 TUPLES = [

@@ -3,7 +3,7 @@
 ``make test`` runs a fixed sample of seeds (``SAMPLE_STORES``, about 0.2 s each). More stores:
 ``MCP_GRPC_DIFFERENTIAL_STORES=1000 MCP_GRPC_DIFFERENTIAL_SEED=5000 pytest tests/authz/differential`` (runs them
 in the sample test), or ``make reliability`` (the 400-store run below), or the module's own command line
-(``python tests/authz/differential/fga_differential.py --help``), which also shrinks disagreements to reproducers.
+(``python -m tests.authz.differential.fga_differential --help``), which also shrinks disagreements to reproducers.
 
 Every assertion is compared: both engines must give the same answer, or both report an error (``fga`` cannot say
 which error, so error kinds are not compared). A store one engine refuses and the other runs is a disagreement too.
@@ -16,7 +16,7 @@ import shutil
 
 import pytest
 
-import fga_differential as differential
+from tests.authz.differential import fga_differential as differential
 
 SAMPLE_STORES = 60
 FIRST_SEED = 0

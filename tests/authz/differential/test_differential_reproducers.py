@@ -13,7 +13,7 @@ import pathlib
 
 import pytest
 
-import fga_differential as differential
+from tests.authz.differential import fga_differential as differential
 
 REPRODUCERS = pathlib.Path(__file__).resolve().parent / "reproducers"
 

@@ -3,7 +3,7 @@
 Used by test_engine_conformance.py (one pytest case per test and variant) and runnable as a script that prints the
 pass counts per file and kind::
 
-    .venv/bin/python tests/authz/engine/engine_conformance.py [--verbose]
+    .venv/bin/python -m tests.authz.engine.engine_conformance [--verbose]    # from the repository root
 
 The runner follows OpenFGA's own (tests/check, tests/listobjects, tests/listusers): all stages of a test run against
 one store in order (a later stage writes a new model; older tuples stay and are ignored where invalid), and every
@@ -27,6 +27,9 @@ from typing import Iterator
 
 import yaml
 
+from mcp_grpc.authz.backend import Outcome
+from mcp_grpc.authz.engine import Engine
+
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[3]
 CONFORMANCE_DIR = REPO_ROOT.parent / "shared" / "conformance" / "openfga"
 FILES = (
@@ -36,12 +39,6 @@ FILES = (
     "derived/listobjects_matrix_tests.yaml",
 )
 FGA_CLI = REPO_ROOT / ".venv" / "bin" / "fga"
-
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-from mcp_grpc.authz.backend import Outcome  # noqa: E402
-from mcp_grpc.authz.engine import Engine  # noqa: E402
 
 _MODEL_CACHE: dict[str, dict] = {}
 

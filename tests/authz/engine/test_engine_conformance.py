@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-import engine_conformance as conformance
+from tests.authz.engine import engine_conformance as conformance
 
 if not conformance.CONFORMANCE_DIR.is_dir():
     pytest.skip(f"conformance data not found at {conformance.CONFORMANCE_DIR} "

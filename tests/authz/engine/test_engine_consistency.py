@@ -10,8 +10,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine_conformance import dsl_to_model
 from mcp_grpc.authz.engine import Engine
+from tests.authz.engine.engine_conformance import dsl_to_model
 
 MODEL = dsl_to_model("""
 model

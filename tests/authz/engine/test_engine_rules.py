@@ -6,11 +6,11 @@ import datetime
 
 import pytest
 
-from engine_conformance import dsl_to_model
 from mcp_grpc.authz.backend import CheckRequest, Outcome, TupleKey
 from mcp_grpc.authz.engine import Engine, FgaError, MAX_RESOLUTION_DEPTH
 from mcp_grpc.authz.engine.conditions import ConditionError, ParamType, compile_condition, parse_go_duration
 from mcp_grpc.authz.engine.resolver import CYCLE, Failure, combine_exclusion, combine_intersection, combine_union
+from tests.authz.engine.engine_conformance import dsl_to_model
 
 
 def make(dsl: str, tuples=()) -> Engine:

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from engine_conformance import dsl_to_model
 from mcp_grpc.authz.backend import AuthorizationBackend, CheckRequest, Outcome, TupleKey
 from mcp_grpc.authz.engine import EmbeddedBackend, Engine, FgaError, TupleStore, new_ulid
+from tests.authz.engine.engine_conformance import dsl_to_model
 
 MODEL = dsl_to_model("""
 model

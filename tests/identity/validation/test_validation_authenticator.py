@@ -12,13 +12,13 @@ import grpc
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-import certfactory as cf
-from certfactory import World, make_jwt
 from mcp_grpc.identity import errors
 from mcp_grpc.identity.authenticator import SpiffeAuthenticator
 from mcp_grpc.identity.principal import ProofKind
 from mcp_grpc.identity.trust import StaticTrustBundles
 from mcp_grpc.server.hooks import AuthenticationFailed
+from tests.support import certfactory as cf
+from tests.support.certfactory import World, make_jwt
 
 HOUR = datetime.timedelta(hours=1)
 

@@ -9,13 +9,13 @@ from cryptography.hazmat.primitives import serialization
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import certfactory as cf
-from certfactory import World
 from mcp_grpc.identity.authenticator import SpiffeAuthenticator
 from mcp_grpc.identity.errors import IdentityError, JwtSvidError, X509SvidError
 from mcp_grpc.identity.jwtsvid import validate_jwt_svid
 from mcp_grpc.identity.x509svid import validate_x509_svid
 from mcp_grpc.server.hooks import AuthenticationFailed
+from tests.support import certfactory as cf
+from tests.support.certfactory import World
 
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 # Recursive JSON is costly to generate; fewer examples keep the suite within its time budget.

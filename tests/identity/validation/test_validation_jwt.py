@@ -12,13 +12,13 @@ from typing import Any, Callable
 
 import pytest
 
-import certfactory as cf
-from certfactory import World, b64json, b64url, make_jwt
 from mcp_grpc.identity import errors
 from mcp_grpc.identity.authenticator import SpiffeAuthenticator
 from mcp_grpc.identity.jwtsvid import bearer_token, validate_jwt_svid
 from mcp_grpc.identity.principal import ProofKind
 from mcp_grpc.server.hooks import AuthenticationFailed
+from tests.support import certfactory as cf
+from tests.support.certfactory import World, b64json, b64url, make_jwt
 
 NO_CERT: dict[str, list[bytes]] = {"transport_security_type": [b"local"]}
 

@@ -13,14 +13,14 @@ from typing import Any, Callable
 import pytest
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-import certfactory as cf
-from certfactory import World
 from mcp_grpc.identity import errors
 from mcp_grpc.identity.authenticator import SpiffeAuthenticator
 from mcp_grpc.identity.authorizers import authorize_member_of
 from mcp_grpc.identity.principal import ProofKind
 from mcp_grpc.identity.x509svid import check_leaf, validate_x509_svid
 from mcp_grpc.server.hooks import AuthenticationFailed
+from tests.support import certfactory as cf
+from tests.support.certfactory import World
 
 HOUR = datetime.timedelta(hours=1)
 

@@ -8,7 +8,7 @@ from typing import Iterator
 import pytest
 
 from mcp_grpc.identity.ca import SvidAuthority
-from workload_harness import AGENT_ID, SERVER_DNS, SERVER_ID, TD, DevServer, make_ca, short_tempdir
+from tests.support.workload_harness import AGENT_ID, SERVER_DNS, SERVER_ID, TD, DevServer, make_ca, short_tempdir
 
 
 

@@ -11,7 +11,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from mcp_grpc.identity.ca import AuthorityRole, CaError, SvidAuthority, load_ca
-from workload_harness import make_ca
+from tests.support.workload_harness import make_ca
 
 UTC = datetime.timezone.utc
 TD = "example.org"

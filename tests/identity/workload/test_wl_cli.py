@@ -8,7 +8,7 @@ import pytest
 
 from mcp_grpc.cli.identity_commands import UsageError, parse_duration
 from mcp_grpc.cli.main import main
-from workload_harness import make_ca
+from tests.support.workload_harness import make_ca
 
 OK = ["--workload", "a=spiffe://example.org/ns/a"]
 

@@ -19,7 +19,7 @@ from spiffe.workloadapi.errors import FetchJwtSvidError, FetchX509SvidError, Val
 
 from mcp_grpc.identity.ca import SvidAuthority
 from mcp_grpc.identity.workload_dev.admin import AdminError
-from workload_harness import AGENT_ID, SERVER_DNS, SERVER_ID, TD, DevServer
+from tests.support.workload_harness import AGENT_ID, SERVER_DNS, SERVER_ID, TD, DevServer
 
 HEADER = (("workload.spiffe.io", "true"),)
 

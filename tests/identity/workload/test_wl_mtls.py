@@ -32,7 +32,7 @@ from mcp_grpc.identity.sources import (
     WorkloadX509Source,
     X509SourceError,
 )
-from workload_harness import (
+from tests.support.workload_harness import (
     AGENT_ID,
     ECHO_METHOD,
     SERVER_DNS,

@@ -21,7 +21,7 @@ from spiffe import X509Source
 from mcp_grpc.identity.authenticator import SpiffeAuthenticator
 from mcp_grpc.identity.credentials import SpiffeChannel, spiffe_server_credentials
 from mcp_grpc.identity.sources import WorkloadJwtSource, WorkloadTrustBundles, WorkloadX509Source
-from workload_harness import AGENT_ID, SERVER_DNS, SERVER_ID, TD, DevServer, EchoServer, echo, short_tempdir, wait_for
+from tests.support.workload_harness import AGENT_ID, SERVER_DNS, SERVER_ID, TD, DevServer, EchoServer, echo, short_tempdir, wait_for
 
 pytestmark = pytest.mark.slow
 
