@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.support.paths import REPO_ROOT
 
 SCENARIOS = ("grpc_mtls", "full_stack", "full_stack_no_cache", "official_sdk_http")
 RUN_TIMEOUT = 300  # seconds: a quick run takes ~40 s on an idle 2-core machine; bounded for a loaded one

@@ -7,7 +7,8 @@ from typing import AsyncIterator
 import pytest
 
 from mcp_grpc.server import Server
-from tests.bridge.bridge_support import DenyOneAuthorizer, build_native_app, running
+from tests.bridge.bridge_support import DenyOneAuthorizer, build_native_app
+from tests.support.servers import running
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from mcp_grpc.bridge import MountError, mount_official
 from mcp_grpc.client import AsyncClient, McpCallError
 from mcp_grpc.server import McpApp
 from mcp_grpc.server.hooks import TargetKind
-from tests.bridge.bridge_support import DenyOneAuthorizer, SdkCalls, build_sdk_server, running
+from tests.bridge.bridge_support import DenyOneAuthorizer, SdkCalls, build_sdk_server
+from tests.support.servers import running
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ import re
 
 import pytest
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO_ROOT
+
 DOC_FILES = sorted([REPO_ROOT / "README.md", *(REPO_ROOT / "docs").glob("**/*.md")])
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 

@@ -18,7 +18,6 @@ import pytest_asyncio
 from mcp_grpc.client import AsyncClient
 from tests.support.e2e import (
     AUDITOR_ID,
-    AUTHZ_DIR,
     BILLING_ID,
     FOREIGN_DOMAIN,
     FOREIGN_ID,
@@ -34,6 +33,7 @@ from tests.support.e2e import (
     fresh_config_fields,
     start_server,
 )
+from tests.support.paths import AUTHZ_DIR
 
 
 

@@ -18,19 +18,6 @@ from typing import Any, AsyncIterator
 import pytest
 import pytest_asyncio
 
-from tests.support.e2e import (
-    AUDITOR_ID,
-    AUTHZ_DIR,
-    BILLING_ID,
-    SUPPORT_ID,
-    RunningServer,
-    agent_client,
-    closed_port,
-    fresh_config_fields,
-    outcome,
-    start_server,
-)
-from tests.support.fake_openfga import MODEL_ID, STORE_ID, FakeOpenFga
 from tests.e2e.recording_app import (
     GRANTED_PROMPT,
     GRANTED_RESOURCE,
@@ -38,6 +25,19 @@ from tests.e2e.recording_app import (
     UNGRANTED_RESOURCE,
     recording_payments_app,
 )
+from tests.support.e2e import (
+    AUDITOR_ID,
+    BILLING_ID,
+    SUPPORT_ID,
+    RunningServer,
+    agent_client,
+    fresh_config_fields,
+    outcome,
+    start_server,
+)
+from tests.support.fake_openfga import MODEL_ID, STORE_ID, FakeOpenFga
+from tests.support.paths import AUTHZ_DIR
+from tests.support.ports import closed_port
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 

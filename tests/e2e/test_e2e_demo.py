@@ -13,7 +13,7 @@ import tempfile
 
 import pytest
 
-from tests.support.e2e import REPO_ROOT
+from tests.support.paths import REPO_ROOT
 
 # (agent, call, decision) in the order the demo prints them
 EXPECTED_ROWS = [

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.e2e import BILLING_ID, agent_client, closed_port, outcome, start_server
-from tests.support.fake_openfga import MODEL_ID, STORE_ID
 from tests.e2e.recording_app import recording_payments_app
+from tests.support.e2e import BILLING_ID, agent_client, outcome, start_server
+from tests.support.fake_openfga import MODEL_ID, STORE_ID
+from tests.support.ports import closed_port
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 

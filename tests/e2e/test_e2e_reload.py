@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from tests.support.e2e import AUTHZ_DIR, agent_client, fresh_config_fields, outcome, start_server
+from tests.support.e2e import agent_client, fresh_config_fields, outcome, start_server
+from tests.support.paths import AUTHZ_DIR
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 

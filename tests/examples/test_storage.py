@@ -15,8 +15,8 @@ import pytest
 import pytest_asyncio
 
 from tests.support.e2e import DevWorkloadApi, agent_client, fresh_config_fields, outcome  # the Workload API harness
+from tests.support.paths import REPO_ROOT
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 EXAMPLE = REPO_ROOT / "examples" / "storage"
 
 TD = "example.org"

@@ -21,8 +21,9 @@ from mcp_grpc.client import McpCallError
 from mcp_grpc.server import McpApp
 from mcp_grpc.server.hooks import AuditEvent
 from mcp_grpc.server.security import authorizer_from_openfga
-from tests.reliability.reliability_support import AUTHZ_DIR, Scale, client_identity, in_process_server, scales, server_identity
+from tests.reliability.reliability_support import Scale, client_identity, in_process_server, scales, server_identity
 from tests.support.fake_openfga import MODEL_ID, STORE_ID, FakeOpenFga
+from tests.support.paths import AUTHZ_DIR
 
 AUTHZ_TIMEOUT = 1.0
 

@@ -30,7 +30,7 @@ from mcp_grpc.identity.jwtsvid import bearer_token
 from mcp_grpc.identity.spiffeid import TrustDomain, parse_spiffe_id, parse_trust_domain
 from mcp_grpc.identity.trust import StaticTrustBundles
 from mcp_grpc.server.hooks import AuthenticationFailed
-from tests.reliability.reliability_support import AUTHZ_DIR
+from tests.support.paths import AUTHZ_DIR
 
 EXAMPLES = [pytest.param(60, id="short"), pytest.param(500, id="long", marks=pytest.mark.reliability)]
 MODEL_TEXT = (AUTHZ_DIR / "model.fga").read_text()

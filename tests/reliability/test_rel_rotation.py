@@ -14,9 +14,10 @@ import pytest
 from examples.demo.server import app as demo_app
 from mcp_grpc.server.security import authorizer_from_authz_dir
 from tests.reliability.reliability_support import (
-    AUTHZ_DIR, BILLING_MIX, SUPPORT_MIX, Load, client_identity, client_over, in_process_server, kill, server_identity,
-    wait_for, workload_api,
+    BILLING_MIX, SUPPORT_MIX, Load, client_identity, client_over, in_process_server, kill, server_identity, wait_for,
+    workload_api,
 )
+from tests.support.paths import AUTHZ_DIR
 
 
 @dataclasses.dataclass(frozen=True)

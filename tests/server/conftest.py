@@ -7,7 +7,8 @@ from typing import AsyncIterator
 import pytest
 
 from mcp_grpc.server import McpApp, Server
-from tests.server.server_support import Observed, build_app, running
+from tests.server.server_support import Observed, build_app
+from tests.support.servers import running
 
 
 @pytest.fixture

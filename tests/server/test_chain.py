@@ -10,7 +10,8 @@ from mcp_grpc.server import ConfigError, Server, ServerConfig
 from mcp_grpc.server.chain import INSECURE_LOCAL_PRINCIPAL
 from mcp_grpc.server.hooks import TargetKind
 
-from tests.server.server_support import HeaderAuthenticator, ListAuditSink, TableAuthorizer, running
+from tests.server.server_support import HeaderAuthenticator, ListAuditSink, TableAuthorizer
+from tests.support.servers import running
 
 ALICE = "spiffe://example.org/alice"
 BOB = "spiffe://example.org/bob"

@@ -19,20 +19,18 @@ import os
 import pathlib
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from typing import Any, AsyncIterator, Iterator, Mapping, Sequence
+from typing import Any, AsyncIterator, Mapping, Sequence
 
 import grpc
 
 from mcp_grpc.client import AsyncClient, McpCallError
+from tests.support.paths import REPO_ROOT
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
-AUTHZ_DIR = REPO_ROOT / "authz"
 
 TRUST_DOMAIN = "example.org"
 PREFIX = f"spiffe://{TRUST_DOMAIN}/ns/mcp-tools/sa"
@@ -123,15 +121,6 @@ class DevWorkloadApi:
                 self.process.kill()
                 self.process.wait(5)
         shutil.rmtree(self.socket_dir, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def closed_port() -> Iterator[int]:
-    """A port of 127.0.0.1 that refuses connections: bound by us but never listening, so no other process on this
-    busy machine can take it while the test runs."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        yield s.getsockname()[1]
 
 
 # -- audit log -----------------------------------------------------------------------------------------------------

@@ -22,8 +22,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from mcp_grpc.identity.workload_dev.admin import ADMIN_SOCKET_NAME, admin_request
+from tests.support.paths import REPO_ROOT
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 TD = "example.org"
 SERVER_ID = f"spiffe://{TD}/ns/dev/sa/echo-server"
 AGENT_ID = f"spiffe://{TD}/ns/dev/sa/agent"

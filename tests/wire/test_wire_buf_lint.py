@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO_ROOT
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,9 @@ from mcp_grpc.authz.engine import EmbeddedBackend, Engine
 from mcp_grpc.authz.files import load_model_file, load_tuples
 from mcp_grpc.authz.requirements import Check
 from mcp_grpc.server.hooks import DecisionStatus, TargetKind
-from tests.authz.callpath.callpath_paths import AUTHZ_DIR
 from tests.authz.callpath.callpath_support import principal, tool_target
 from tests.support.fake_openfga import MODEL_ID, STORE_ID, FakeOpenFga
+from tests.support.paths import AUTHZ_DIR
 
 BILLING = principal("ns/mcp-tools/sa/billing-agent")
 SUPPORT = principal("ns/mcp-tools/sa/support-agent")

@@ -12,8 +12,8 @@ from mcp_grpc.authz.backend import TupleKey
 from mcp_grpc.authz.cache import DecisionCache
 from mcp_grpc.authz.requirements import Check
 from mcp_grpc.server.hooks import DecisionStatus, TargetKind
-from tests.authz.callpath.callpath_paths import AUTHZ_DIR
 from tests.authz.callpath.callpath_support import principal, tool_target
+from tests.support.paths import AUTHZ_DIR
 
 pytest.importorskip("mcp_grpc.authz.engine", reason="the embedded engine is not available")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 
 import pytest
 
@@ -17,6 +16,7 @@ from mcp_grpc.authz.requirements import Check
 from mcp_grpc.server.hooks import DecisionStatus, TargetKind
 from tests.authz.callpath.callpath_support import principal, tool_target
 from tests.support.fake_openfga import MODEL_ID, STORE_ID, FakeOpenFga
+from tests.support.ports import free_port
 
 BILLING = "agent:example.org/ns/prod/sa/billing"
 TUPLES = [
@@ -62,12 +62,6 @@ async def remote(fake):
     backend = OpenFgaBackend(fake.url, STORE_ID, model_id=MODEL_ID, timeout=2.0)
     yield backend
     await backend.close()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def test_check_sends_openfga_check_body(fake, remote):

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.authz.callpath.callpath_paths import AUTHZ_DIR
+from tests.support.paths import AUTHZ_DIR
 
 FGA = pathlib.Path(sys.executable).parent / "fga"
 STORE_TESTS = sorted(AUTHZ_DIR.glob("*.fga.yaml"))

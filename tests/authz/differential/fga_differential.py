@@ -24,7 +24,8 @@ from typing import Any, Iterable
 
 import yaml
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[3]
+from tests.support.paths import REPO_ROOT
+
 FGA_BINARY = REPO_ROOT / ".venv" / "bin" / "fga"
 
 USER_TYPE = "user"

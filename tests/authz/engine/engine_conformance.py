@@ -29,16 +29,16 @@ import yaml
 
 from mcp_grpc.authz.backend import Outcome
 from mcp_grpc.authz.engine import Engine
+from tests.support import paths
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[3]
-CONFORMANCE_DIR = REPO_ROOT.parent / "shared" / "conformance" / "openfga"
+CONFORMANCE_DIR = paths.CONFORMANCE_DIR / "openfga"
 FILES = (
     "consolidated_1_1_tests.yaml",
     "abac_tests.yaml",
     "derived/check_matrix_tests.yaml",
     "derived/listobjects_matrix_tests.yaml",
 )
-FGA_CLI = REPO_ROOT / ".venv" / "bin" / "fga"
+FGA_CLI = paths.REPO_ROOT / ".venv" / "bin" / "fga"
 
 _MODEL_CACHE: dict[str, dict] = {}
 

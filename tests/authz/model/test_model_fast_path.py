@@ -16,7 +16,7 @@ import yaml
 
 from mcp_grpc.authz.model import clean_comments, parse_dsl, parse_dsl_with_errors
 from mcp_grpc.authz.model._fast import fast_parse
-from tests.conftest import CONFORMANCE_DIR
+from tests.support.paths import CONFORMANCE_DIR
 
 LANG = CONFORMANCE_DIR / "openfga-language" / "tests" / "data"
 ENGINE = CONFORMANCE_DIR / "openfga"

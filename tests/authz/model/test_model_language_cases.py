@@ -19,7 +19,7 @@ from mcp_grpc.authz.model import (
     parse_dsl_with_errors,
     to_dsl,
 )
-from tests.conftest import CONFORMANCE_DIR
+from tests.support.paths import CONFORMANCE_DIR
 
 DATA = CONFORMANCE_DIR / "openfga-language" / "tests" / "data"
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=f"conformance data not found at {DATA}")

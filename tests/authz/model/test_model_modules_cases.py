@@ -18,7 +18,7 @@ from mcp_grpc.authz.model import (
     to_dsl,
     transform_modules,
 )
-from tests.conftest import CONFORMANCE_DIR
+from tests.support.paths import CONFORMANCE_DIR
 
 DATA = CONFORMANCE_DIR / "openfga-language" / "tests" / "data"
 MODULES = DATA / "transformer-module"

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from mcp_grpc.authz.model import parse_dsl
-from tests.conftest import CONFORMANCE_DIR, REPO_ROOT
+from tests.support.paths import CONFORMANCE_DIR, REPO_ROOT
 
 DATA = CONFORMANCE_DIR / "openfga-language" / "tests" / "data" / "transformer"
 

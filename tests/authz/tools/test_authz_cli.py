@@ -15,8 +15,7 @@ import textwrap
 import pytest
 
 from mcp_grpc.cli.main import main
-
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[3]
+from tests.support.paths import REPO_ROOT
 
 
 @dataclasses.dataclass
