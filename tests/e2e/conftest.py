@@ -16,6 +16,7 @@ import pytest
 import pytest_asyncio
 
 from mcp_grpc.client import AsyncClient
+from tests.support.certfactory import CA, make_ca
 from tests.support.e2e import (
     AUDITOR_ID,
     BILLING_ID,
@@ -26,7 +27,6 @@ from tests.support.e2e import (
     SERVER_ID,
     SUPPORT_ID,
     TRUST_DOMAIN,
-    CertificateAuthority,
     DevWorkloadApi,
     RunningServer,
     agent_client,
@@ -43,19 +43,19 @@ def ca_dir(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
 
 
 @pytest.fixture(scope="package")
-def our_ca(ca_dir: pathlib.Path) -> CertificateAuthority:
+def our_ca(ca_dir: pathlib.Path) -> CA:
     """example.org's CA, brought to its Workload API, so tests can mint leaves it would never issue."""
-    return CertificateAuthority.create(ca_dir, "example-org-ca")
+    return make_ca(TRUST_DOMAIN).write(ca_dir, "example-org-ca")
 
 
 @pytest.fixture(scope="package")
-def foreign_ca(ca_dir: pathlib.Path) -> CertificateAuthority:
-    return CertificateAuthority.create(ca_dir, "other-org-ca")
+def foreign_ca(ca_dir: pathlib.Path) -> CA:
+    return make_ca(FOREIGN_DOMAIN).write(ca_dir, "other-org-ca")
 
 
 @pytest.fixture(scope="package")
 def workload_apis(
-    our_ca: CertificateAuthority, foreign_ca: CertificateAuthority
+    our_ca: CA, foreign_ca: CA
 ) -> Iterator[tuple[DevWorkloadApi, DevWorkloadApi]]:
     """Both development Workload APIs, started side by side.
 

@@ -1,8 +1,9 @@
-"""Build real X.509 CAs, SVIDs and JWT-SVIDs with ``cryptography`` for the validation tests.
+"""Build real X.509 CAs, SVIDs and JWT-SVIDs with ``cryptography``: ``make_ca`` is the one CA every test builds.
 
 Defaults follow what SPIRE issues: EC P-256 keys, a CA with basicConstraints CA=true and keyCertSign/cRLSign, leaves
 with CA=false, key usage digitalSignature (critical), exactly one URI SAN. Every default can be overridden so a test can
-build precisely one defect.
+build precisely one defect. A CA is also what a development Workload API is given with ``--ca-cert``/``--ca-key``
+(``CA.write``, ``CA.pems``), and ``CA.mint`` makes client certificates that Workload API would never issue.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import base64
 import dataclasses
 import datetime
 import json
+import pathlib
 from typing import Any, Sequence
 
 from cryptography import x509
@@ -39,13 +41,42 @@ def pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
+def key_pem(key: Any) -> bytes:
+    """An unencrypted PKCS#8 PEM private key."""
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+
+
 @dataclasses.dataclass
 class CA:
-    """A signing authority: a root (self-signed) or an intermediate."""
+    """A signing authority: a root (self-signed) or an intermediate. ``cert_file``/``key_file`` once written."""
 
     cert: x509.Certificate
     key: Any
     trust_domain: str
+    cert_file: pathlib.Path | None = None
+    key_file: pathlib.Path | None = None
+
+    def pems(self) -> tuple[bytes, bytes]:
+        """(PEM certificate, PEM key): what ``mcp-grpc identity dev --ca-cert/--ca-key`` and ``load_ca`` read."""
+        return pem(self.cert), key_pem(self.key)
+
+    def write(self, directory: pathlib.Path, name: str) -> "CA":
+        """Write ``<name>.pem`` and ``<name>.key`` into ``directory`` and remember them as cert_file/key_file."""
+        cert_pem, private_pem = self.pems()
+        self.cert_file, self.key_file = directory / f"{name}.pem", directory / f"{name}.key"
+        self.cert_file.write_bytes(cert_pem)
+        self.key_file.write_bytes(private_pem)
+        return self
+
+    def mint(self, uris: Sequence[str], *, ca: bool = False) -> tuple[bytes, bytes]:
+        """A client leaf (PEM certificate, PEM key) with these URI SANs, signed by this CA; TLS accepts it (both
+        extended key usages), whatever X.509-SVID rule it breaks."""
+        cert, key = self.issue_leaf(
+            uris=list(uris), ca=ca, key_usage={"digital_signature": True, "key_cert_sign": ca, "crl_sign": ca},
+            not_before=now() - datetime.timedelta(minutes=5), with_eku=True,
+        )
+        return pem(cert), key_pem(key)
 
     def issue_leaf(
         self,
@@ -118,8 +149,12 @@ def make_ca(
     parent: CA | None = None,
     not_before: datetime.datetime | None = None,
     not_after: datetime.datetime | None = None,
+    ca: bool = True,
 ) -> CA:
-    """A SPIRE-like CA for ``trust_domain``: self-signed root, or an intermediate signed by ``parent``."""
+    """A SPIRE-like CA for ``trust_domain``: self-signed root, or an intermediate signed by ``parent``.
+
+    ``ca=False`` builds the same certificate with basicConstraints CA=false (and digitalSignature instead of
+    keyCertSign/cRLSign): one that must be refused as a CA."""
     key = ec_key()
     t = now()
     subject = x509.Name([
@@ -136,8 +171,8 @@ def make_ca(
         .serial_number(x509.random_serial_number())
         .not_valid_before(not_before or t - datetime.timedelta(minutes=5))
         .not_valid_after(not_after or t + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(_key_usage(key_cert_sign=True, crl_sign=True), critical=True)
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .add_extension(_key_usage(digital_signature=not ca, key_cert_sign=ca, crl_sign=ca), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(signer_key.public_key()), critical=False

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime
 import json
 import os
 import pathlib
@@ -244,70 +243,7 @@ def tls_only_channel(address: str, root_pem: bytes) -> grpc.aio.Channel:
     return grpc.aio.secure_channel(address, credentials, options=[("grpc.ssl_target_name_override", SERVER_DNS)])
 
 
-# -- certificates the Workload API would never issue ---------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class CertificateAuthority:
-    """A CA we hold the key of: handed to a dev Workload API with --ca-cert/--ca-key, and used to mint rogue leaves."""
-
-    cert: Any
-    key: Any
-    cert_file: pathlib.Path
-    key_file: pathlib.Path
-
-    @classmethod
-    def create(cls, directory: pathlib.Path, name: str) -> "CertificateAuthority":
-        from cryptography import x509
-        from cryptography.hazmat.primitives import hashes, serialization
-        from cryptography.hazmat.primitives.asymmetric import ec
-        from cryptography.x509.oid import NameOID
-
-        key = ec.generate_private_key(ec.SECP256R1())
-        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-        now = datetime.datetime.now(datetime.timezone.utc)
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(subject).issuer_name(subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .sign(key, hashes.SHA256())
-        )
-        cert_file, key_file = directory / f"{name}.pem", directory / f"{name}.key"
-        cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        key_file.write_bytes(key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-        return cls(cert, key, cert_file, key_file)
-
-    def mint(self, uris: Sequence[str], *, ca: bool = False) -> tuple[bytes, bytes]:
-        """A client leaf (PEM certificate, PEM key) with these URI SANs, signed by this CA; TLS accepts it."""
-        from cryptography import x509
-        from cryptography.hazmat.primitives import hashes, serialization
-        from cryptography.hazmat.primitives.asymmetric import ec
-        from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-        key = ec.generate_private_key(ec.SECP256R1())
-        now = datetime.datetime.now(datetime.timezone.utc)
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "rogue")]))
-            .issuer_name(self.cert.subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(hours=1))
-            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(True, False, False, False, False, ca, ca, False, False), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.SERVER_AUTH]),
-                           critical=False)
-            .add_extension(x509.SubjectAlternativeName([x509.UniformResourceIdentifier(u) for u in uris]),
-                           critical=False)
-            .sign(self.key, hashes.SHA256())
-        )
-        key_pem = key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-        return cert.public_bytes(serialization.Encoding.PEM), key_pem
+# -- certificates the Workload API would never issue (tests.support.certfactory.CA.mint) ---------------------------
 
 
 def mtls_channel(address: str, root_pem: bytes, cert_pem: bytes, key_pem: bytes) -> grpc.aio.Channel:

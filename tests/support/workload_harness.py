@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime
 import os
 import pathlib
 import shutil
@@ -16,10 +15,6 @@ import time
 from typing import Any, Sequence
 
 import grpc
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from mcp_grpc.identity.workload_dev.admin import ADMIN_SOCKET_NAME, admin_request
 from tests.support.paths import REPO_ROOT
@@ -29,25 +24,6 @@ SERVER_ID = f"spiffe://{TD}/ns/dev/sa/echo-server"
 AGENT_ID = f"spiffe://{TD}/ns/dev/sa/agent"
 SERVER_DNS = "echo.example.org"
 ECHO_METHOD = "/test.Echo/Echo"
-
-
-def make_ca(common_name: str = "byo test CA", *, ca: bool = True, days: int = 2) -> tuple[bytes, bytes]:
-    """A user-supplied CA (PEM cert, PEM key), built with cryptography."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1)).not_valid_after(now + datetime.timedelta(days=days))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(True, False, False, False, False, ca, ca, False, False), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
-    return cert.public_bytes(serialization.Encoding.PEM), key_pem
 
 
 def short_tempdir(prefix: str) -> pathlib.Path:

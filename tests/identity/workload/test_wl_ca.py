@@ -11,7 +11,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from mcp_grpc.identity.ca import AuthorityRole, CaError, SvidAuthority, load_ca
-from tests.support.workload_harness import make_ca
+from tests.support.certfactory import make_ca
 
 UTC = datetime.timezone.utc
 TD = "example.org"
@@ -184,7 +184,7 @@ def test_state_with_expired_authorities_starts_afresh() -> None:
 
 
 def test_brought_ca_signs_directly_and_cannot_rotate() -> None:
-    cert_pem, key_pem = make_ca()
+    cert_pem, key_pem = make_ca(TD).pems()
     upstream = load_ca(cert_pem, key_pem)
     ca = SvidAuthority(TD, upstream=upstream)
     assert ca.x509_bundle() == (upstream.certificate,)
@@ -196,9 +196,9 @@ def test_brought_ca_signs_directly_and_cannot_rotate() -> None:
 
 
 def test_load_ca_rejects_bad_input() -> None:
-    cert_pem, key_pem = make_ca()
-    other_cert, other_key = make_ca("other")
-    leaf_cert, leaf_key = make_ca("leaf", ca=False)
+    cert_pem, key_pem = make_ca(TD).pems()
+    other_cert, other_key = make_ca("other.org").pems()
+    leaf_cert, leaf_key = make_ca(TD, ca=False).pems()
     with pytest.raises(CaError, match="not a PEM certificate"):
         load_ca(b"junk", key_pem)
     with pytest.raises(CaError, match="not an unencrypted PEM private key"):

@@ -8,7 +8,7 @@ import pytest
 
 from mcp_grpc.cli.identity_commands import UsageError, parse_duration
 from mcp_grpc.cli.main import main
-from tests.support.workload_harness import make_ca
+from tests.support.certfactory import make_ca
 
 OK = ["--workload", "a=spiffe://example.org/ns/a"]
 
@@ -53,9 +53,9 @@ def test_bad_flags(capsys, sockets, args, message) -> None:
 
 
 def test_bad_ca_files(capsys, sockets, tmp_path: pathlib.Path) -> None:
-    cert, key = make_ca()
-    _, other_key = make_ca("other")
-    leaf_cert, leaf_key = make_ca("leaf", ca=False)
+    cert, key = make_ca("example.org").pems()
+    _, other_key = make_ca("other.org").pems()
+    leaf_cert, leaf_key = make_ca("example.org", ca=False).pems()
     for name, data in {"ca.pem": cert, "other.key": other_key, "leaf.pem": leaf_cert, "leaf.key": leaf_key,
                        "junk.pem": b"junk"}.items():
         (tmp_path / name).write_bytes(data)
