@@ -1,7 +1,7 @@
 """Issue 5, done when: every decision appears in the audit log (``json_audit_sink(path)``) with the fields of the
 issue: time, principal, how proven, method, tool or resource, each check with its result, decision, reason, latency,
-trace id; argument values only when configured. (UNAUTHENTICATED records: test_e2e_identity.py; UNAVAILABLE
-records: test_e2e_backends.py.)"""
+trace id; argument values only when configured. (UNAUTHENTICATED records: test_identity.py; UNAVAILABLE
+records: test_backends.py.)"""
 
 from __future__ import annotations
 

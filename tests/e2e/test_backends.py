@@ -2,7 +2,7 @@
 
 - "embedded": the engine over authz/ in process.
 - "openfga": ``authorizer_from_openfga`` (openfga-sdk) against an OpenFGA HTTP API server answering from the same
-  store (tests/authz/fake_openfga.py; no OpenFGA binary runs here).
+  store (tests/support/fake_openfga.py; no OpenFGA binary runs here).
 Then OpenFGA at a closed port, a slow OpenFGA past the timeout, and one answering 500: every call UNAVAILABLE, no
 handler runs, every decision audited.
 """

@@ -1,9 +1,9 @@
 """Bad input to the parsers behind identity and authorization, property-based: only each one's own precise error.
 
 Already covered elsewhere and not repeated here: ``parse_spiffe_id`` on random text and near misses
-(tests/identity/validation/test_validation_spiffeid.py); JWT-SVID tokens as random text, structured junk and validly
+(tests/identity/validation/test_spiffeid.py); JWT-SVID tokens as random text, structured junk and validly
 signed junk claims, and random peer-certificate bytes through the authenticator
-(tests/identity/validation/test_validation_fuzz.py). Here: trust domain names, ``TrustDomain.id`` paths, bearer
+(tests/identity/validation/test_fuzz.py). Here: trust domain names, ``TrustDomain.id`` paths, bearer
 metadata and certificate chains through the authenticator, DSL and JSON authorization models (parse, validate and
 print back), and relationship tuples written to and checked on the embedded engine.
 """

@@ -1,6 +1,6 @@
 """Runs OpenFGA's conformance cases (../shared/conformance/openfga) on the embedded engine.
 
-Used by test_engine_conformance.py (one pytest case per test and variant) and runnable as a script that prints the
+Used by test_conformance.py (one pytest case per test and variant) and runnable as a script that prints the
 pass counts per file and kind::
 
     .venv/bin/python -m tests.authz.engine.engine_conformance [--verbose]    # from the repository root

@@ -154,7 +154,7 @@ def test_fast_path_declines_what_it_must_not_decide(text: str) -> None:
 
 
 def test_fast_path_serves_and_agrees_on_random_models() -> None:
-    from tests.authz.model.test_model_random_vs_fga_cli import random_model  # the shared seeded generator
+    from tests.authz.model.test_random_vs_fga_cli import random_model  # the shared seeded generator
 
     from mcp_grpc.authz.model import to_dsl
 
