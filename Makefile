@@ -26,7 +26,7 @@ lint: venv
 	$(VENV)/bin/buf lint
 	$(VENV)/bin/lint-imports --no-cache
 
-# Regenerate mcp_grpc/wire from protos/ (the generated code is committed; tests/wire/test_wire_generated_fresh.py
+# Regenerate mcp_grpc/wire from protos/ (the generated code is committed; tests/wire/test_generated_fresh.py
 # fails when it is stale). `$(PY) -m mcp_grpc.wire._generate --check` only reports.
 proto: venv
 	$(PY) -m mcp_grpc.wire._generate

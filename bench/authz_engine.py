@@ -403,10 +403,8 @@ def _cel_adapters() -> dict[str, Any]:
 
 def compare_cel_libraries() -> dict:
     """Run OpenFGA's conformance suite with each CEL library evaluating the conditions; time one evaluation."""
-    sys.path.insert(0, str(REPO_ROOT / "tests" / "authz" / "engine"))
-    import engine_conformance
-
     from mcp_grpc.authz.engine import conditions as C
+    from tests.authz.engine import engine_conformance
 
     original = C.CompiledCondition.evaluate_bound
     C.CompiledCondition._rust_evaluate_bound = original  # type: ignore[attr-defined]

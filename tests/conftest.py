@@ -1,4 +1,4 @@
-"""Shared test fixtures. Area-specific fixtures live in each tests/<area>/conftest.py."""
+"""Shared test fixtures. Area-specific fixtures live in each tests/<area>/conftest.py; shared helpers in tests/support."""
 
 from __future__ import annotations
 
@@ -6,10 +6,7 @@ import pathlib
 
 import pytest
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
-# ../shared beside the project root: OpenFGA's conformance data, shared with CI; read in place, never copied.
-SHARED_DIR = REPO_ROOT.parent / "shared"
-CONFORMANCE_DIR = SHARED_DIR / "conformance"
+from tests.support.paths import CONFORMANCE_DIR
 
 
 @pytest.fixture(scope="session")

@@ -1,14 +1,13 @@
 """Helpers of the bridge tests: a real Authorizer (the hooks.py protocol) that denies one tool and cannot decide one
-resource, an mcp-grpc test app, an official-SDK test server, and ``running`` (a real grpc.aio server on 127.0.0.1)."""
+resource, an mcp-grpc test app, an official-SDK test server, and a development Workload API for the mTLS test."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
 import subprocess
 import sys
-from typing import Annotated, AsyncIterator, Sequence
+from typing import Annotated, Sequence
 
 from pydantic import BaseModel, Field
 
@@ -17,6 +16,8 @@ from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp.types import Completion as SdkCompletion
 from mcp.types import PromptReference, ToolAnnotations as SdkToolAnnotations
 from mcp_grpc.contract import Principal
+from mcp_grpc.server import Context, McpApp, ToolAnnotations
+from mcp_grpc.contract import CallTarget, Decision, DecisionStatus, TargetKind
 from mcp_grpc.server import Context, McpApp, Server, ServerConfig, ToolAnnotations
 from mcp_grpc.contract import CallTarget, Check, Decision, DecisionStatus, TargetKind
 
@@ -213,17 +214,6 @@ def build_sdk_server(calls: SdkCalls) -> MCPServer:
         return None
 
     return sdk
-
-
-@contextlib.asynccontextmanager
-async def running(app: McpApp, authorizer: DenyOneAuthorizer | None = None) -> AsyncIterator[Server]:
-    """A real grpc.aio server on 127.0.0.1 (port 0) in insecure-local mode."""
-    server = Server(app, ServerConfig(port=0, insecure_local=True, handle_signals=False, authorizer=authorizer))
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop(0)
 
 
 # -- a real SPIFFE Workload API (``mcp-grpc identity dev``) for the mTLS bridge test ---------------------------------

@@ -1,4 +1,4 @@
-"""Fixtures of the bridge tests (helpers live in bridge_support.py, importable by name from the test modules)."""
+"""Fixtures of the bridge tests (helpers live in bridge_support.py; shared ones in tests/support)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from typing import AsyncIterator
 
 import pytest
 
-from bridge_support import DenyOneAuthorizer, build_native_app, running
 from mcp_grpc.server import Server
+from tests.bridge.bridge_support import DenyOneAuthorizer, build_native_app
+from tests.support.servers import running
 
 
 @pytest.fixture

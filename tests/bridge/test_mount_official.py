@@ -8,12 +8,13 @@ from typing import AsyncIterator
 import grpc
 import pytest
 
-from bridge_support import DenyOneAuthorizer, SdkCalls, build_sdk_server, running
 from mcp_grpc.contract import Check
 from mcp_grpc.bridge import MountError, mount_official
 from mcp_grpc.client import AsyncClient, McpCallError
 from mcp_grpc.server import McpApp
 from mcp_grpc.contract import TargetKind
+from tests.bridge.bridge_support import DenyOneAuthorizer, SdkCalls, build_sdk_server
+from tests.support.servers import running
 
 
 @pytest.fixture

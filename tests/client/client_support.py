@@ -1,11 +1,8 @@
-"""Helpers of the client tests: a small app and a real grpc.aio server on 127.0.0.1 port 0."""
+"""Helpers of the client tests: a small app (served with tests.support.servers.running)."""
 
 from __future__ import annotations
 
-import contextlib
-from typing import Any, AsyncIterator
-
-from mcp_grpc.server import Context, McpApp, Server, ServerConfig
+from mcp_grpc.server import Context, McpApp
 
 
 def small_app(name: str = "client-test") -> McpApp:
@@ -37,15 +34,3 @@ def small_app(name: str = "client-test") -> McpApp:
     for index in range(7):  # enough tools for several pages at page_size=3
         app.tool(name=f"filler_{index}")(lambda: "filler")
     return app
-
-
-@contextlib.asynccontextmanager
-async def running(app: McpApp, **fields: Any) -> AsyncIterator[Server]:
-    fields.setdefault("insecure_local", fields.get("authenticator") is None)
-    fields.setdefault("drain_seconds", 0.2)
-    server = Server(app, ServerConfig(port=0, handle_signals=False, **fields))
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop(0)

@@ -10,7 +10,8 @@ import pytest
 
 from mcp_grpc.client import AddressError, AsyncClient, Client, McpCallError, RetryPolicy, resolve_target
 
-from client_support import running, small_app
+from tests.client.client_support import small_app
+from tests.support.servers import running
 
 
 async def test_async_client_follows_cursors():

@@ -8,7 +8,7 @@ import re
 import pytest
 import yaml
 
-from tests.conftest import REPO_ROOT
+from tests.support.paths import REPO_ROOT
 
 MANIFEST_DIR = REPO_ROOT / "deploy" / "kubernetes"
 NAMESPACE = "mcp-tools"

@@ -33,7 +33,8 @@ import tempfile
 
 import pytest
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO_ROOT
+
 
 DOC_FILES = sorted([REPO_ROOT / "README.md", *(REPO_ROOT / "docs").glob("**/*.md")])
 SHELLS = frozenset({"sh", "bash", "shell"})

@@ -10,20 +10,15 @@ is done (tests/e2e is a package for that: without __init__.py "package" scope wo
 from __future__ import annotations
 
 import pathlib
-import sys
 from typing import Any, AsyncIterator, Iterator
 
 import pytest
 import pytest_asyncio
 
-_HERE = pathlib.Path(__file__).resolve().parent
-for _path in (str(_HERE), str(_HERE.parent / "authz")):  # e2e_support, and the fake OpenFGA server in tests/authz
-    if _path not in sys.path:
-        sys.path.insert(0, _path)
-
-from e2e_support import (  # noqa: E402
+from mcp_grpc.client import AsyncClient
+from tests.support.certfactory import CA, make_ca
+from tests.support.e2e import (
     AUDITOR_ID,
-    AUTHZ_DIR,
     BILLING_ID,
     FOREIGN_DOMAIN,
     FOREIGN_ID,
@@ -32,14 +27,13 @@ from e2e_support import (  # noqa: E402
     SERVER_ID,
     SUPPORT_ID,
     TRUST_DOMAIN,
-    CertificateAuthority,
     DevWorkloadApi,
     RunningServer,
     agent_client,
     fresh_config_fields,
     start_server,
 )
-from mcp_grpc.client import AsyncClient  # noqa: E402
+from tests.support.paths import AUTHZ_DIR
 
 
 
@@ -49,19 +43,19 @@ def ca_dir(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
 
 
 @pytest.fixture(scope="package")
-def our_ca(ca_dir: pathlib.Path) -> CertificateAuthority:
+def our_ca(ca_dir: pathlib.Path) -> CA:
     """example.org's CA, brought to its Workload API, so tests can mint leaves it would never issue."""
-    return CertificateAuthority.create(ca_dir, "example-org-ca")
+    return make_ca(TRUST_DOMAIN).write(ca_dir, "example-org-ca")
 
 
 @pytest.fixture(scope="package")
-def foreign_ca(ca_dir: pathlib.Path) -> CertificateAuthority:
-    return CertificateAuthority.create(ca_dir, "other-org-ca")
+def foreign_ca(ca_dir: pathlib.Path) -> CA:
+    return make_ca(FOREIGN_DOMAIN).write(ca_dir, "other-org-ca")
 
 
 @pytest.fixture(scope="package")
 def workload_apis(
-    our_ca: CertificateAuthority, foreign_ca: CertificateAuthority
+    our_ca: CA, foreign_ca: CA
 ) -> Iterator[tuple[DevWorkloadApi, DevWorkloadApi]]:
     """Both development Workload APIs, started side by side.
 

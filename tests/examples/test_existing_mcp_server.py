@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import pathlib
-import socket
 import subprocess
 import sys
 import time
@@ -13,20 +11,14 @@ import grpc
 import pytest
 
 from mcp_grpc.client import AsyncClient, McpCallError
-
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.support.paths import REPO_ROOT
+from tests.support.ports import free_port
 
 
 @pytest.fixture
 async def served_example():
     """``mcp-grpc serve examples/existing_mcp_server/server.py:app --insecure-local`` as a real process."""
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "mcp_grpc", "serve", "examples/existing_mcp_server/server.py:app",
          "--insecure-local", "--port", str(port), "--drain", "0"],

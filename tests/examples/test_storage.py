@@ -14,11 +14,10 @@ import sys
 import pytest
 import pytest_asyncio
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
-EXAMPLE = REPO_ROOT / "examples" / "storage"
-sys.path.insert(0, str(REPO_ROOT / "tests" / "e2e"))  # the development Workload API harness
+from tests.support.e2e import DevWorkloadApi, agent_client, fresh_config_fields, outcome  # the Workload API harness
+from tests.support.paths import REPO_ROOT
 
-from e2e_support import DevWorkloadApi, agent_client, fresh_config_fields, outcome  # noqa: E402
+EXAMPLE = REPO_ROOT / "examples" / "storage"
 
 TD = "example.org"
 SERVER_DNS = "storage.example.local"
@@ -65,7 +64,7 @@ def buckets():
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def storage_server(workload_api, tmp_path_factory):
-    from e2e_support import start_server
+    from tests.support.e2e import start_server
     from examples.storage.server import app
     from mcp_grpc.server.security import ServerIdentity, authorizer_from_authz_dir
 

@@ -1,20 +1,13 @@
-"""Reliability suite setup: reuse the Workload API harness (tests/identity/workload) and the fake OpenFGA server
-(tests/authz), and one development Workload API shared by the tests that do not rotate or restart it."""
+"""Reliability suite setup: one development Workload API shared by the tests that do not rotate or restart it (the
+Workload API harness and the fake OpenFGA server are in tests/support)."""
 
 from __future__ import annotations
 
-import pathlib
-import sys
 from typing import Iterator
 
 import pytest
 
-_TESTS = pathlib.Path(__file__).resolve().parent.parent
-for _path in (_TESTS / "identity" / "workload", _TESTS / "authz"):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
-
-from reliability_support import workload_api  # noqa: E402
+from tests.reliability.reliability_support import workload_api
 
 
 @pytest.fixture(scope="session")

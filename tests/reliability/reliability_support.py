@@ -15,16 +15,16 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Any, AsyncIterator, Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 import grpc
 import pytest
 
 from mcp_grpc.client import AsyncClient, McpCallError
-from workload_harness import DevServer, short_tempdir, wait_for  # noqa: F401 - wait_for re-exported
+from tests.support.paths import AUTHZ_DIR, REPO_ROOT
+from tests.support.servers import running
+from tests.support.workload_harness import DevServer, short_tempdir, wait_for  # noqa: F401 - wait_for re-exported
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
-AUTHZ_DIR = REPO_ROOT / "authz"
 DEMO_TARGET = "examples/demo/server.py:app"
 TD = "example.org"
 PREFIX = f"spiffe://{TD}/ns/mcp-tools/sa"
@@ -97,17 +97,9 @@ def client_over(identity: Any, address: str) -> tuple[AsyncClient, Any]:
     return AsyncClient(channel_provider=lambda: channel.channel), channel
 
 
-@contextlib.asynccontextmanager
-async def in_process_server(app: Any, identity: Any, **config: Any) -> AsyncIterator[Any]:
+def in_process_server(app: Any, identity: Any, **config: Any) -> contextlib.AbstractAsyncContextManager[Any]:
     """A ``Server`` on 127.0.0.1 with the identity's mTLS credentials and authenticator."""
-    from mcp_grpc.server.runtime import Server, ServerConfig
-
-    server = Server(app, ServerConfig(port=0, handle_signals=False, **identity.config_fields(), **config))
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop(0)
+    return running(app, **identity.config_fields(), **config)
 
 
 # -- the demo server as a subprocess (its RSS is its own) --------------------------------------------------------

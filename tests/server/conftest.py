@@ -1,4 +1,4 @@
-"""Fixtures for server tests (helpers live in server_support.py, importable by name from the test modules)."""
+"""Fixtures for server tests (helpers live in server_support.py; shared ones in tests/support)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import AsyncIterator
 import pytest
 
 from mcp_grpc.server import McpApp, Server
-from server_support import Observed, build_app, running
+from tests.server.server_support import Observed, build_app
+from tests.support.servers import running
 
 
 @pytest.fixture

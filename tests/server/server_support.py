@@ -1,24 +1,22 @@
-"""Helpers of the server tests: the test app, ``running`` (a real grpc.aio server on 127.0.0.1 port 0) and tiny real
-implementations of the Authenticator, Authorizer and AuditSink hooks."""
+"""Helpers of the server tests: the test app and tiny real implementations of the Authenticator, Authorizer and
+AuditSink hooks (``running``, the server on 127.0.0.1 port 0, is tests.support.servers)."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import datetime
 import threading
 import time
-from typing import Annotated, Any, AsyncIterator, Literal, Optional, Sequence
-
-import pathlib
+from typing import Annotated, Any, Literal, Optional, Sequence
 
 from pydantic import BaseModel, Field
 
 from mcp_grpc.contract import Check
 from mcp_grpc.contract import Principal, ProofKind
-from mcp_grpc.server import Context, McpApp, Server, ServerConfig, ToolAnnotations
+from mcp_grpc.server import Context, McpApp, ToolAnnotations
 from mcp_grpc.contract import (
+from mcp_grpc.server import Context, McpApp, Server, ServerConfig, ToolAnnotations
     AuditEvent,
     AuthenticationFailed,
     CallTarget,
@@ -40,9 +38,6 @@ class Report(BaseModel):
     mode: str
     label: str
     maybe: Optional[str]
-
-
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 @dataclasses.dataclass
@@ -169,18 +164,6 @@ def build_app(observed: Observed) -> McpApp:
         return [topic for topic in ("grpc", "graphql", "rest") if topic.startswith(value)]
 
     return app
-
-
-@contextlib.asynccontextmanager
-async def running(app: McpApp, **fields: Any) -> AsyncIterator[Server]:
-    fields.setdefault("insecure_local", fields.get("authenticator") is None)
-    fields.setdefault("drain_seconds", 0.5)
-    server = Server(app, ServerConfig(port=0, handle_signals=False, **fields))
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop(0)
 
 
 # -- tiny real implementations of the hooks ---------------------------------------------------------------------

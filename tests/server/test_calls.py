@@ -13,7 +13,7 @@ from mcp_grpc.client import AsyncClient, McpCallError
 from mcp_grpc.wire import mcp_messages_pb2 as pb
 from mcp_grpc.wire import mcp_pb2_grpc
 
-from server_support import running
+from tests.support.servers import running
 
 
 async def test_list_tools_publishes_schemas_and_annotations(server):

@@ -13,7 +13,8 @@ from mcp_grpc.server import ConfigError, Server, ServerConfig
 from mcp_grpc.server.pipeline import INSECURE_LOCAL_PRINCIPAL
 from mcp_grpc.contract import TargetKind
 
-from server_support import HeaderAuthenticator, ListAuditSink, TableAuthorizer, running
+from tests.server.server_support import HeaderAuthenticator, ListAuditSink, TableAuthorizer
+from tests.support.servers import running
 
 ALICE = "spiffe://example.org/alice"
 BOB = "spiffe://example.org/bob"

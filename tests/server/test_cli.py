@@ -14,7 +14,7 @@ import pytest
 
 from mcp_grpc.cli.main import main
 
-from server_support import REPO_ROOT
+from tests.support.paths import REPO_ROOT
 
 
 async def cli(*argv: str) -> int:

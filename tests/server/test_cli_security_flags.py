@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from server_support import REPO_ROOT
+from tests.support.paths import REPO_ROOT
 
 DEMO = "examples/demo/server.py:app"
 

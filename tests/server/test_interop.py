@@ -14,7 +14,7 @@ import textwrap
 
 import pytest
 
-from server_support import running
+from tests.support.servers import running
 
 CLIENT = textwrap.dedent(
     """

@@ -11,7 +11,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from mcp_grpc.client import AsyncClient, McpCallError
 
-from server_support import running
+from tests.support.servers import running
 
 
 async def test_health_reports_serving_for_every_service(server):

@@ -20,7 +20,7 @@ from mcp_grpc.client import AsyncClient, McpCallError
 from mcp_grpc.contract import Principal, ProofKind
 from mcp_grpc.contract import AuthenticationFailed
 
-from server_support import running
+from tests.support.servers import running
 
 AGENT_ID = "spiffe://example.org/ns/prod/sa/agent"
 

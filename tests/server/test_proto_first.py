@@ -14,7 +14,8 @@ from mcp_grpc.server import McpApp
 from mcp_grpc.contract import TargetKind
 from mcp_grpc.server.proto_first import snake_case
 
-from server_support import HeaderAuthenticator, ListAuditSink, TableAuthorizer, running
+from tests.server.server_support import HeaderAuthenticator, ListAuditSink, TableAuthorizer
+from tests.support.servers import running
 
 SERVICE = storage_pb2.DESCRIPTOR.services_by_name["StorageService"]
 ALICE = "spiffe://example.org/alice"

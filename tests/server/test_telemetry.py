@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import json
 import os
-import pathlib
 import signal
 import subprocess
 import sys
@@ -29,9 +28,9 @@ from mcp_grpc.client import AsyncClient, McpCallError
 from mcp_grpc.server import McpApp, Server, ServerConfig
 from mcp_grpc.server.telemetry import CallTelemetry
 
-from server_support import HeaderAuthenticator, ListAuditSink, TableAuthorizer
+from tests.server.server_support import HeaderAuthenticator, ListAuditSink, TableAuthorizer
+from tests.support.paths import REPO_ROOT
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 ALICE = "spiffe://example.org/alice"
 BOB = "spiffe://example.org/bob"
 ALLOWED = {

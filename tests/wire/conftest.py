@@ -11,7 +11,8 @@ from typing import Any, Callable
 
 import pytest
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO_ROOT
+
 PEER_SCRIPT = pathlib.Path(__file__).resolve().parent / "published_peer.py"
 
 

@@ -1,6 +1,7 @@
 """Measure List* filtering strategies and the per-call authorization cost on the embedded engine.
 
-Not a test (performance is measured, not asserted). Run: ``.venv/bin/python tests/authz/callpath/measure_visible.py``.
+Not a test (performance is measured, not asserted). Run from the repository root:
+``.venv/bin/python -m tests.authz.callpath.measure_visible``.
 A store like the demo's: 1,000 tools on one server; the agent reaches half of them through a team, a tenth
 directly, and is blocked on a few; the other agents' grants add noise.
 """
@@ -10,21 +11,18 @@ from __future__ import annotations
 import asyncio
 import pathlib
 import statistics
-import sys
 import time
 
-HERE = pathlib.Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parents[2]))
-
-from callpath_support import principal, tool_target  # noqa: E402
+from mcp_grpc.authz.authorizer import FgaAuthorizer
+from mcp_grpc.authz.backend import TupleKey
+from mcp_grpc.authz.cache import DecisionCache, ModelIndex
+from mcp_grpc.authz.engine import EmbeddedBackend, Engine
+from mcp_grpc.authz.files import load_model_file
 from mcp_grpc.authz.policy import CallPolicy
-from mcp_grpc.authz.authorizer import FgaAuthorizer  # noqa: E402
-from mcp_grpc.authz.backend import TupleKey  # noqa: E402
-from mcp_grpc.authz.cache import DecisionCache, ModelIndex  # noqa: E402
-from mcp_grpc.authz.engine import EmbeddedBackend, Engine  # noqa: E402
-from mcp_grpc.authz.files import load_model_file  # noqa: E402
-from mcp_grpc.contract import TargetKind  # noqa: E402
+from mcp_grpc.contract import TargetKind
+from tests.authz.callpath.callpath_support import principal, tool_target
+
+HERE = pathlib.Path(__file__).resolve().parent
 
 TOOLS = 1000
 AGENT = principal("ns/mcp-tools/sa/agent-0")

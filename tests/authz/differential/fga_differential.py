@@ -8,7 +8,7 @@ two engines' answers are compared.
 
 Run more stores than ``make test`` does::
 
-    .venv/bin/python tests/authz/differential/fga_differential.py --stores 1000 --seed 7 --keep /tmp/diff
+    .venv/bin/python -m tests.authz.differential.fga_differential --stores 1000 --seed 7 --keep /tmp/diff
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from typing import Any, Iterable
 
 import yaml
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[3]
+from tests.support.paths import REPO_ROOT
+
 FGA_BINARY = REPO_ROOT / ".venv" / "bin" / "fga"
 
 USER_TYPE = "user"
@@ -642,7 +643,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=pathlib.Path, help="write the store files here and keep them")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(REPO_ROOT))
     directory = args.keep or pathlib.Path(tempfile.mkdtemp(prefix="fga-differential-"))
     try:
         comparisons = compare_seeds(range(args.seed, args.seed + args.stores), directory, args.workers)

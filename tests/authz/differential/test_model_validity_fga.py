@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-import fga_differential as differential
+from tests.authz.differential import fga_differential as differential
 
 SAMPLE_MODELS = 30
 FIRST_SEED = 0

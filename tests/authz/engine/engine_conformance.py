@@ -1,9 +1,9 @@
 """Runs OpenFGA's conformance cases (../shared/conformance/openfga) on the embedded engine.
 
-Used by test_engine_conformance.py (one pytest case per test and variant) and runnable as a script that prints the
+Used by test_conformance.py (one pytest case per test and variant) and runnable as a script that prints the
 pass counts per file and kind::
 
-    .venv/bin/python tests/authz/engine/engine_conformance.py [--verbose]
+    .venv/bin/python -m tests.authz.engine.engine_conformance [--verbose]    # from the repository root
 
 The runner follows OpenFGA's own (tests/check, tests/listobjects, tests/listusers): all stages of a test run against
 one store in order (a later stage writes a new model; older tuples stay and are ignored where invalid), and every
@@ -27,21 +27,18 @@ from typing import Iterator
 
 import yaml
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[3]
-CONFORMANCE_DIR = REPO_ROOT.parent / "shared" / "conformance" / "openfga"
+from mcp_grpc.authz.backend import Outcome
+from mcp_grpc.authz.engine import Engine
+from tests.support import paths
+
+CONFORMANCE_DIR = paths.CONFORMANCE_DIR / "openfga"
 FILES = (
     "consolidated_1_1_tests.yaml",
     "abac_tests.yaml",
     "derived/check_matrix_tests.yaml",
     "derived/listobjects_matrix_tests.yaml",
 )
-FGA_CLI = REPO_ROOT / ".venv" / "bin" / "fga"
-
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-from mcp_grpc.authz.backend import Outcome  # noqa: E402
-from mcp_grpc.authz.engine import Engine  # noqa: E402
+FGA_CLI = paths.REPO_ROOT / ".venv" / "bin" / "fga"
 
 _MODEL_CACHE: dict[str, dict] = {}
 

@@ -12,10 +12,9 @@ import textwrap
 import pytest
 
 from mcp_grpc.authz.storetest import AssertionResult, load_store_test, run_store_test
+from tests.support.paths import AUTHZ_DIR, REPO_ROOT
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[3]
 FGA = REPO_ROOT / ".venv" / "bin" / "fga"
-AUTHZ_DIR = REPO_ROOT / "authz"
 
 
 def write(path: pathlib.Path, text: str) -> pathlib.Path:

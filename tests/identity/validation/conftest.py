@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-import certfactory as cf
-from certfactory import World
 from mcp_grpc.identity.trust import StaticTrustBundles
+from tests.support import certfactory as cf
+from tests.support.certfactory import World
 
 
 @pytest.fixture(scope="session")

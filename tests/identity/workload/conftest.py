@@ -7,8 +7,10 @@ from typing import Iterator
 
 import pytest
 
+from mcp_grpc.identity.ca import SvidAuthority
+from tests.support.certfactory import make_ca
+from tests.support.workload_harness import AGENT_ID, SERVER_DNS, SERVER_ID, TD, DevServer, short_tempdir
 from mcp_grpc.identity.workload_dev.ca import SvidAuthority
-from workload_harness import AGENT_ID, SERVER_DNS, SERVER_ID, TD, DevServer, make_ca, short_tempdir
 
 
 
@@ -20,11 +22,8 @@ def federated_authority() -> SvidAuthority:
 
 @pytest.fixture(scope="module")
 def byo_ca_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[pathlib.Path, pathlib.Path]:
-    d = tmp_path_factory.mktemp("byo-ca")
-    cert_pem, key_pem = make_ca()
-    (d / "ca.pem").write_bytes(cert_pem)
-    (d / "ca.key").write_bytes(key_pem)
-    return d / "ca.pem", d / "ca.key"
+    ca = make_ca(TD).write(tmp_path_factory.mktemp("byo-ca"), "ca")
+    return ca.cert_file, ca.key_file
 
 
 @pytest.fixture(scope="module")
