@@ -12,11 +12,11 @@ from typing import Annotated, Any, Literal, Optional, Sequence
 
 from pydantic import BaseModel, Field
 
-from mcp_grpc.contract import Check
-from mcp_grpc.contract import Principal, ProofKind
 from mcp_grpc.server import Context, McpApp, ToolAnnotations
 from mcp_grpc.contract import (
-from mcp_grpc.server import Context, McpApp, Server, ServerConfig, ToolAnnotations
+    Check,
+    Principal,
+    ProofKind,
     AuditEvent,
     AuthenticationFailed,
     CallTarget,

@@ -7,7 +7,7 @@ from typing import Iterator
 
 import pytest
 
-from mcp_grpc.identity.ca import SvidAuthority
+from mcp_grpc.identity.workload_dev.ca import SvidAuthority
 from tests.support.certfactory import make_ca
 from tests.support.workload_harness import AGENT_ID, SERVER_DNS, SERVER_ID, TD, DevServer, short_tempdir
 from mcp_grpc.identity.workload_dev.ca import SvidAuthority

@@ -10,7 +10,9 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from mcp_grpc.identity.ca import AuthorityRole, CaError, SvidAuthority, load_ca
+from mcp_grpc.identity.workload_dev.authorities import AuthorityRole, load_ca
+from mcp_grpc.identity.workload_dev.ca import SvidAuthority
+from mcp_grpc.identity.workload_dev.ca_inputs import CaError
 from tests.support.certfactory import make_ca
 from mcp_grpc.identity import errors
 from mcp_grpc.identity.workload_dev.authorities import AuthorityRole, load_ca
