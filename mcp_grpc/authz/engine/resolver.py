@@ -5,10 +5,10 @@ A resolution step returns one of four values:
 - ``True``: allowed;
 - ``False``: denied;
 - :data:`CYCLE`: denied because the path revisited an ``object#relation@user`` it was already resolving (OpenFGA's
-  ``CycleDetected``; it counts as false, but an exclusion whose subtracted side hits a cycle is also false). A cycle
-  closed by a *recursive* userset (``member: [group#member]``) or tuple-to-userset (``viewer from parent`` on the
-  parent's own type) is plain false instead: OpenFGA resolves those with its recursive strategies, which walk the
-  chain without reporting a cycle;
+  ``CycleDetected``; it counts as false, but an exclusion whose subtracted side hits a cycle is also false). The
+  flag becomes plain false only where OpenFGA takes its recursive strategy for a userset or tuple-to-userset, which
+  walks the chain without reporting a cycle; :mod:`.strategy` decides where, per relation and user type, when the
+  model loads (not for every self-recursive relation: e.g. never when OpenFGA's weighted graph fails to build);
 - a :class:`Failure`: the answer is unknown (depth limit, a condition that cannot be evaluated).
 
 The three set operators combine these exactly as OpenFGA's reducers do (``union``, ``intersection``, ``exclusion``
@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from .conditions import ConditionError
 from .errors import RESOLUTION_TOO_COMPLEX, VALIDATION_ERROR
+from .strategy import RECURSIVE
 from .tuples import Tuple, UserRef
 from .typesystem import COMPUTED, DIFFERENCE, INTERSECTION, THIS, TTU, UNION, RelationInfo, TypeSystem
 
@@ -127,7 +128,7 @@ UsersetLookup = Callable[[tuple[str, str]], "Sequence[tuple[str, str, str, Tuple
 class Resolver:
     """Resolves one Check request against one snapshot. Not thread-safe; create one per request (cheap)."""
 
-    __slots__ = ("ts", "tuples_of", "usersets_of", "context", "visited", "relinfo")
+    __slots__ = ("ts", "tuples_of", "usersets_of", "context", "visited", "relinfo", "strategies")
 
     tracing = False
     """Subclasses that record the path (explain) set this; the plain resolver skips the hooks."""
@@ -145,6 +146,7 @@ class Resolver:
         self.context = context
         self.visited: set[tuple[str, str, str]] = set()
         self.relinfo = ts.relation_info
+        self.strategies = ts.strategies
 
     # A request enters here; dispatches (userset, tuple-to-userset) re-enter with depth + 1.
     def resolve(self, obj: str, otype: str, relation: str, user: UserRef, user_str: str, depth: int) -> Any:
@@ -336,8 +338,9 @@ class Resolver:
                 r = resolve(uobj, utype, urel, user, user_str, depth)
             if r is True:
                 return True
-            if r is CYCLE and urel == relation and utype == otype and user.relation is None:
-                r = False  # a recursive userset: OpenFGA's recursive strategy reports no cycle
+            if r is CYCLE and user.relation is None and self.strategies.for_usersets(
+                    otype, relation, user.type) == RECURSIVE:
+                r = False  # OpenFGA's recursive strategy walks the usersets and reports no cycle
             if r is not False:
                 if results is None:
                     results = [r]
@@ -381,8 +384,9 @@ class Resolver:
                 r = resolve(parent, ptype, computed, user, user_str, depth)
             if r is True:
                 return True
-            if r is CYCLE and computed == relation and ptype == otype and user.relation is None:
-                r = False  # a recursive tuple-to-userset: OpenFGA's recursive strategy reports no cycle
+            if r is CYCLE and user.relation is None and self.strategies.for_ttu(
+                    otype, relation, tupleset, computed, user.type) == RECURSIVE:
+                r = False  # OpenFGA's recursive strategy walks the parents and reports no cycle
             if r is not False:
                 if results is None:
                     results = [r]
