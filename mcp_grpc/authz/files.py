@@ -438,10 +438,22 @@ def load_model_file(path: str | os.PathLike[str]) -> dict[str, Any]:
         )
     text = _read_text(file, ModelFileError)
     if suffix == ".json":
-        return model_from_json_text(text, path)
-    if suffix == ".mod":
-        return _modular_model(file)
-    return model_from_dsl_text(text, path)
+        model = model_from_json_text(text, path)
+    elif suffix == ".mod":
+        model = _modular_model(file)
+    else:
+        model = model_from_dsl_text(text, path)
+    _server_checks(model, path)
+    return model
+
+
+def _server_checks(model: dict[str, Any], path: str | os.PathLike[str]) -> None:
+    """What ``fga model test`` refuses beyond the language validator: OpenFGA's server-side model checks."""
+    from mcp_grpc.authz.model.server_rules import first_server_error
+
+    found = first_server_error(model)
+    if found is not None:
+        raise ModelFileError(path, found[2])
 
 
 def model_from_dsl_text(text: str, path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import re
 from typing import Any, Iterable
 
 from .errors import ModelIssue, ModelValidationError, Span
+from .server_rules import first_server_error
 
 __all__ = ["validate_model", "collect_issues", "TYPE_NAME_RULE", "RELATION_NAME_RULE", "RESERVED_NAMES"]
 
@@ -495,6 +496,8 @@ def _check_model(c: _Collector, model: dict) -> None:
     if c.server:
         if not c.issues:
             _check_cycles(c, type_defs)
+        if not c.issues:
+            _check_server_rules(c, model)
         _check_expressions_compile(c, conditions)
         return
     for name in conditions:
@@ -602,6 +605,16 @@ def _check_cycles(c: _Collector, type_defs: list[dict]) -> None:
                         stack.append((nxt, 0))
                 else:
                     state[node] = 2
+
+
+def _check_server_rules(c: _Collector, model: dict) -> None:
+    """The rest of OpenFGA's server-side checks (typesystem.NewAndValidate), ported in server_rules.py."""
+    found = first_server_error(model)
+    if found is not None:
+        type_name, relation, message = found
+        c.focus_relation(type_name, relation, c._types.get(type_name))
+        c.add(message, c.relation_line_in_type(type_name, relation), relation, "relation-invalid",
+              relation=relation, typeName=type_name)
 
 
 def _check_one_module_per_file(c: _Collector, model: dict) -> None:
