@@ -41,14 +41,14 @@ def list_objects(
     relation: str,
     object_type: str,
 ) -> list[str] | Failure:
-    probe = Resolver(ts, lookups.tuples_of, lookups.usersets_of, context)
+    probe = Resolver(ts, lookups.tuples_of, lookups.usersets_of, context, lookups.tuples_with_user)
     candidates = object_candidates(ts, lookups, user, relation, object_type, probe.condition)
     if isinstance(candidates, Failure):
         return candidates
     user_str = str(user)
     found = []
     for obj in sorted(candidates):
-        resolver = Resolver(ts, lookups.tuples_of, lookups.usersets_of, context)
+        resolver = Resolver(ts, lookups.tuples_of, lookups.usersets_of, context, lookups.tuples_with_user)
         r = resolver.resolve(obj, object_type, relation, user, user_str, 0)
         if r is True:
             found.append(obj)
@@ -229,14 +229,14 @@ def list_users(
     filters: Iterable[tuple[str, str | None]],
 ) -> list[str] | Failure:
     otype = obj.partition(":")[0]
-    probe = Resolver(ts, lookups.tuples_of, lookups.usersets_of, context)
+    probe = Resolver(ts, lookups.tuples_of, lookups.usersets_of, context, lookups.tuples_with_user)
     candidates = user_candidates(ts, lookups, obj, relation, filters, probe.condition)
     if isinstance(candidates, Failure):
         return candidates
     found = []
     for candidate in sorted(candidates):
         user = parse_user(candidate)
-        resolver = Resolver(ts, lookups.tuples_of, lookups.usersets_of, context)
+        resolver = Resolver(ts, lookups.tuples_of, lookups.usersets_of, context, lookups.tuples_with_user)
         r = resolver.resolve(obj, otype, relation, user, candidate, 0)
         if r is True:
             found.append(candidate)

@@ -77,3 +77,28 @@ def test_the_cycle_flag_is_dropped_only_under_the_recursive_strategy(extra, allo
     engine.write_model(MODEL + extra)
     engine.write([("user:anne", "r2", "t1:a"), ("t1:a", "p", "t1:a")])
     assert engine.check("user:anne", "r2", "t1:a").allowed is allowed
+
+
+def test_explain_names_the_strategy():
+    engine = Engine()
+    engine.write_model(HEAD + "type folder\n  relations\n    define parent: [folder]\n"
+                       "    define viewer: [user] or viewer from parent\n")
+    engine.write([("user:anne", "viewer", "folder:root"), ("folder:root", "parent", "folder:a")])
+    text = engine.explain("user:anne", "viewer", "folder:a").render()
+    assert "(recursive strategy)" in text
+    assert "recursive strategy: viewer from parent on folder:a" in text
+    assert engine.check("user:anne", "viewer", "folder:a").allowed
+
+
+def test_weight2_reads_the_users_tuples_on_every_object():
+    # OpenFGA's weight2 strategy evaluates the condition of the user's member tuple on group:other, off the
+    # checked path, and fails for the missing parameter (reproducer userset-strategy-off-path-condition-error)
+    engine = Engine()
+    engine.write_model(HEAD + "type group\n  relations\n    define member: [user with flag]\n"
+                       "type doc\n  relations\n    define viewer: [group#member]\n"
+                       "condition flag(enabled: bool) {\n  enabled\n}\n")
+    engine.write([("group:g#member", "viewer", "doc:1"),
+                  {"user": "user:anne", "relation": "member", "object": "group:other",
+                   "condition": {"name": "flag"}}])
+    result = engine.check("user:anne", "viewer", "doc:1")
+    assert result.error is not None
