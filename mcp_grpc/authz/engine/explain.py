@@ -117,7 +117,7 @@ def _render(node: ExplainNode, depth: int, lines: list[str]) -> None:
 class TracingResolver(Resolver):
     """A Resolver that records what it does. Slower; only for explain."""
 
-    __slots__ = ("stack", "root")
+    __slots__ = ("stack", "root", "fast_match")
 
     tracing = True
 
@@ -125,6 +125,8 @@ class TracingResolver(Resolver):
         super().__init__(*args, **kwargs)
         self.stack: list[ExplainNode] = []
         self.root: ExplainNode | None = None
+        self.fast_match: str | None = None
+        """The object's side item a weight2 strategy matched (for the explanation)."""
 
     def _open(self, node: ExplainNode) -> ExplainNode:
         if self.stack:

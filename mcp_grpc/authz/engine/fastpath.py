@@ -179,8 +179,11 @@ def weight2(res: "Resolver", right_tuples: Iterable[Any], target, parents: Itera
     if not right:
         return False
     left, failure = _left(res, parents, user, user_str)
-    if any(r in left for r in right):
-        return True
+    for r in right:
+        if r in left:
+            if res.tracing:
+                res.fast_match = r
+            return True
     return failure if failure is not None else False
 
 
@@ -243,7 +246,8 @@ def ttu(res: "Resolver", strategy: str, obj: str, otype: str, tupleset: str, com
         r = recursive(res, tuples, _tuple_user, lambda o: (res.tuples_of((o, tupleset)) or {}).values(), parents,
                       user, user_str, depth)
     if res.tracing:
-        res.on_strategy(strategy, f"{computed} from {tupleset} on {obj}", r)
+        via = f" (via {obj}#{tupleset}@{res.fast_match})" if r is True and strategy == WEIGHT2 else ""
+        res.on_strategy(strategy, f"{computed} from {tupleset} on {obj}{via}", r)
     return r
 
 
@@ -270,7 +274,8 @@ def usersets(res: "Resolver", entries, user: "UserRef", user_str: str, depth: in
     for us in weight2_types:
         r = weight2(res, [e[3] for e in entries if (e[1], e[2]) == us], _userset_object, [us], user, user_str)
         if res.tracing:
-            res.on_strategy(WEIGHT2, f"usersets {us[0]}#{us[1]}", r)
+            via = f" (via userset {res.fast_match}#{us[1]})" if r is True else ""
+            res.on_strategy(WEIGHT2, f"usersets {us[0]}#{us[1]}{via}", r)
         if r is True:
             return True
         results.append(r)
