@@ -198,7 +198,7 @@ class Engine:
             user_ref, otype = self._check_target(ts, user, str(relation), str(object))
         except FgaError as exc:
             return _error_result(exc)
-        resolver = Resolver(ts, lookups.tuples_of, lookups.usersets_of, ctx)
+        resolver = Resolver(ts, lookups.tuples_of, lookups.usersets_of, ctx, lookups.tuples_with_user)
         r = resolver.resolve(object, otype, relation, user_ref, user, 0)
         if r is True:
             return _ALLOWED
@@ -330,7 +330,7 @@ class Engine:
             user_ref, otype = self._check_target(ts, user, relation, object)
         except FgaError as exc:
             return Explanation(user, relation, object, "error", exc.message, exc.code, None)
-        tracer = TracingResolver(ts, lookups.tuples_of, lookups.usersets_of, ctx)
+        tracer = TracingResolver(ts, lookups.tuples_of, lookups.usersets_of, ctx, lookups.tuples_with_user)
         r = tracer.resolve(object, otype, relation, user_ref, user, 0)
         outcome = "allowed" if r is True else ("error" if isinstance(r, Failure) else "denied")
         return Explanation(

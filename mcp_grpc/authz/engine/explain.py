@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 from .conditions import ConditionError
 from .resolver import CYCLE, Failure, Resolver
+from .strategy import DEFAULT
 from .tuples import Tuple, UserRef
 from .typesystem import COMPUTED, DIFFERENCE, INTERSECTION, REWRITE_NAMES, THIS, TTU, UNION
 
@@ -32,7 +33,8 @@ def outcome_name(result: Any) -> str:
 
 @dataclasses.dataclass
 class ExplainNode:
-    """One step. ``kind``: check, direct, computed, tuple_to_userset, union, intersection, exclusion, tuple, skipped."""
+    """One step. ``kind``: check, direct, computed, tuple_to_userset, union, intersection, exclusion, tuple, skipped,
+    strategy (a userset or tuple-to-userset answered by OpenFGA's weight2 or recursive strategy)."""
 
     kind: str
     label: str
@@ -115,7 +117,7 @@ def _render(node: ExplainNode, depth: int, lines: list[str]) -> None:
 class TracingResolver(Resolver):
     """A Resolver that records what it does. Slower; only for explain."""
 
-    __slots__ = ("stack", "root")
+    __slots__ = ("stack", "root", "fast_match")
 
     tracing = True
 
@@ -123,6 +125,8 @@ class TracingResolver(Resolver):
         super().__init__(*args, **kwargs)
         self.stack: list[ExplainNode] = []
         self.root: ExplainNode | None = None
+        self.fast_match: str | None = None
+        """The object's side item a weight2 strategy matched (for the explanation)."""
 
     def _open(self, node: ExplainNode) -> ExplainNode:
         if self.stack:
@@ -159,7 +163,9 @@ class TracingResolver(Resolver):
         elif kind == COMPUTED:
             label = f"computed userset: {relation} includes {rw[1]}"
         elif kind == TTU:
-            label = f"tuple to userset: {rw[2]} from {rw[1]}"
+            strategy = DEFAULT if user.relation is not None else self.strategies.for_ttu(
+                otype, relation, rw[1], rw[2], user.type)
+            label = f"tuple to userset: {rw[2]} from {rw[1]} ({strategy} strategy)"
         elif kind == UNION:
             label = "union (any operand)"
         elif kind == INTERSECTION:
@@ -199,6 +205,13 @@ class TracingResolver(Resolver):
             node.error = result.message
         self.stack[-1].children.append(node)
         return result
+
+    def on_strategy(self, strategy: str, label: str, result: Any) -> None:
+        node = ExplainNode("strategy", f"{strategy} strategy: {label}")
+        node.outcome = outcome_name(result)
+        if isinstance(result, Failure):
+            node.error = result.message
+        self.stack[-1].children.append(node)
 
     def on_skipped(self, t: Tuple, result: Any) -> None:
         why = "could not be evaluated" if isinstance(result, Failure) else "is false"

@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable, Mapping
 
 from .index import Lookups
+from .list_pruning import candidate_edges
 from .resolver import Failure, Resolver
 from .tuples import UserRef, parse_user
 from .typesystem import COMPUTED, THIS, TTU, TypeSystem
@@ -41,14 +42,14 @@ def list_objects(
     relation: str,
     object_type: str,
 ) -> list[str] | Failure:
-    probe = Resolver(ts, lookups.tuples_of, lookups.usersets_of, context)
+    probe = Resolver(ts, lookups.tuples_of, lookups.usersets_of, context, lookups.tuples_with_user)
     candidates = object_candidates(ts, lookups, user, relation, object_type, probe.condition)
     if isinstance(candidates, Failure):
         return candidates
     user_str = str(user)
     found = []
     for obj in sorted(candidates):
-        resolver = Resolver(ts, lookups.tuples_of, lookups.usersets_of, context)
+        resolver = Resolver(ts, lookups.tuples_of, lookups.usersets_of, context, lookups.tuples_with_user)
         r = resolver.resolve(obj, object_type, relation, user, user_str, 0)
         if r is True:
             found.append(obj)
@@ -70,12 +71,13 @@ def object_candidates(
     followed, so a condition on a tuple no path from this user reaches is never evaluated. With ``condition``, a
     tuple whose condition is false is not followed and one whose condition cannot be evaluated fails the whole list
     (OpenFGA's ListObjects reports that error even when another path grants the object)."""
-    relevant = ts.reachable_relations(object_type, relation)
+    edges = candidate_edges(ts)
+    relevant = edges.relevant(object_type, relation)
     user_str = str(user)
     stack: list[tuple[str, str]] = []
 
-    def follow(t: Any, node: tuple[str, str]) -> Any:
-        if node not in relevant:
+    def follow(t: Any, node: tuple[str, str], leaf: tuple = ("this",)) -> Any:
+        if node not in relevant or not edges.follows(node, leaf):
             return False
         if condition is None or t.condition_name is None:
             return True
@@ -108,7 +110,7 @@ def object_candidates(
             if f is True:
                 stack.append((t.object, t.relation))
         for r2 in ts.computed_parents(otype, r):
-            if (otype, r2) in relevant:
+            if (otype, r2) in relevant and edges.follows((otype, r2), ("computed", r)):
                 stack.append((o, r2))
         parents = ts.ttu_parents(otype, r)
         if parents:
@@ -116,7 +118,7 @@ def object_candidates(
             for ptype, tupleset, r2 in parents:
                 for t in pointing:
                     if t.relation == tupleset and t.object.partition(":")[0] == ptype:
-                        f = follow(t, (ptype, r2))
+                        f = follow(t, (ptype, r2), ("ttu", tupleset, r))
                         if isinstance(f, Failure):
                             return f
                         if f is True:
@@ -229,14 +231,14 @@ def list_users(
     filters: Iterable[tuple[str, str | None]],
 ) -> list[str] | Failure:
     otype = obj.partition(":")[0]
-    probe = Resolver(ts, lookups.tuples_of, lookups.usersets_of, context)
+    probe = Resolver(ts, lookups.tuples_of, lookups.usersets_of, context, lookups.tuples_with_user)
     candidates = user_candidates(ts, lookups, obj, relation, filters, probe.condition)
     if isinstance(candidates, Failure):
         return candidates
     found = []
     for candidate in sorted(candidates):
         user = parse_user(candidate)
-        resolver = Resolver(ts, lookups.tuples_of, lookups.usersets_of, context)
+        resolver = Resolver(ts, lookups.tuples_of, lookups.usersets_of, context, lookups.tuples_with_user)
         r = resolver.resolve(obj, otype, relation, user, candidate, 0)
         if r is True:
             found.append(candidate)

@@ -5,10 +5,10 @@ A resolution step returns one of four values:
 - ``True``: allowed;
 - ``False``: denied;
 - :data:`CYCLE`: denied because the path revisited an ``object#relation@user`` it was already resolving (OpenFGA's
-  ``CycleDetected``; it counts as false, but an exclusion whose subtracted side hits a cycle is also false). A cycle
-  closed by a *recursive* userset (``member: [group#member]``) or tuple-to-userset (``viewer from parent`` on the
-  parent's own type) is plain false instead: OpenFGA resolves those with its recursive strategies, which walk the
-  chain without reporting a cycle;
+  ``CycleDetected``; it counts as false, but an exclusion whose subtracted side hits a cycle is also false). The
+  flag becomes plain false only where OpenFGA takes its recursive strategy for a userset or tuple-to-userset, which
+  walks the chain without reporting a cycle; :mod:`.strategy` decides where, per relation and user type, when the
+  model loads (not for every self-recursive relation: e.g. never when OpenFGA's weighted graph fails to build);
 - a :class:`Failure`: the answer is unknown (depth limit, a condition that cannot be evaluated).
 
 The three set operators combine these exactly as OpenFGA's reducers do (``union``, ``intersection``, ``exclusion``
@@ -26,6 +26,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from .conditions import ConditionError
 from .errors import RESOLUTION_TOO_COMPLEX, VALIDATION_ERROR
+from . import fastpath
+from .strategy import DEFAULT, RECURSIVE
 from .tuples import Tuple, UserRef
 from .typesystem import COMPUTED, DIFFERENCE, INTERSECTION, THIS, TTU, UNION, RelationInfo, TypeSystem
 
@@ -127,7 +129,8 @@ UsersetLookup = Callable[[tuple[str, str]], "Sequence[tuple[str, str, str, Tuple
 class Resolver:
     """Resolves one Check request against one snapshot. Not thread-safe; create one per request (cheap)."""
 
-    __slots__ = ("ts", "tuples_of", "usersets_of", "context", "visited", "relinfo")
+    __slots__ = ("ts", "tuples_of", "usersets_of", "context", "visited", "relinfo", "strategies", "tuples_with_user",
+                 "fast_memo")
 
     tracing = False
     """Subclasses that record the path (explain) set this; the plain resolver skips the hooks."""
@@ -138,13 +141,19 @@ class Resolver:
         tuples_of: TupleLookup,
         usersets_of: UsersetLookup,
         context: Mapping[str, Any] | None,
+        tuples_with_user: Callable[[str], Sequence[Tuple]] | None = None,
     ) -> None:
+        """``tuples_with_user`` (a user's tuples in write order) enables OpenFGA's fast strategies (fastpath.py);
+        without it every relation takes the default strategy."""
         self.ts = ts
         self.tuples_of = tuples_of
         self.usersets_of = usersets_of
         self.context = context
         self.visited: set[tuple[str, str, str]] = set()
         self.relinfo = ts.relation_info
+        self.strategies = ts.strategies
+        self.tuples_with_user = tuples_with_user
+        self.fast_memo: dict | None = None
 
     # A request enters here; dispatches (userset, tuple-to-userset) re-enter with depth + 1.
     def resolve(self, obj: str, otype: str, relation: str, user: UserRef, user_str: str, depth: int) -> Any:
@@ -292,7 +301,10 @@ class Resolver:
         if info.usersets:
             entries = self.usersets_of((obj, info.relation))
             if entries:
-                r = self.usersets(entries, user, user_str, depth, otype, info.relation)
+                if user.relation is None and self.tuples_with_user is not None:
+                    r = fastpath.usersets(self, entries, user, user_str, depth, otype, info.relation, info.usersets)
+                else:
+                    r = self.usersets(entries, user, user_str, depth, otype, info.relation)
                 if r is True:
                     return True
                 results.append(r)
@@ -303,6 +315,9 @@ class Resolver:
     def on_direct_tuple(self, t: Tuple, result: Any) -> Any:
         """Tracing hook: a direct or wildcard tuple was read; returns ``result``."""
         return result
+
+    def on_strategy(self, strategy: str, label: str, result: Any) -> None:
+        """Tracing hook: a userset or tuple-to-userset answered by OpenFGA's weight2 or recursive strategy."""
 
     def on_skipped(self, t: Tuple, result: Any) -> None:
         """Tracing hook: a tuple whose condition was false or failed."""
@@ -336,8 +351,9 @@ class Resolver:
                 r = resolve(uobj, utype, urel, user, user_str, depth)
             if r is True:
                 return True
-            if r is CYCLE and urel == relation and utype == otype and user.relation is None:
-                r = False  # a recursive userset: OpenFGA's recursive strategy reports no cycle
+            if r is CYCLE and user.relation is None and self.tuples_with_user is None and \
+                    self.strategies.for_usersets(otype, relation, user.type) == RECURSIVE:
+                r = False  # no fast path here: OpenFGA's recursive strategy reports no cycle
             if r is not False:
                 if results is None:
                     results = [r]
@@ -355,6 +371,10 @@ class Resolver:
         tuples = self.tuples_of((obj, tupleset))
         if not tuples:
             return False
+        if user.relation is None and self.tuples_with_user is not None:
+            strategy = self.strategies.for_ttu(otype, relation, tupleset, computed, user.type)
+            if strategy != DEFAULT:
+                return fastpath.ttu(self, strategy, obj, otype, tupleset, computed, user, user_str, depth)
         relinfo = self.relinfo
         results = failures = None
         passed = False
@@ -381,8 +401,9 @@ class Resolver:
                 r = resolve(parent, ptype, computed, user, user_str, depth)
             if r is True:
                 return True
-            if r is CYCLE and computed == relation and ptype == otype and user.relation is None:
-                r = False  # a recursive tuple-to-userset: OpenFGA's recursive strategy reports no cycle
+            if r is CYCLE and user.relation is None and self.tuples_with_user is None and self.strategies.for_ttu(
+                    otype, relation, tupleset, computed, user.type) == RECURSIVE:
+                r = False  # no fast path here: OpenFGA's recursive strategy reports no cycle
             if r is not False:
                 if results is None:
                     results = [r]

@@ -13,6 +13,7 @@ import dataclasses
 from typing import Any, Iterable, Mapping
 
 from .conditions import CompiledCondition, ConditionError, compile_condition
+from .strategy import Strategies
 from .errors import (
     FgaError,
     INVALID_TUPLE,
@@ -162,6 +163,8 @@ class TypeSystem:
         self._reachable_user_types: dict[tuple[str, str], frozenset[str]] = {}
         self.target_cache: dict[tuple[str, str, str], tuple[UserRef, str]] = {}
         """Validated Check targets (user, relation, object) -> (parsed user, object type); owned by the engine."""
+        self.strategies = Strategies(model)
+        """OpenFGA's check strategy per relation and user type (weight2, recursive, default)."""
         self.relation_info: dict[tuple[str, str], RelationInfo] = {}
         for tname, rels in self.rewrites.items():
             for rname, rewrite in rels.items():

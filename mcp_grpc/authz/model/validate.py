@@ -32,6 +32,7 @@ from ._positions import IssueCollector
 from ._relation_checks import check_duplicate_parts, check_leaf
 from ._usersets import leaves, restriction_text
 from .errors import ModelIssue, ModelValidationError
+from .server_rules import first_server_error
 
 __all__ = ["collect_issues", "validate_model"]
 
@@ -145,6 +146,8 @@ def _check_model(c: IssueCollector, model: dict) -> None:
     if c.server:
         if not c.issues:
             check_cycles(c, type_defs)
+        if not c.issues:
+            _check_server_rules(c, model, type_defs)
         _check_expressions_compile(c, conditions)
         return
     for name in conditions:
@@ -188,6 +191,17 @@ def _check_expressions_compile(c: IssueCollector, conditions: dict) -> None:
                 "invalid-condition-expression",
                 conditionName=name,
             )
+
+
+def _check_server_rules(c: IssueCollector, model: dict, type_defs: list[dict]) -> None:
+    """The rest of OpenFGA's server-side checks (typesystem.NewAndValidate), ported in server_rules.py."""
+    found = first_server_error(model)
+    if found is not None:
+        type_name, relation, message = found
+        by_name = {td.get("type"): td for td in type_defs}
+        c.focus_relation(type_name, relation, by_name.get(type_name))
+        c.add(message, c.relation_line_in_type(type_name, relation), relation, "relation-invalid",
+              relation=relation, typeName=type_name)
 
 
 def _check_one_module_per_file(c: IssueCollector, model: dict) -> None:

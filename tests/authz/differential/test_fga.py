@@ -25,9 +25,7 @@ LARGE_RUN_FIRST_SEED = 100_000
 
 # Seeds of the fixed sample whose disagreement is a known, reported engine issue (see the report / issue 4 notes).
 # Each stays xfail(strict=False): when the engine is fixed it simply passes.
-KNOWN_DISAGREEMENTS: dict[int, str] = {
-    2: "OpenFGA quirk: intersection error vs false by evaluation order (reproducers/intersection-false-vs-error-order)",
-}
+KNOWN_DISAGREEMENTS: dict[int, str] = {}
 
 
 def _fga_available() -> bool:

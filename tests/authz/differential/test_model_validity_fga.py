@@ -1,8 +1,8 @@
 """Differential test of model validation: random models, valid or not, accepted or refused alike by OpenFGA
 (``fga model validate``, the server's own checks that ``fga model test`` applies) and by our loader.
 
-Disagreements of a known, reported class are xfail with the class (the model language owners decide); any other
-disagreement fails. More models: ``MCP_GRPC_MODEL_VALIDITY_MODELS=500``.
+Every disagreement fails: OpenFGA's server-side checks (typesystem.NewAndValidate) are ported in
+mcp_grpc/authz/model/server_rules.py. More models: ``MCP_GRPC_MODEL_VALIDITY_MODELS=500``.
 """
 
 from __future__ import annotations
@@ -16,19 +16,6 @@ from tests.authz.differential import fga_differential as differential
 
 SAMPLE_MODELS = 30
 FIRST_SEED = 0
-
-# OpenFGA refuses, our loader accepts: server-side checks the language validator does not make.
-KNOWN_CLASSES = {
-    "cannot contain a cycle": "OpenFGA refuses a cycle of computed relations through an intersection or exclusion "
-    "(e.g. r0: [user] or r1; r1: [user:*] and r0 from p and r0); our validator accepts it",
-    "invalid userset rewrite definition": "OpenFGA refuses a relation whose rewrite names itself directly "
-    "(r1: r1 or r2 from p); our validator accepts it",
-    "potential loop": "OpenFGA refuses a 'potential loop' through tuple-to-userset and intersection/exclusion "
-    "(code 2056); our validator accepts it",
-    "no entrypoints defined": "OpenFGA refuses a relation no user can ever reach because every path runs through "
-    "intersections that need each other (mutual tuple-to-userset recursion), and also some that its search marks "
-    "visited twice; our validator accepts them",
-}
 
 needs_fga = pytest.mark.skipif(not differential.FGA_BINARY.exists(), reason="the fga CLI is not installed in .venv")
 
@@ -47,10 +34,6 @@ def test_model_accepted_or_refused_like_openfga(seed, tmp_path):
     our_valid, our_message = differential.we_validate(path)
     if fga_valid == our_valid:
         return
-    if not fga_valid:
-        for fragment, reason in KNOWN_CLASSES.items():
-            if fragment in fga_message:
-                pytest.xfail(reason)
     pytest.fail(
         f"OpenFGA says {'valid' if fga_valid else 'invalid: ' + fga_message}; we say "
         f"{'valid' if our_valid else 'invalid: ' + our_message}\n{path.read_text()}"
