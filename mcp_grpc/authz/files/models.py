@@ -31,8 +31,19 @@ def load_model_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     if suffix == ".json":
         return model_from_json_text(text, path)
     if suffix == ".mod":
-        return _modular_model(file)
+        model = _modular_model(file)
+        _server_checks(model, path)
+        return model
     return model_from_dsl_text(text, path)
+
+
+def _server_checks(model: dict[str, Any], path: str | os.PathLike[str]) -> None:
+    """What ``fga model test`` refuses beyond the language validator: OpenFGA's server-side model checks."""
+    from mcp_grpc.authz.model.server_rules import first_server_error
+
+    found = first_server_error(model)
+    if found is not None:
+        raise ModelFileError(path, found[2])
 
 
 def model_from_dsl_text(text: str, path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -49,7 +60,9 @@ def model_from_dsl_text(text: str, path: str | os.PathLike[str]) -> dict[str, An
         if not _only_lint_issues(exc):
             raise ModelFileError(path, _describe_model_error(exc), line=_model_error_line(exc)) from exc
         parsed = model_language.parse_dsl(text)
-    return _as_model_dict(parsed)
+    model = _as_model_dict(parsed)
+    _server_checks(model, path)
+    return model
 
 
 # Issues the language validator reports but OpenFGA's server (and so ``fga model test`` / ``fga model validate``)
@@ -97,11 +110,13 @@ def model_from_json_text(text: str, path: str | os.PathLike[str]) -> dict[str, A
     if validate is None:
         return dict(document)
     try:
-        return _as_model_dict(validate(dict(document)))
+        model = _as_model_dict(validate(dict(document)))
     except Exception as exc:  # the model language's validation errors, re-raised with the file name
-        if _only_lint_issues(exc):
-            return dict(document)
-        raise ModelFileError(path, _describe_model_error(exc)) from exc
+        if not _only_lint_issues(exc):
+            raise ModelFileError(path, _describe_model_error(exc)) from exc
+        model = dict(document)
+    _server_checks(model, path)
+    return model
 
 
 def _modular_model(file: pathlib.Path) -> dict[str, Any]:
