@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint proto proto-check breaking bench reliability clean
+.PHONY: venv demo test lint proto proto-check breaking bench reliability clean peers
 
 venv: $(STAMP)
 
@@ -61,6 +61,12 @@ bench: venv
 # their short variants. -s prints the numbers each test measured.
 reliability: venv
 	$(PY) -m pytest -q -s -p no:cacheprovider -m reliability
+
+# The real peers of the E2E tests in tests/peers (spire-server, spire-agent, openfga), built from the Go module proxy
+# once into ~/.cache/mcp-grpc/peers/<name>-<version>/ (MCP_GRPC_PEERS_CACHE moves it); nothing of theirs is in the
+# repository. Without them `make test` skips those tests; under CI=true it fails. A cold build takes several minutes.
+peers:
+	bash tools/build-peers.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
