@@ -7,21 +7,15 @@ ports, and are stopped by PID when the module's tests are done.
 
 from __future__ import annotations
 
-import pathlib
-import sys
 from typing import Iterator
 
 import pytest
 
-_HERE = str(pathlib.Path(__file__).resolve().parent)
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)
-
-import peer_binaries  # noqa: E402
-from openfga_peer import OpenFgaServer  # noqa: E402
+from tests.peers import peer_binaries
+from tests.peers.openfga_peer import OpenFgaServer
 
 
-from openfga_peer import OPENFGA_KEY  # noqa: E402
+from tests.peers.openfga_peer import OPENFGA_KEY
 
 
 @pytest.fixture(scope="module")

@@ -18,9 +18,9 @@ import time
 
 import pytest
 
-from openfga_peer import OPENFGA_KEY
-from openfga_peer import OpenFgaServer
-from peer_calls import principal, target
+from tests.peers.openfga_peer import OPENFGA_KEY
+from tests.peers.openfga_peer import OpenFgaServer
+from tests.peers.peer_calls import principal, target
 from mcp_grpc.authz.authorizer import FgaAuthorizer
 from mcp_grpc.authz.backend import CheckRequest, Outcome, TupleKey
 from mcp_grpc.authz.cache import ModelIndex
@@ -270,7 +270,7 @@ async def test_hung_server_past_timeout_is_unavailable(openfga_server, store):
 
 async def test_stopped_server_fails_closed():
     """Its own server, stopped by PID mid-run: every later decision is UNAVAILABLE, none is an allow."""
-    import peer_binaries
+    from tests.peers import peer_binaries
 
     server = OpenFgaServer(peer_binaries.require("openfga")["openfga"], preshared_keys=[OPENFGA_KEY]).start()
     try:

@@ -25,8 +25,8 @@ import grpc
 import pytest
 import pytest_asyncio
 
-import peer_binaries
-from spire_peer import SpireAgent, SpireServer
+from tests.peers import peer_binaries
+from tests.peers.spire_peer import SpireAgent, SpireServer
 
 pytestmark = [
     pytest.mark.asyncio(loop_scope="module"),
