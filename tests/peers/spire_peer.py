@@ -277,3 +277,12 @@ plugins {{
         self._launch(config)
         self._wait_healthy(self.socket_path, timeout)
         return self
+
+    def wait_for_svids(self, count: int, timeout: float = 30.0) -> None:
+        """The agent answers healthy before its first entry sync (about 5 s later); until then every workload is
+        told "no identity issued". Wait until it has minted ``count`` X.509-SVIDs (its log says so)."""
+        deadline = time.monotonic() + timeout
+        while self.log().count('msg="Creating X509-SVID"') < count:
+            if time.monotonic() > deadline:
+                raise SpireError(f"spire-agent minted fewer than {count} SVIDs in {timeout:.0f} s:\n{self.log()[-3000:]}")
+            time.sleep(0.2)
