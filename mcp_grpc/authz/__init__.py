@@ -29,7 +29,7 @@ _EXPORTS = {
     "decode_object_id": "mcp_grpc.authz.policy",
     "FgaAuthorizer": "mcp_grpc.authz.authorizer",
     "AuthorizationUnavailable": "mcp_grpc.authz.authorizer",
-    "AuthzDirectory": "mcp_grpc.authz.authorizer",
+    "AuthzDirectory": "mcp_grpc.authz.directory",
     "DecisionCache": "mcp_grpc.authz.cache",
     "ModelIndex": "mcp_grpc.authz.cache",
     "OpenFgaBackend": "mcp_grpc.authz.remote",
