@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any, Mapping
 
-from mcp_grpc.authz.backend import TupleKey
+from mcp_grpc.authz.backend import CheckRequest, Outcome, TupleKey
 from mcp_grpc.cli.authz_shared import EXIT_ERROR, EXIT_FAILED, EXIT_OK, CommandError, request_context
 
 __all__ = ["run_check", "run_explain", "run_list_objects", "run_list_users"]
@@ -43,17 +43,20 @@ def _contextual_tuples(args: argparse.Namespace) -> list[TupleKey]:
     return tuples
 
 
-def run_check(args: argparse.Namespace) -> int:
-    from mcp_grpc.authz.backend import CheckRequest, Outcome
-
-    store = _load_store(args)
-    request = CheckRequest(
+def _check_request(args: argparse.Namespace) -> CheckRequest:
+    """The one check ``check`` and ``explain`` both ask: user, relation, object, context, contextual tuples."""
+    return CheckRequest(
         user=args.user,
         relation=args.relation,
         object=args.object,
         context=request_context(args),
         contextual_tuples=tuple(_contextual_tuples(args)),
     )
+
+
+def run_check(args: argparse.Namespace) -> int:
+    store = _load_store(args)
+    request = _check_request(args)
     result = store.check(request)
     if args.json:
         print(json.dumps({
@@ -108,61 +111,16 @@ def run_list_users(args: argparse.Namespace) -> int:
 
 
 def run_explain(args: argparse.Namespace) -> int:
-    from mcp_grpc.authz.backend import CheckRequest, Outcome
-
     store = _load_store(args)
-    request = CheckRequest(
-        user=args.user,
-        relation=args.relation,
-        object=args.object,
-        context=request_context(args),
-        contextual_tuples=tuple(_contextual_tuples(args)),
-    )
+    request = _check_request(args)
     explanation = store.explain(
         request.user, request.relation, request.object,
         context=request.context, contextual_tuples=request.contextual_tuples,
     )
     if args.json:
-        print(json.dumps(_explanation_json(explanation), default=str))
+        print(json.dumps(explanation.to_dict(), default=str))
     else:
-        print(_explanation_text(explanation))
-    outcome = _explanation_outcome(explanation)
-    if outcome is Outcome.ERROR:
+        print(explanation.render())
+    if explanation.outcome == Outcome.ERROR.value:
         return EXIT_ERROR
-    return EXIT_OK if outcome is Outcome.ALLOWED else EXIT_FAILED
-
-
-def _explanation_json(explanation: Any) -> Any:
-    for attribute in ("to_json", "to_dict", "as_dict"):
-        method = getattr(explanation, attribute, None)
-        if callable(method):
-            return method()
-    return explanation if isinstance(explanation, (dict, list)) else {"explanation": str(explanation)}
-
-
-def _explanation_text(explanation: Any) -> str:
-    for attribute in ("render", "to_text", "format"):
-        method = getattr(explanation, attribute, None)
-        if callable(method):
-            return str(method())
-    return str(explanation)
-
-
-def _explanation_outcome(explanation: Any) -> Any:
-    from mcp_grpc.authz.backend import Outcome
-
-    outcome = getattr(explanation, "outcome", None)
-    if isinstance(outcome, Outcome):
-        return outcome
-    if isinstance(outcome, str):
-        try:
-            return Outcome(outcome)
-        except ValueError:
-            pass
-    allowed = getattr(explanation, "allowed", None)
-    if allowed is None:
-        result = getattr(explanation, "result", None)
-        allowed = getattr(result, "allowed", None)
-        if getattr(result, "outcome", None) is not None:
-            return result.outcome
-    return Outcome.ALLOWED if allowed else Outcome.DENIED
+    return EXIT_OK if explanation.allowed else EXIT_FAILED

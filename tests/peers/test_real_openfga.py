@@ -24,38 +24,10 @@ from tests.peers.peer_calls import principal, target
 from mcp_grpc.authz.authorizer import FgaAuthorizer
 from mcp_grpc.authz.backend import CheckRequest, Outcome, TupleKey
 from mcp_grpc.authz.cache import ModelIndex
-from mcp_grpc.authz.files import model_from_dsl_text
 from mcp_grpc.authz.remote import OpenFgaBackend
 from mcp_grpc.contract import Check, DecisionStatus, TargetKind
+from tests.support.payments_store import BILLING, MODEL, TUPLES
 
-BILLING = "agent:example.org/ns/prod/sa/billing"
-TUPLES = [
-    TupleKey(BILLING, "can_call", "tool:payments/refund"),
-    TupleKey(BILLING, "can_read", "bucket:reports"),
-    TupleKey(BILLING, "can_refund", "ledger:payments", "amount_within_limit", {"limit": 100.0}),
-    TupleKey("team:finance#member", "can_call", "tool:payments/refund"),
-]
-MODEL_DSL = """
-model
-  schema 1.1
-type agent
-type team
-  relations
-    define member: [agent]
-type tool
-  relations
-    define can_call: [agent, team#member, agent with amount_within_limit]
-type bucket
-  relations
-    define can_read: [agent]
-type ledger
-  relations
-    define can_refund: [agent with amount_within_limit]
-condition amount_within_limit(amount: double, limit: double) {
-  amount <= limit
-}
-"""
-MODEL = model_from_dsl_text(MODEL_DSL, "test model")
 UNKNOWN_STORE = "01JDQ3N3WW2K7ZFDJ9Y9Q2X5ZZ"
 
 

@@ -10,42 +10,13 @@ from mcp_grpc.authz.authorizer import FgaAuthorizer
 from mcp_grpc.authz.backend import CheckRequest, Outcome, TupleKey
 from mcp_grpc.authz.cache import ModelIndex
 from mcp_grpc.authz.engine import EmbeddedBackend, Engine
-from mcp_grpc.authz.files import model_from_dsl_text
 from mcp_grpc.authz.remote import OpenFgaBackend
 from mcp_grpc.contract import Check
 from mcp_grpc.contract import DecisionStatus, TargetKind
 from tests.authz.callpath.callpath_support import principal, tool_target
 from tests.support.fake_openfga import MODEL_ID, STORE_ID, FakeOpenFga
 from tests.support.ports import free_port
-
-BILLING = "agent:example.org/ns/prod/sa/billing"
-TUPLES = [
-    TupleKey(BILLING, "can_call", "tool:payments/refund"),
-    TupleKey(BILLING, "can_read", "bucket:reports"),
-    TupleKey(BILLING, "can_refund", "ledger:payments", "amount_within_limit", {"limit": 100.0}),
-    TupleKey("team:finance#member", "can_call", "tool:payments/refund"),
-]
-MODEL_DSL = """
-model
-  schema 1.1
-type agent
-type team
-  relations
-    define member: [agent]
-type tool
-  relations
-    define can_call: [agent, team#member, agent with amount_within_limit]
-type bucket
-  relations
-    define can_read: [agent]
-type ledger
-  relations
-    define can_refund: [agent with amount_within_limit]
-condition amount_within_limit(amount: double, limit: double) {
-  amount <= limit
-}
-"""
-MODEL = model_from_dsl_text(MODEL_DSL, "test model")
+from tests.support.payments_store import BILLING, MODEL, TUPLES
 
 
 @pytest.fixture

@@ -1,0 +1,38 @@
+"""One small payments store (model and tuples) that the OpenFGA backend tests ask of both the aiohttp stand-in and
+the real server, so the two suites can be read side by side."""
+
+from __future__ import annotations
+
+from mcp_grpc.authz.backend import TupleKey
+from mcp_grpc.authz.files import model_from_dsl_text
+
+__all__ = ["BILLING", "MODEL", "MODEL_DSL", "TUPLES"]
+
+BILLING = "agent:example.org/ns/prod/sa/billing"
+TUPLES = [
+    TupleKey(BILLING, "can_call", "tool:payments/refund"),
+    TupleKey(BILLING, "can_read", "bucket:reports"),
+    TupleKey(BILLING, "can_refund", "ledger:payments", "amount_within_limit", {"limit": 100.0}),
+    TupleKey("team:finance#member", "can_call", "tool:payments/refund"),
+]
+MODEL_DSL = """
+model
+  schema 1.1
+type agent
+type team
+  relations
+    define member: [agent]
+type tool
+  relations
+    define can_call: [agent, team#member, agent with amount_within_limit]
+type bucket
+  relations
+    define can_read: [agent]
+type ledger
+  relations
+    define can_refund: [agent with amount_within_limit]
+condition amount_within_limit(amount: double, limit: double) {
+  amount <= limit
+}
+"""
+MODEL = model_from_dsl_text(MODEL_DSL, "test model")
