@@ -26,7 +26,20 @@ import yaml
 
 from tests.support.paths import REPO_ROOT
 
-FGA_BINARY = REPO_ROOT / ".venv" / "bin" / "fga"
+
+def _find_fga() -> pathlib.Path:
+    """The repository's .venv fga, else the one beside the running interpreter (a worktree runs the main checkout's
+    venv with PYTHONPATH=.), else fga on PATH; the .venv path when there is none (callers test ``.exists()``)."""
+    local = REPO_ROOT / ".venv" / "bin" / "fga"
+    beside = pathlib.Path(sys.executable).parent / "fga"
+    on_path = shutil.which("fga")
+    for candidate in (local, beside, pathlib.Path(on_path) if on_path else None):
+        if candidate is not None and candidate.is_file():
+            return candidate
+    return local
+
+
+FGA_BINARY = _find_fga()
 
 USER_TYPE = "user"
 USER_IDS = ("u0", "u1", "u2", "u3")
