@@ -2,7 +2,7 @@
 
 ``make test`` runs a fixed sample of seeds (``SAMPLE_STORES``, about 0.2 s each). More stores:
 ``MCP_GRPC_DIFFERENTIAL_STORES=1000 MCP_GRPC_DIFFERENTIAL_SEED=5000 pytest tests/authz/differential`` (runs them
-in the sample test), or ``make reliability`` (the 400-store run below), or the module's own command line
+in the sample test), or ``make reliability`` (the 500-store run below), or the module's own command line
 (``python -m tests.authz.differential.fga_differential --help``), which also shrinks disagreements to reproducers.
 
 Every assertion is compared: both engines must give the same answer, or both report an error (``fga`` cannot say
@@ -22,7 +22,7 @@ from tests.authz.differential import fga_differential as differential
 
 SAMPLE_STORES = 60
 FIRST_SEED = 0
-LARGE_RUN_STORES = 400
+LARGE_RUN_STORES = 500
 LARGE_RUN_FIRST_SEED = 100_000
 
 # Seeds of the fixed sample whose disagreement is a known, reported engine issue (see the report / issue 4 notes).
