@@ -47,6 +47,10 @@ class CheckResult:
     """For ERROR: a precise reason (no model details leak to callers; the audit log gets this text)."""
     error_code: int | None = None
     """OpenFGA's numeric error code where one applies (2000 validation, 2002 too complex, 2027 invalid tuple...)."""
+    cycle: bool = False
+    """DENIED with OpenFGA's cycle flag: the evaluation met a cycle and the denial is indeterminate (a caller gets a
+    denial, but it is never cached, as OpenFGA never caches it). Only the embedded engine can say so; OpenFGA's Check
+    API does not expose the flag."""
 
     @property
     def allowed(self) -> bool:

@@ -1,8 +1,9 @@
 """Decision cache: remembers allowed/denied answers for a short TTL, keyed by exactly what decides them.
 
 Key: ``(user, relation, object, context digest)``. The digest is a BLAKE2b hash of the canonical JSON of the
-condition context and the contextual tuples. Errors are never cached. Entries live ``ttl`` seconds; the cache
-holds at most ``max_entries`` (oldest dropped first). It is bypassed when the caller asks for
+condition context and the contextual tuples. Errors are never cached, nor denials carrying OpenFGA's cycle flag
+(``CheckResult.cycle``: indeterminate, and OpenFGA does not cache them either). Entries live ``ttl`` seconds; the
+cache holds at most ``max_entries`` (oldest dropped first). It is bypassed when the caller asks for
 ``HIGHER_CONSISTENCY``.
 
 The request time. Every call's context carries ``current_time``, which would make every key unique. Two measures
@@ -230,8 +231,9 @@ class DecisionCache:
             return result
 
     def put(self, key: _Key, result: CheckResult, epoch: int | None = None) -> None:
-        """Remember an allowed or denied answer; errors are never cached, nor answers older than ``epoch``."""
-        if result.outcome is Outcome.ERROR:
+        """Remember an allowed or denied answer; errors and cycle-flagged denials are never cached, nor answers older
+        than ``epoch``."""
+        if result.outcome is Outcome.ERROR or result.cycle:
             return
         expires = self._clock() + self.ttl
         with self._lock:

@@ -43,6 +43,7 @@ _TARGET_CACHE_SIZE = 65536
 _SCALARS = frozenset({str, int, bool, type(None)})
 _ALLOWED = CheckResult(Outcome.ALLOWED)
 _DENIED = CheckResult(Outcome.DENIED)
+_DENIED_CYCLE = CheckResult(Outcome.DENIED, cycle=True)
 
 
 def _error_result(exc: FgaError | Failure) -> CheckResult:
@@ -202,8 +203,10 @@ class Engine:
         r = resolver.resolve(object, otype, relation, user_ref, user, 0)
         if r is True:
             return _ALLOWED
-        if r is False or r is CYCLE:
+        if r is False:
             return _DENIED
+        if r is CYCLE:
+            return _DENIED_CYCLE
         return _error_result(r)
 
     def batch_check(self, requests: Sequence[CheckRequest], *, model_id: str | None = None) -> list[CheckResult]:

@@ -1,4 +1,5 @@
-"""Which edges OpenFGA's ListObjects follows when it walks back from the user (reverse expansion).
+"""Which edges OpenFGA's ListObjects follows when it walks back from the user (reverse expansion), and whether
+ListUsers has anything to expand at all (both read ``GetPrunedRelationshipEdges`` in openfga internal/graph/graph.go).
 
 OpenFGA looks for candidate edges through every operand of a union, only the first operand of an intersection and
 only the base of an exclusion (the other operands cannot add an object the first does not also reach; the
@@ -75,6 +76,28 @@ class CandidateEdges:
                     stack.extend((ptype, leaf[2]) for ptype in ts.direct_plain_types(node[0], leaf[1]))
         hit = self._relevant[key] = frozenset(seen)
         return hit
+
+    def has_possible_edges(self, object_type: str, relation: str, user_type: str, user_relation: str | None) -> bool:
+        """OpenFGA's ListUsers shortcut (``doesHavePossibleEdges`` in pkg/server/commands/listusers/
+        list_users_rpc.go, over ``GetPrunedRelationshipEdges`` in internal/graph/graph.go): does any candidate edge
+        lead from ``user_type[#user_relation]`` to ``object_type#relation``? When none does, ListUsers answers an
+        empty list without reading a tuple (so a condition it cannot evaluate on the object fails nothing).
+
+        An edge is a direct restriction equal to the filter (``RelationEquals``: the type, and the relation or its
+        absence; conditions do not matter) or the filter type's public wildcard (``IsPubliclyAssignable`` looks at
+        the type only, even for a userset filter), on any node the pruned walk visits; or a computed userset or
+        tuple-to-userset hop onto ``user_type#user_relation``, which is exactly that node being visited."""
+        start = (object_type, relation)
+        nodes = self.relevant(object_type, relation)
+        if user_relation is not None and (user_type, user_relation) in nodes and (user_type, user_relation) != start:
+            return True
+        ts = self.ts
+        for node in nodes:
+            if user_type in ts.direct_wildcard_types(*node):
+                return True
+            if user_relation is None and user_type in ts.direct_plain_types(*node):
+                return True
+        return False
 
 
 def candidate_edges(ts: TypeSystem) -> CandidateEdges:

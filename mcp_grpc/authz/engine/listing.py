@@ -164,10 +164,14 @@ def user_candidates(
             return True
         return condition(t)
 
-    # Pruning is by edge, as in OpenFGA's ListUsers: nothing is expanded when no filter is reachable at all, and a
-    # userset or tuple-to-userset hop is taken only towards a relation that can reach a filter; computed usersets
-    # and set operands on the same object are always expanded (their tuples' conditions are evaluated).
-    if not reaches(obj.partition(":")[0], relation):
+    # Pruning is by edge, as in OpenFGA's ListUsers: nothing is expanded when no candidate edge (union operands, the
+    # first intersection operand, the exclusion base) leads from a filter to the request, unless the request is the
+    # filter itself; a userset or tuple-to-userset hop is taken only towards a relation that can reach a filter;
+    # computed usersets and set operands on the same object are always expanded (their tuples' conditions are
+    # evaluated).
+    otype = obj.partition(":")[0]
+    edges = candidate_edges(ts)
+    if not any((otype, relation) == f or edges.has_possible_edges(otype, relation, *f) for f in wanted):
         return candidates
     while stack:
         node = stack.pop()

@@ -209,3 +209,53 @@ async def test_in_flight_check_racing_a_write_does_not_poison_the_cache():
     assert not (await call).allowed  # answered from the state before the write
     backend.stall = 0
     assert (await authorizer.authorize(principal(), tool_target("refund"))).allowed  # the stale denial was not kept
+
+
+def test_a_cycle_flagged_denial_is_never_cached():
+    cache = DecisionCache()
+    key = cache.key(A, "r", "t:x")
+    cache.put(key, CheckResult(Outcome.DENIED, cycle=True))
+    assert cache.get(key) is None and cache.stats().entries == 0
+    cache.put(key, DENY)
+    assert cache.get(key) == DENY
+
+
+# t2's intersection on a tuple cycle stops OpenFGA's weighted graph from building, so t1#r0's recursive
+# tuple-to-userset takes the default strategy and a parent loop ends in a cycle-flagged denial (issue 13, item 1).
+CYCLE_MODEL = """model
+  schema 1.1
+type agent
+type tool
+  relations
+    define can_call: [agent]
+type t1
+  relations
+    define p: [t1]
+    define r0: [agent] or r0 from p
+type t2
+  relations
+    define p: [t2]
+    define r1: [agent]
+    define r0: [agent] or (r1 and r0 from p)
+"""
+
+
+async def test_the_authorizer_does_not_cache_a_cycle_flagged_denial_from_the_engine():
+    from mcp_grpc.authz.engine import EmbeddedBackend, Engine
+    from mcp_grpc.authz.engine.engine import parse_model
+
+    engine = Engine()
+    engine.write_model(CYCLE_MODEL)
+    user = "agent:example.org/ns/prod/sa/billing"
+    engine.write([("t1:loop", "p", "t1:loop"), (user, "can_call", "tool:payments/refund")])
+    cache = DecisionCache(ttl=60, model_index=ModelIndex(parse_model(CYCLE_MODEL)))  # keys without the context
+    authorizer = FgaAuthorizer(EmbeddedBackend(engine), cache=cache)
+    assert engine.check(user, "r0", "t1:loop").cycle  # the engine reports the flag ...
+    assert not engine.check(user, "r0", "t1:plain").cycle
+    looped = await authorizer.authorize(principal(), tool_target("refund", {}, [Check("r0", "t1:loop")]))
+    assert "requires r0 on t1:loop" in looped.reason  # ... the caller is denied by that check ...
+    assert cache.get(cache.key(user, "r0", "t1:loop")) is None  # ... and the denial is not remembered
+    assert cache.get(cache.key(user, "can_call", "tool:payments/refund")) is not None  # the other check is
+    plain = await authorizer.authorize(principal(), tool_target("refund", {}, [Check("r0", "t1:plain")]))
+    assert not plain.allowed
+    assert cache.get(cache.key(user, "r0", "t1:plain")) is not None  # a plain denial is remembered

@@ -2,11 +2,13 @@
 
 ``make test`` runs a fixed sample of seeds (``SAMPLE_STORES``, about 0.2 s each). More stores:
 ``MCP_GRPC_DIFFERENTIAL_STORES=1000 MCP_GRPC_DIFFERENTIAL_SEED=5000 pytest tests/authz/differential`` (runs them
-in the sample test), or ``make reliability`` (the 400-store run below), or the module's own command line
+in the sample test), or ``make reliability`` (the 500-store run below), or the module's own command line
 (``python -m tests.authz.differential.fga_differential --help``), which also shrinks disagreements to reproducers.
 
 Every assertion is compared: both engines must give the same answer, or both report an error (``fga`` cannot say
 which error, so error kinds are not compared). A store one engine refuses and the other runs is a disagreement too.
+Where they differ, fga runs the store again; an assertion fga itself answers differently in the two runs (OpenFGA's
+races, issue 13 item 7) is skipped and said (the test is skipped with those assertions; the summary counts them).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from tests.authz.differential import fga_differential as differential
 
 SAMPLE_STORES = 60
 FIRST_SEED = 0
-LARGE_RUN_STORES = 400
+LARGE_RUN_STORES = 500
 LARGE_RUN_FIRST_SEED = 100_000
 
 # Seeds of the fixed sample whose disagreement is a known, reported engine issue (see the report / issue 4 notes).
@@ -67,6 +69,9 @@ def test_random_store_agrees_with_fga(seed, tmp_path):
         return  # both engines refused the store (e.g. a tuple condition context of the wrong type): agreement
     assert not (comparison.mismatches or comparison.error_mismatches or comparison.store_failure), _describe(comparison)
     assert comparison.agreed > 0  # the store exercised something
+    if comparison.fga_unstable:
+        pytest.skip(f"seed {seed}: every other assertion agreed; fga answered these differently in two runs: "
+                    + "; ".join(comparison.fga_unstable))
 
 
 def test_generator_is_deterministic_and_varied():
@@ -99,6 +104,16 @@ def test_the_comparison_detects_each_kind_of_disagreement(tmp_path):
     assert any(other_key in line and "only in fga" in line for line in comparison.mismatches)
     assert len(comparison.error_mismatches) == 1 and list_key in comparison.error_mismatches[0]
     assert comparison.agreed == len(theirs) - 3
+    # fga's second run: it answers check_key as we do this time (it disagrees with itself), the rest as before.
+    # A stand-in second run: OpenFGA's races (issue 13, item 7) cannot be made to happen on demand.
+    second = dict(theirs)
+    second[check_key] = tampered[check_key]
+    differential.set_aside_unstable(comparison, theirs, second)
+    assert not any(check_key in line for line in comparison.mismatches)
+    assert len(comparison.fga_unstable) == 1 and check_key in comparison.fga_unstable[0]
+    assert "in a second run" in comparison.fga_unstable[0]
+    assert len(comparison.mismatches) == 1 and len(comparison.error_mismatches) == 1  # the stable ones stay
+    assert "1 assertions fga answered differently in two runs (skipped)" in differential.summarize([comparison])
 
 
 @pytest.mark.reliability

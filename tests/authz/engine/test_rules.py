@@ -464,6 +464,34 @@ condition c(x: int, limit: int) {
     assert engine.list_users("t1:a", "r1", ["t1#r1"], context={"x": 1}).items == ("t1:a#r1",)
 
 
+def test_list_users_reads_nothing_when_no_candidate_edge_leads_from_the_filter():
+    # OpenFGA's ListUsers first asks for candidate edges from the filter to the request (doesHavePossibleEdges,
+    # pkg/server/commands/listusers/list_users_rpc.go): an intersection offers only its first operand, here the
+    # direct [user] part, so t2#r0 has none and the answer is empty before the conditional tuple is read
+    # (reproducer listusers-error-direct-tuple-outside-filter, differential seed 100119).
+    engine = make("""
+model
+  schema 1.1
+type user
+type t2
+  relations
+    define r0: [user:*, user with lt]
+    define r1: [user, user with before] and r0
+condition before(now: timestamp, deadline: timestamp) {
+  now < deadline
+}
+condition lt(x: int, limit: int) {
+  x < limit
+}
+""", [TupleKey("user:u2", "r1", "t2:a", "before", {"deadline": "2030-01-01T00:00:00Z"})])
+    empty = engine.list_users("t2:a", "r1", ["t2#r0"], context={"x": 5})
+    assert (empty.items, empty.error) == ((), None)
+    # a filter the first operand does offer reads the tuple, and its missing parameter fails the list
+    assert engine.list_users("t2:a", "r1", ["user"], context={"x": 5}).error_code == 2000
+    # the request that is the filter itself is expanded too (it lists itself)
+    assert engine.list_users("t2:a", "r0", ["t2#r0"], context={"x": 5}).items == ("t2:a#r0",)
+
+
 @pytest.mark.parametrize("user, relation, obj", [
     (["user:anne"], "owner", "document:1"),
     ("user:anne", None, "document:1"),
