@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (Python 3.11+ is required; set PYTHON=...)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,bench]'
+	$(PY) -m pip install --quiet -e '.[test,bench,protovalidate]'
 	touch $(STAMP)
 
 demo: venv
@@ -21,9 +21,17 @@ demo: venv
 test: venv lint
 	$(PY) -m pytest -q -p no:cacheprovider -m "not reliability"
 
-# buf's lint of protos/, and the import rules of ../shared/DESIGN.md (contracts in pyproject.toml).
+# buf's lint of protos/, of the proto-first example, and the import rules of ../shared/DESIGN.md (contracts in
+# pyproject.toml). The example imports buf/validate/validate.proto and google/api/field_behavior.proto, which come
+# from installed packages, not from this repository: it is linted as an image built from their registered
+# descriptors (python -m mcp_grpc.wire._generate --image), offline.
+EXAMPLE_IMAGE := build/proto_tools.binpb
+BUF_LINT_STANDARD := {"version":"v2","lint":{"use":["STANDARD"]}}
 lint: venv
 	$(VENV)/bin/buf lint
+	$(PY) -m mcp_grpc.wire._generate --proto-root examples/proto_tools/protos --image $(EXAMPLE_IMAGE) \
+		acme/storage/v1/storage.proto >/dev/null
+	$(VENV)/bin/buf lint $(EXAMPLE_IMAGE) --path acme/storage/v1/storage.proto --config '$(BUF_LINT_STANDARD)'
 	$(VENV)/bin/lint-imports --no-cache
 
 # Regenerate mcp_grpc/wire from protos/ (the generated code is committed; tests/wire/test_generated_fresh.py

@@ -45,8 +45,8 @@ class StorageService(storage_pb2_grpc.StorageServiceServicer):
         return storage_pb2.GetObjectResponse(info=self._info(request.key, content), content=content)
 
     def PutObject(self, request, context):  # a sync method: runs in the server's thread pool
-        if not request.key:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "key must not be empty")
+        if request.key.endswith("/"):  # the servicer's own check; the proto's rules were enforced before
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "a key ending in '/' names a folder, not an object")
         with self._lock:
             self._buckets.setdefault(request.bucket, {})[request.key] = request.content
         return storage_pb2.PutObjectResponse(info=self._info(request.key, request.content))
@@ -56,7 +56,7 @@ class StorageService(storage_pb2_grpc.StorageServiceServicer):
             if request.bucket not in self._buckets:
                 await context.abort(grpc.StatusCode.NOT_FOUND, f"no bucket {request.bucket!r}")
             objects = sorted(self._buckets[request.bucket].items())
-        return storage_pb2.ListObjectsResponse(objects=[self._info(key, content) for key, content in objects])
+        return storage_pb2.GetBucketIndexResponse(objects=[self._info(key, content) for key, content in objects])
 
     async def GetStats(self, request, context):
         with self._lock:

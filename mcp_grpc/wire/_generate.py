@@ -32,12 +32,15 @@ from typing import Iterable, Mapping, Sequence, Union
 
 from google.protobuf import descriptor_pb2
 
+from mcp_grpc.wire._installed import MissingImport, external_imports, module_of, registered_files
+
 __all__ = [
     "CORE_PACKAGE",
     "CORE_PROTO_FILES",
     "CORE_PROTO_ROOT",
     "GenerationError",
     "IncludePath",
+    "build_image",
     "check_core",
     "generate",
     "generate_core",
@@ -244,15 +247,7 @@ def _render(
         tmp_dir = pathlib.Path(tmp)
         out = tmp_dir / "out"
         out.mkdir()
-        args = [f"-I{proto_root}"]
-        if not generating_core:
-            core_set = tmp_dir / "core.binpb"
-            core_set.write_bytes(_core_descriptor_set().SerializeToString())
-            args.append(f"--descriptor_set_in={core_set}")
-            for core_file in CORE_PROTO_FILES:
-                modules.setdefault(_Unit(core_file, CORE_PACKAGE).protoc_module, CORE_PACKAGE)
-        args += [f"-I{directory}" for directory, _ in includes]
-        args.append(f"-I{_well_known_types_dir()}")
+        args = _include_args(tmp_dir, proto_root, units, includes, modules, generating_core)
         source_set = tmp_dir / "source.binpb"
         args += [
             f"--python_out={out}",
@@ -290,6 +285,65 @@ def _render(
                         raise GenerationError(f"unexpected protoc output for {unit.proto_file}: no message builder")
                 rendered[f"{unit.flat_module[: -len('_pb2')]}{suffix}"] = text
         return rendered
+
+
+def _include_args(
+    tmp_dir: pathlib.Path,
+    proto_root: pathlib.Path,
+    units: Sequence[_Unit],
+    includes: Sequence[tuple[pathlib.Path, str | None]],
+    modules: dict[str, str],
+    generating_core: bool,
+) -> list[str]:
+    """protoc's include arguments: the proto root, our core files and the imported files of installed packages as
+    a ``--descriptor_set_in``, the extra include directories, protobuf's own files. Records in ``modules`` the
+    Python package of each module the generated code may import (installed ones keep their own)."""
+    provided = descriptor_pb2.FileDescriptorSet()
+    known: set[str] = set()
+    if not generating_core:
+        provided.file.extend(_core_descriptor_set().file)
+        for core_file in CORE_PROTO_FILES:
+            modules.setdefault(_Unit(core_file, CORE_PACKAGE).protoc_module, CORE_PACKAGE)
+        known.update(CORE_PROTO_FILES)
+    roots = [proto_root, *(directory for directory, _ in includes)]
+    external = external_imports([unit.proto_file for unit in units], roots, known)
+    if external:
+        try:
+            installed = registered_files(
+                [module_of(name) for name in external], importer=", ".join(unit.proto_file for unit in units)
+            )
+        except MissingImport as exc:
+            raise GenerationError(str(exc)) from None
+        names = {file.name for file in provided.file}
+        provided.file.extend(file for file in installed.file if file.name not in names)
+        for name in external:
+            module = module_of(name)
+            if "." in module:
+                modules.setdefault(module, module.rsplit(".", 1)[0])
+    args = [f"-I{proto_root}"]
+    if provided.file:
+        provided_set = tmp_dir / "provided.binpb"
+        provided_set.write_bytes(provided.SerializeToString())
+        args.append(f"--descriptor_set_in={provided_set}")
+    args += [f"-I{directory}" for directory, _ in includes]
+    args.append(f"-I{_well_known_types_dir()}")
+    return args
+
+
+def build_image(proto_root: PathLike, proto_files: Sequence[str], include_paths: Iterable[IncludePath] = ()) -> bytes:
+    """A ``FileDescriptorSet`` of ``proto_files`` with source info and every file they import: what ``buf lint``
+    reads as an image (``buf lint IMAGE --path FILE``), so protos importing installed packages' files lint offline."""
+    proto_root = pathlib.Path(proto_root)
+    units = [_Unit(str(pathlib.PurePosixPath(f)), "") for f in proto_files]
+    includes = [_normalize_include(entry) for entry in include_paths]
+    generating_core = {unit.proto_file for unit in units} <= set(CORE_PROTO_FILES) and proto_root == CORE_PROTO_ROOT
+    with tempfile.TemporaryDirectory(prefix="mcp-grpc-protoc-") as tmp:
+        tmp_dir = pathlib.Path(tmp)
+        image = tmp_dir / "image.binpb"
+        args = _include_args(tmp_dir, proto_root, units, includes, {}, generating_core)
+        args += ["--include_imports", "--include_source_info", f"--descriptor_set_out={image}", *proto_files]
+        _run_protoc(args)
+        return image.read_bytes()
 
 
 def generate(
@@ -366,6 +420,14 @@ def _tools_version_hint(committed: pathlib.Path) -> list[str]:
     return []
 
 
+def _includes(entries: Sequence[str]) -> list[IncludePath]:
+    includes: list[IncludePath] = []
+    for entry in entries:
+        directory, _, package = entry.partition("=")
+        includes.append((directory, package) if package else directory)
+    return includes
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m mcp_grpc.wire._generate",
@@ -375,6 +437,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--proto-root", type=pathlib.Path, help="root directory of the proto files to generate")
     parser.add_argument("--out", type=pathlib.Path, help="directory of the output Python package")
     parser.add_argument("--package", help="dotted name of the output Python package")
+    parser.add_argument(
+        "--image", type=pathlib.Path, help="instead of generating, write a descriptor set for `buf lint IMAGE --path FILE`"
+    )
     parser.add_argument(
         "--include",
         action="append",
@@ -394,17 +459,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print("mcp_grpc/wire is stale: run make proto", file=sys.stderr)
             return 1 if problems else 0
         if args.proto_root is None:
-            if args.proto_files or args.out or args.package:
-                parser.error("--proto-root, --out and --package go together")
+            if args.proto_files or args.out or args.package or args.image:
+                parser.error("--proto-root, --out and --package (or --image) go together")
             written = generate_core()
+        elif args.image is not None:
+            if not args.proto_files:
+                parser.error("--image needs --proto-root and at least one proto file")
+            args.image.parent.mkdir(parents=True, exist_ok=True)
+            args.image.write_bytes(build_image(args.proto_root, args.proto_files, _includes(args.include)))
+            written = [args.image]
         else:
             if not (args.out and args.package and args.proto_files):
                 parser.error("--proto-root needs --out, --package and at least one proto file")
-            includes: list[IncludePath] = []
-            for entry in args.include:
-                directory, _, package = entry.partition("=")
-                includes.append((directory, package) if package else directory)
-            written = generate(args.proto_root, args.proto_files, args.out, args.package, includes)
+            written = generate(args.proto_root, args.proto_files, args.out, args.package, _includes(args.include))
     except GenerationError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -142,12 +142,13 @@ async def test_an_unauthenticated_caller_with_undecodable_bytes_is_unauthenticat
 
 async def test_a_sync_method_aborts_a_typed_call(served: tuple[Server, Audit, grpc.aio.Channel]) -> None:
     _, audit, channel = served
-    request = storage_pb2.PutObjectRequest(bucket="b", key="", content="x").SerializeToString()
+    request = storage_pb2.PutObjectRequest(bucket="b", key="folder/", content="x").SerializeToString()
     error = await send(channel, "/acme.storage.v1.StorageService/PutObject", False, request)
     assert error is not None
-    assert (error.code(), error.details()) == (grpc.StatusCode.INVALID_ARGUMENT, "key must not be empty")
+    reason = "a key ending in '/' names a folder, not an object"
+    assert (error.code(), error.details()) == (grpc.StatusCode.INVALID_ARGUMENT, reason)
     event = audit.last("PutObject")
-    assert (event.decision, event.reason) == ("invalid_argument", "key must not be empty")
+    assert (event.decision, event.reason) == ("invalid_argument", reason)
     # nothing was stored: the method stopped at the abort
     ok = storage_pb2.PutObjectRequest(bucket="b", key="k", content="x").SerializeToString()
     assert await send(channel, "/acme.storage.v1.StorageService/PutObject", False, ok) is None

@@ -33,8 +33,12 @@ def test_tools_come_from_options_and_comments(storage_app):
     assert set(tools) == {"list_objects", "read_object", "put_object"}  # GetStats has no option: not a tool
     listing = tools["list_objects"]
     assert listing.description == "Lists the objects of a bucket, optionally only those whose key starts with a prefix."
-    assert listing.input_schema["properties"]["bucket"] == {"type": "string", "description": "The bucket to list."}
-    assert listing.input_schema["required"] == ["bucket"]  # named by the authorization template
+    assert listing.input_schema["properties"]["bucket"] == {  # field_behavior REQUIRED and buf.validate rules
+        "type": "string", "minLength": 1, "maxLength": 63, "pattern": "^[a-z0-9][a-z0-9.-]*$",
+        "description": "The bucket to list.",
+    }
+    assert listing.input_schema["required"] == ["bucket"]
+    assert tools["read_object"].input_schema["required"] == ["bucket", "key"]  # key: (buf.validate.field).required
     assert listing.input_schema["properties"]["limit"]["type"] == "integer"
     assert listing.output_schema["properties"]["objects"]["type"] == "array"
     assert listing.annotations.read_only is True and listing.annotations.destructive is None

@@ -1,4 +1,5 @@
-"""buf lint passes on protos/, and its exceptions stay as narrow as buf.yaml says."""
+"""buf lint passes on protos/ and on the proto-first example (offline, its imports from installed packages), and
+the exceptions stay as narrow as buf.yaml says."""
 
 from __future__ import annotations
 
@@ -45,3 +46,38 @@ def test_exceptions_do_not_cover_new_violations(buf: str, tmp_path: pathlib.Path
     # Rules never excepted still apply to the published package's directory.
     assert 'Message name "bad_name" should be PascalCase' in out
     assert 'Field name "BadField" should be lower_snake_case' in out
+
+
+EXAMPLE_PROTOS = REPO_ROOT / "examples" / "proto_tools" / "protos"
+STANDARD = '{"version":"v2","lint":{"use":["STANDARD"]}}'
+
+
+def lint_image(buf: str, proto_root: pathlib.Path, proto_file: str, tmp_path: pathlib.Path) -> subprocess.CompletedProcess[str]:
+    from mcp_grpc.wire._generate import build_image
+
+    image = tmp_path / "image.binpb"
+    image.write_bytes(build_image(proto_root, [proto_file]))
+    return subprocess.run(
+        [buf, "lint", str(image), "--path", proto_file, "--config", STANDARD],
+        capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_the_example_lints_offline_with_imports_from_installed_packages(buf: str, tmp_path: pathlib.Path):
+    text = (EXAMPLE_PROTOS / "acme/storage/v1/storage.proto").read_text()
+    assert 'import "buf/validate/validate.proto";' in text and 'import "google/api/field_behavior.proto";' in text
+    assert not list(REPO_ROOT.rglob("validate.proto")) and not list(REPO_ROOT.rglob("field_behavior.proto"))
+    done = lint_image(buf, EXAMPLE_PROTOS, "acme/storage/v1/storage.proto", tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_buf_checks_the_buf_validate_rules_themselves(buf: str, tmp_path: pathlib.Path):
+    root = tmp_path / "protos"
+    (root / "x" / "v1").mkdir(parents=True)
+    (root / "x" / "v1" / "x.proto").write_text(
+        'syntax = "proto3";\npackage x.v1;\nimport "buf/validate/validate.proto";\n'
+        "message Thing {\n  string name = 1 [(buf.validate.field).string = {min_len: 5, max_len: 2}];\n}\n"
+    )
+    done = lint_image(buf, root, "x/v1/x.proto", tmp_path)
+    assert done.returncode != 0
+    assert "string.max_len, which must be higher than value 5 for (buf.validate.field).string.min_len" in done.stdout

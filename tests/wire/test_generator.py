@@ -55,6 +55,32 @@ def test_an_import_from_an_unmapped_include_directory_is_refused(tmp_path: pathl
     assert [p.name for p in written] == ["use_pb2.py", "use_pb2.pyi"]  # no _grpc module without a service
 
 
+def test_imports_of_installed_packages_compile_from_their_registered_descriptors(tmp_path: pathlib.Path):
+    """buf/validate/validate.proto ships as generated code only, google/api/field_behavior.proto also as source:
+    both compile from what the installed modules register, and the generated imports stay theirs."""
+    write(
+        tmp_path / "p",
+        "v/v1/v.proto",
+        'syntax = "proto3";\npackage v.v1;\nimport "buf/validate/validate.proto";\n'
+        'import "google/api/field_behavior.proto";\n'
+        "message V {\n  string a = 1 [(buf.validate.field).string.min_len = 1, (google.api.field_behavior) = REQUIRED];\n}\n",
+    )
+    generate(tmp_path / "p", ["v/v1/v.proto"], tmp_path / "out", "gen")
+    text = (tmp_path / "out" / "v_pb2.py").read_text()
+    assert "from buf.validate import validate_pb2 as" in text
+    assert "from google.api import field_behavior_pb2 as" in text
+
+
+def test_an_import_no_installed_package_registers_is_named(tmp_path: pathlib.Path):
+    write(
+        tmp_path / "p",
+        "w/v1/w.proto",
+        'syntax = "proto3";\npackage w.v1;\nimport "nowhere/v1/gone.proto";\nmessage W {}\n',
+    )
+    with pytest.raises(GenerationError, match=r"w/v1/w.proto imports .* nowhere\.v1\.gone_pb2 cannot be imported"):
+        generate(tmp_path / "p", ["w/v1/w.proto"], tmp_path / "out", "gen")
+
+
 def test_command_line_needs_out_and_package_with_a_proto_root(tmp_path: pathlib.Path):
     with pytest.raises(SystemExit):
         main(["--proto-root", str(tmp_path), "x.proto"])

@@ -22,16 +22,36 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from mcp_grpc.wire import options_pb2 as mcp__grpc_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61\x63me/storage/v1/storage.proto\x12\x0f\x61\x63me.storage.v1\x1a\x19mcp_grpc/v1/options.proto\"C\n\x12ListObjectsRequest\x12\x0e\n\x06\x62ucket\x18\x01 \x01(\t\x12\x0e\n\x06prefix\x18\x02 \x01(\t\x12\r\n\x05limit\x18\x03 \x01(\x05\"\'\n\nObjectInfo\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x03\"C\n\x13ListObjectsResponse\x12,\n\x07objects\x18\x01 \x03(\x0b\x32\x1b.acme.storage.v1.ObjectInfo\"/\n\x10GetObjectRequest\x12\x0e\n\x06\x62ucket\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\"O\n\x11GetObjectResponse\x12)\n\x04info\x18\x01 \x01(\x0b\x32\x1b.acme.storage.v1.ObjectInfo\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\"@\n\x10PutObjectRequest\x12\x0e\n\x06\x62ucket\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x03 \x01(\t\">\n\x11PutObjectResponse\x12)\n\x04info\x18\x01 \x01(\x0b\x32\x1b.acme.storage.v1.ObjectInfo\"\'\n\x15GetBucketIndexRequest\x12\x0e\n\x06\x62ucket\x18\x01 \x01(\t\"\x11\n\x0fGetStatsRequest\"4\n\x10GetStatsResponse\x12\x0f\n\x07\x62uckets\x18\x01 \x01(\x05\x12\x0f\n\x07objects\x18\x02 \x01(\x05\x32\xa1\x05\n\x0eStorageService\x12\x7f\n\x0bListObjects\x12#.acme.storage.v1.ListObjectsRequest\x1a$.acme.storage.v1.ListObjectsResponse\"%\xea\xbb\x1c! \x01\x30\x01\x42\x1b\n\x08\x63\x61n_read\x12\x0f\x62ucket:{bucket}\x12\x94\x01\n\tGetObject\x12!.acme.storage.v1.GetObjectRequest\x1a\".acme.storage.v1.GetObjectResponse\"@\xea\xbb\x1c<\n\x0bread_object\x12\x0eRead an object \x01\x42\x1b\n\x08\x63\x61n_read\x12\x0f\x62ucket:{bucket}\x12z\n\tPutObject\x12!.acme.storage.v1.PutObjectRequest\x1a\".acme.storage.v1.PutObjectResponse\"&\xea\xbb\x1c\"(\x01\x30\x01\x42\x1c\n\tcan_write\x12\x0f\x62ucket:{bucket}\x12\xa9\x01\n\x0eGetBucketIndex\x12&.acme.storage.v1.GetBucketIndexRequest\x1a$.acme.storage.v1.ListObjectsResponse\"I\xf2\xbb\x1c\x45\x12\x18storage://{bucket}/index\x1a\x0c\x62ucket_index:\x1b\n\x08\x63\x61n_read\x12\x0f\x62ucket:{bucket}\x12O\n\x08GetStats\x12 .acme.storage.v1.GetStatsRequest\x1a!.acme.storage.v1.GetStatsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61\x63me/storage/v1/storage.proto\x12\x0f\x61\x63me.storage.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19mcp_grpc/v1/options.proto\"}\n\x12ListObjectsRequest\x12\x32\n\x06\x62ucket\x18\x01 \x01(\tB\"\xe2\x41\x01\x02\xbaH\x1br\x19\x18?2\x15^[a-z0-9][a-z0-9.-]*$\x12\x18\n\x06prefix\x18\x02 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x08\x12\x19\n\x05limit\x18\x03 \x01(\x05\x42\n\xbaH\x07\x1a\x05\x18\xe8\x07(\x00\"\'\n\nObjectInfo\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x03\"C\n\x13ListObjectsResponse\x12,\n\x07objects\x18\x01 \x03(\x0b\x32\x1b.acme.storage.v1.ObjectInfo\"`\n\x10GetObjectRequest\x12\x32\n\x06\x62ucket\x18\x01 \x01(\tB\"\xe2\x41\x01\x02\xbaH\x1br\x19\x18?2\x15^[a-z0-9][a-z0-9.-]*$\x12\x18\n\x03key\x18\x02 \x01(\tB\x0b\xbaH\x08r\x03\x18\x80\x08\xc8\x01\x01\"O\n\x11GetObjectResponse\x12)\n\x04info\x18\x01 \x01(\x0b\x32\x1b.acme.storage.v1.ObjectInfo\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\"}\n\x10PutObjectRequest\x12\x32\n\x06\x62ucket\x18\x01 \x01(\tB\"\xe2\x41\x01\x02\xbaH\x1br\x19\x18?2\x15^[a-z0-9][a-z0-9.-]*$\x12\x19\n\x03key\x18\x02 \x01(\tB\x0c\xe2\x41\x01\x02\xbaH\x05r\x03\x18\x80\x08\x12\x1a\n\x07\x63ontent\x18\x03 \x01(\tB\t\xbaH\x06r\x04(\x80\x80@\">\n\x11PutObjectResponse\x12)\n\x04info\x18\x01 \x01(\x0b\x32\x1b.acme.storage.v1.ObjectInfo\"K\n\x15GetBucketIndexRequest\x12\x32\n\x06\x62ucket\x18\x01 \x01(\tB\"\xe2\x41\x01\x02\xbaH\x1br\x19\x18?2\x15^[a-z0-9][a-z0-9.-]*$\"F\n\x16GetBucketIndexResponse\x12,\n\x07objects\x18\x01 \x03(\x0b\x32\x1b.acme.storage.v1.ObjectInfo\"\x11\n\x0fGetStatsRequest\"4\n\x10GetStatsResponse\x12\x0f\n\x07\x62uckets\x18\x01 \x01(\x05\x12\x0f\n\x07objects\x18\x02 \x01(\x05\x32\xa4\x05\n\x0eStorageService\x12\x7f\n\x0bListObjects\x12#.acme.storage.v1.ListObjectsRequest\x1a$.acme.storage.v1.ListObjectsResponse\"%\xea\xbb\x1c! \x01\x30\x01\x42\x1b\n\x08\x63\x61n_read\x12\x0f\x62ucket:{bucket}\x12\x94\x01\n\tGetObject\x12!.acme.storage.v1.GetObjectRequest\x1a\".acme.storage.v1.GetObjectResponse\"@\xea\xbb\x1c<\n\x0bread_object\x12\x0eRead an object \x01\x42\x1b\n\x08\x63\x61n_read\x12\x0f\x62ucket:{bucket}\x12z\n\tPutObject\x12!.acme.storage.v1.PutObjectRequest\x1a\".acme.storage.v1.PutObjectResponse\"&\xea\xbb\x1c\"(\x01\x30\x01\x42\x1c\n\tcan_write\x12\x0f\x62ucket:{bucket}\x12\xac\x01\n\x0eGetBucketIndex\x12&.acme.storage.v1.GetBucketIndexRequest\x1a\'.acme.storage.v1.GetBucketIndexResponse\"I\xf2\xbb\x1c\x45\x12\x18storage://{bucket}/index\x1a\x0c\x62ucket_index:\x1b\n\x08\x63\x61n_read\x12\x0f\x62ucket:{bucket}\x12O\n\x08GetStats\x12 .acme.storage.v1.GetStatsRequest\x1a!.acme.storage.v1.GetStatsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'examples.proto_tools.gen.storage_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_LISTOBJECTSREQUEST'].fields_by_name['bucket']._loaded_options = None
+  _globals['_LISTOBJECTSREQUEST'].fields_by_name['bucket']._serialized_options = b'\342A\001\002\272H\033r\031\030?2\025^[a-z0-9][a-z0-9.-]*$'
+  _globals['_LISTOBJECTSREQUEST'].fields_by_name['prefix']._loaded_options = None
+  _globals['_LISTOBJECTSREQUEST'].fields_by_name['prefix']._serialized_options = b'\272H\005r\003\030\200\010'
+  _globals['_LISTOBJECTSREQUEST'].fields_by_name['limit']._loaded_options = None
+  _globals['_LISTOBJECTSREQUEST'].fields_by_name['limit']._serialized_options = b'\272H\007\032\005\030\350\007(\000'
+  _globals['_GETOBJECTREQUEST'].fields_by_name['bucket']._loaded_options = None
+  _globals['_GETOBJECTREQUEST'].fields_by_name['bucket']._serialized_options = b'\342A\001\002\272H\033r\031\030?2\025^[a-z0-9][a-z0-9.-]*$'
+  _globals['_GETOBJECTREQUEST'].fields_by_name['key']._loaded_options = None
+  _globals['_GETOBJECTREQUEST'].fields_by_name['key']._serialized_options = b'\272H\010r\003\030\200\010\310\001\001'
+  _globals['_PUTOBJECTREQUEST'].fields_by_name['bucket']._loaded_options = None
+  _globals['_PUTOBJECTREQUEST'].fields_by_name['bucket']._serialized_options = b'\342A\001\002\272H\033r\031\030?2\025^[a-z0-9][a-z0-9.-]*$'
+  _globals['_PUTOBJECTREQUEST'].fields_by_name['key']._loaded_options = None
+  _globals['_PUTOBJECTREQUEST'].fields_by_name['key']._serialized_options = b'\342A\001\002\272H\005r\003\030\200\010'
+  _globals['_PUTOBJECTREQUEST'].fields_by_name['content']._loaded_options = None
+  _globals['_PUTOBJECTREQUEST'].fields_by_name['content']._serialized_options = b'\272H\006r\004(\200\200@'
+  _globals['_GETBUCKETINDEXREQUEST'].fields_by_name['bucket']._loaded_options = None
+  _globals['_GETBUCKETINDEXREQUEST'].fields_by_name['bucket']._serialized_options = b'\342A\001\002\272H\033r\031\030?2\025^[a-z0-9][a-z0-9.-]*$'
   _globals['_STORAGESERVICE'].methods_by_name['ListObjects']._loaded_options = None
   _globals['_STORAGESERVICE'].methods_by_name['ListObjects']._serialized_options = b'\352\273\034! \0010\001B\033\n\010can_read\022\017bucket:{bucket}'
   _globals['_STORAGESERVICE'].methods_by_name['GetObject']._loaded_options = None
@@ -40,28 +60,30 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_STORAGESERVICE'].methods_by_name['PutObject']._serialized_options = b'\352\273\034\"(\0010\001B\034\n\tcan_write\022\017bucket:{bucket}'
   _globals['_STORAGESERVICE'].methods_by_name['GetBucketIndex']._loaded_options = None
   _globals['_STORAGESERVICE'].methods_by_name['GetBucketIndex']._serialized_options = b'\362\273\034E\022\030storage://{bucket}/index\032\014bucket_index:\033\n\010can_read\022\017bucket:{bucket}'
-  _globals['_LISTOBJECTSREQUEST']._serialized_start=77
-  _globals['_LISTOBJECTSREQUEST']._serialized_end=144
-  _globals['_OBJECTINFO']._serialized_start=146
-  _globals['_OBJECTINFO']._serialized_end=185
-  _globals['_LISTOBJECTSRESPONSE']._serialized_start=187
-  _globals['_LISTOBJECTSRESPONSE']._serialized_end=254
-  _globals['_GETOBJECTREQUEST']._serialized_start=256
-  _globals['_GETOBJECTREQUEST']._serialized_end=303
-  _globals['_GETOBJECTRESPONSE']._serialized_start=305
-  _globals['_GETOBJECTRESPONSE']._serialized_end=384
-  _globals['_PUTOBJECTREQUEST']._serialized_start=386
-  _globals['_PUTOBJECTREQUEST']._serialized_end=450
-  _globals['_PUTOBJECTRESPONSE']._serialized_start=452
-  _globals['_PUTOBJECTRESPONSE']._serialized_end=514
-  _globals['_GETBUCKETINDEXREQUEST']._serialized_start=516
-  _globals['_GETBUCKETINDEXREQUEST']._serialized_end=555
-  _globals['_GETSTATSREQUEST']._serialized_start=557
-  _globals['_GETSTATSREQUEST']._serialized_end=574
-  _globals['_GETSTATSRESPONSE']._serialized_start=576
-  _globals['_GETSTATSRESPONSE']._serialized_end=628
-  _globals['_STORAGESERVICE']._serialized_start=631
-  _globals['_STORAGESERVICE']._serialized_end=1304
+  _globals['_LISTOBJECTSREQUEST']._serialized_start=139
+  _globals['_LISTOBJECTSREQUEST']._serialized_end=264
+  _globals['_OBJECTINFO']._serialized_start=266
+  _globals['_OBJECTINFO']._serialized_end=305
+  _globals['_LISTOBJECTSRESPONSE']._serialized_start=307
+  _globals['_LISTOBJECTSRESPONSE']._serialized_end=374
+  _globals['_GETOBJECTREQUEST']._serialized_start=376
+  _globals['_GETOBJECTREQUEST']._serialized_end=472
+  _globals['_GETOBJECTRESPONSE']._serialized_start=474
+  _globals['_GETOBJECTRESPONSE']._serialized_end=553
+  _globals['_PUTOBJECTREQUEST']._serialized_start=555
+  _globals['_PUTOBJECTREQUEST']._serialized_end=680
+  _globals['_PUTOBJECTRESPONSE']._serialized_start=682
+  _globals['_PUTOBJECTRESPONSE']._serialized_end=744
+  _globals['_GETBUCKETINDEXREQUEST']._serialized_start=746
+  _globals['_GETBUCKETINDEXREQUEST']._serialized_end=821
+  _globals['_GETBUCKETINDEXRESPONSE']._serialized_start=823
+  _globals['_GETBUCKETINDEXRESPONSE']._serialized_end=893
+  _globals['_GETSTATSREQUEST']._serialized_start=895
+  _globals['_GETSTATSREQUEST']._serialized_end=912
+  _globals['_GETSTATSRESPONSE']._serialized_start=914
+  _globals['_GETSTATSRESPONSE']._serialized_end=966
+  _globals['_STORAGESERVICE']._serialized_start=969
+  _globals['_STORAGESERVICE']._serialized_end=1645
 # @@protoc_insertion_point(module_scope)
 
 # Proto comments of this file, by full name (added by mcp_grpc.wire._generate).
@@ -69,6 +91,8 @@ from mcp_grpc.wire import _comments as _mcp_grpc_comments
 _mcp_grpc_comments.register(DESCRIPTOR, {
     'acme.storage.v1.GetBucketIndexRequest': "Which bucket's index.",
     'acme.storage.v1.GetBucketIndexRequest.bucket': 'The bucket.',
+    'acme.storage.v1.GetBucketIndexResponse': 'Every object of the bucket.',
+    'acme.storage.v1.GetBucketIndexResponse.objects': 'In key order.',
     'acme.storage.v1.GetObjectRequest': 'Which object to read.',
     'acme.storage.v1.GetObjectRequest.bucket': 'The bucket holding the object.',
     'acme.storage.v1.GetObjectRequest.key': "The object's key.",

@@ -1,3 +1,5 @@
+from buf.validate import validate_pb2 as _validate_pb2
+from google.api import field_behavior_pb2 as _field_behavior_pb2
 from mcp_grpc.wire import options_pb2 as _options_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -68,6 +70,12 @@ class GetBucketIndexRequest(_message.Message):
     BUCKET_FIELD_NUMBER: _ClassVar[int]
     bucket: str
     def __init__(self, bucket: _Optional[str] = ...) -> None: ...
+
+class GetBucketIndexResponse(_message.Message):
+    __slots__ = ("objects",)
+    OBJECTS_FIELD_NUMBER: _ClassVar[int]
+    objects: _containers.RepeatedCompositeFieldContainer[ObjectInfo]
+    def __init__(self, objects: _Optional[_Iterable[_Union[ObjectInfo, _Mapping]]] = ...) -> None: ...
 
 class GetStatsRequest(_message.Message):
     __slots__ = ()

@@ -53,7 +53,7 @@ class StorageServiceStub:
         self.GetBucketIndex = channel.unary_unary(
                 '/acme.storage.v1.StorageService/GetBucketIndex',
                 request_serializer=acme_dot_storage_dot_v1_dot_storage__pb2.GetBucketIndexRequest.SerializeToString,
-                response_deserializer=acme_dot_storage_dot_v1_dot_storage__pb2.ListObjectsResponse.FromString,
+                response_deserializer=acme_dot_storage_dot_v1_dot_storage__pb2.GetBucketIndexResponse.FromString,
                 _registered_method=True)
         self.GetStats = channel.unary_unary(
                 '/acme.storage.v1.StorageService/GetStats',
@@ -122,7 +122,7 @@ def add_StorageServiceServicer_to_server(servicer, server):
             'GetBucketIndex': grpc.unary_unary_rpc_method_handler(
                     servicer.GetBucketIndex,
                     request_deserializer=acme_dot_storage_dot_v1_dot_storage__pb2.GetBucketIndexRequest.FromString,
-                    response_serializer=acme_dot_storage_dot_v1_dot_storage__pb2.ListObjectsResponse.SerializeToString,
+                    response_serializer=acme_dot_storage_dot_v1_dot_storage__pb2.GetBucketIndexResponse.SerializeToString,
             ),
             'GetStats': grpc.unary_unary_rpc_method_handler(
                     servicer.GetStats,
@@ -238,7 +238,7 @@ class StorageService:
             target,
             '/acme.storage.v1.StorageService/GetBucketIndex',
             acme_dot_storage_dot_v1_dot_storage__pb2.GetBucketIndexRequest.SerializeToString,
-            acme_dot_storage_dot_v1_dot_storage__pb2.ListObjectsResponse.FromString,
+            acme_dot_storage_dot_v1_dot_storage__pb2.GetBucketIndexResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,6 +1,8 @@
 """JSON Schema of protobuf messages: what a proto-first tool publishes as its input and output schemas.
 
-Field comments become property descriptions; 64-bit integers accept numbers or strings, as proto JSON does.
+Field comments become property descriptions; 64-bit integers accept numbers or strings, as proto JSON does. The
+fields' ``buf.validate`` rules and ``google.api.field_behavior`` become JSON Schema keywords and ``required``, or
+description notes where JSON Schema has no keyword for them (``constraints``).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from typing import Any, Sequence
 
 from google.protobuf import descriptor as _descriptor
 
+from mcp_grpc.server.proto_first.constraints import field_constraints, message_notes
 from mcp_grpc.wire import leading_comments
 
 __all__ = ["message_schema", "snake_case"]
@@ -72,19 +75,31 @@ def _message_schema(message: _descriptor.Descriptor, seen: set[str], required: l
         return {"type": "object"}
     seen = seen | {message.full_name}
     properties: dict[str, Any] = {}
+    required = list(required)
     for field in message.fields:
-        schema = _field_schema(field, seen)
-        comment = leading_comments(field)
-        if comment:
-            schema["description"] = comment
+        constraints = field_constraints(field)
+        schema = constraints.apply(_field_schema(field, seen))
+        if constraints.required:
+            required.append(field.name)
+        description = _describe(leading_comments(field), constraints.notes)
+        if description:
+            schema["description"] = description
         properties[field.name] = schema
     schema: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
-    comment = leading_comments(message)
-    if comment:
-        schema["description"] = comment
+    description = _describe(leading_comments(message), message_notes(message))
+    if description:
+        schema["description"] = description
     if required:
         schema["required"] = sorted(set(required))
     return schema
+
+
+def _describe(comment: str, notes: list[str]) -> str:
+    """The proto comment, then the rules the schema's keywords cannot say."""
+    if not notes:
+        return comment
+    rules = "Rules: " + "; ".join(notes) + "."
+    return f"{comment}\n{rules}" if comment else rules
 
 
 def _single_schema(field: _FD, seen: set[str]) -> dict[str, Any]:
