@@ -3,7 +3,7 @@
 # module proxy, once, into a cache keyed by name and version outside the repository:
 #   ${MCP_GRPC_PEERS_CACHE:-$HOME/.cache/mcp-grpc/peers}/<name>-<version>/bin/<name>
 # Nothing of theirs is committed. A binary already in the cache is not rebuilt (delete its folder to rebuild).
-# The versions are pinned here and in tests/peers/versions.py (a test checks the two agree).
+# The versions are pinned here only: tests/peers/peer_binaries.py reads them from this file.
 #
 # SPIRE: the proxy serves github.com/spiffe/spire only by exact version (no version list), so `go install ...@v`
 # is refused; a throwaway module takes it as a tool and installs from there.
@@ -11,6 +11,8 @@ set -euo pipefail
 
 SPIRE_VERSION="${SPIRE_VERSION:-v1.13.3}"
 OPENFGA_VERSION="${OPENFGA_VERSION:-v1.22.1}"
+# Not a binary: its CRD schemas (config/crd/bases), which tests/deploy validates the ClusterSPIFFEIDs against.
+SPIRE_CONTROLLER_MANAGER_VERSION="${SPIRE_CONTROLLER_MANAGER_VERSION:-v0.6.3}"
 CACHE="${MCP_GRPC_PEERS_CACHE:-$HOME/.cache/mcp-grpc/peers}"
 # The machine has 2 cores shared with other work: one package at a time keeps it usable.
 export GOFLAGS="${GOFLAGS:--p=1} -buildvcs=false"
@@ -49,11 +51,18 @@ build_openfga() {
     mv "$CACHE/$name-$OPENFGA_VERSION.tmp" "$CACHE/$name-$OPENFGA_VERSION"
 }
 
-want="${*:-spire-server spire-agent openfga}"
+fetch_spire_crds() {
+    # Into the Go module cache (outside any module, so module@version is taken as is); cached after the first time.
+    ( cd "$(mktemp -d)" && GOFLAGS=-mod=mod go mod download "github.com/spiffe/spire-controller-manager@$SPIRE_CONTROLLER_MANAGER_VERSION" )
+    echo "build-peers: spire-controller-manager $SPIRE_CONTROLLER_MANAGER_VERSION CRDs in the Go module cache"
+}
+
+want="${*:-spire-server spire-agent openfga spire-crds}"
 for p in $want; do
     case "$p" in
         spire-server|spire-agent) build_spire "$p" ;;
         openfga) build_openfga ;;
-        *) echo "build-peers: unknown peer '$p' (spire-server, spire-agent, openfga)" >&2; exit 2 ;;
+        spire-crds) fetch_spire_crds ;;
+        *) echo "build-peers: unknown peer '$p' (spire-server, spire-agent, openfga, spire-crds)" >&2; exit 2 ;;
     esac
 done

@@ -15,6 +15,7 @@ Usage::
 - ``timeout``: seconds per HTTP request (the SDK's ``timeout_millisec``); ``max_retry``: the SDK's retries on 429
   and 5xx (0 by default: the call path has its own deadline and fails closed instead of waiting).
 - ``batch_check`` uses the server-side BatchCheck API (``POST /stores/{id}/batch-check``), 50 checks per request.
+- ``list_users`` sends one ListUsers request per user filter (the server takes exactly one) and merges the answers.
 """
 
 from __future__ import annotations
@@ -271,25 +272,38 @@ class OpenFgaBackend:
         context: Mapping[str, Any] | None = None,
         contextual_tuples: Sequence[TupleKey] = (),
     ) -> ListResult:
+        """OpenFGA's ListUsers takes exactly one user filter per request (v1.22 answers 400 "value must contain
+        exactly 1 item(s)" otherwise), so each filter is its own request, sent together; the answers are merged in
+        filter order without duplicates. One failed request makes the whole answer an error (fail closed: a partial
+        list is not the list)."""
+        if not user_filters:
+            return ListResult(error="openfga list-users: at least one user filter is required", error_code=2000)
         object_type, _, object_id = object.partition(":")
-        filters = []
-        for user_filter in user_filters:
+        tuples = [_client_tuple(t) for t in contextual_tuples] or None
+        bodies = []
+        for user_filter in dict.fromkeys(user_filters):
             filter_type, _, filter_relation = user_filter.partition("#")
-            filters.append(UserTypeFilter(type=filter_type, relation=filter_relation or None))
-        body = ClientListUsersRequest(
-            object=FgaObject(type=object_type, id=object_id),
-            relation=relation,
-            user_filters=filters,
-            contextual_tuples=[_client_tuple(t) for t in contextual_tuples] or None,
-            context=dict(context) if context else None,
+            bodies.append(ClientListUsersRequest(
+                object=FgaObject(type=object_type, id=object_id),
+                relation=relation,
+                user_filters=[UserTypeFilter(type=filter_type, relation=filter_relation or None)],
+                contextual_tuples=tuples,
+                context=dict(context) if context else None,
+            ))
+        answers = await asyncio.gather(
+            *(self.client.list_users(body, self._options(None)) for body in bodies), return_exceptions=True
         )
-        try:
-            response = await self.client.list_users(body, self._options(None))
-        except Exception as exc:  # noqa: BLE001
-            reason, code = _error_result(exc, "list-users")
-            return ListResult(error=reason, error_code=code)
-        users = [_user_string(u) for u in (response.users or ())]
-        return ListResult(items=tuple(u for u in users if u is not None))
+        merged: dict[str, None] = {}
+        for answer in answers:
+            if isinstance(answer, BaseException):
+                if not isinstance(answer, Exception):
+                    raise answer  # cancellation and the like are not answers
+                reason, code = _error_result(answer, "list-users")
+                return ListResult(error=reason, error_code=code)
+            for user in answer.users or ():
+                if (text := _user_string(user)) is not None:
+                    merged.setdefault(text)
+        return ListResult(items=tuple(merged))
 
     async def close(self) -> None:
         if self._client is not None:

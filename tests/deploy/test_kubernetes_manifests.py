@@ -1,4 +1,6 @@
-"""The Kubernetes manifests parse and agree with each other: names, labels, ports, socket paths and CLI flags."""
+"""The Kubernetes manifests parse and agree with each other and with the README: names, labels, ports, socket
+paths, CLI flags, the apply order, the pinned OpenFGA version, who holds which OpenFGA key, and who may reach whom.
+(tests/deploy/test_kubernetes_schemas.py validates them against Kubernetes' and SPIRE's schemas.)"""
 
 from __future__ import annotations
 
@@ -25,6 +27,12 @@ def _load() -> list[dict]:
 
 
 DOCS = _load()
+README = (MANIFEST_DIR / "README.md").read_text()
+
+
+def _readme_config_maps() -> set[str]:
+    """The ConfigMaps the README's apply steps create with ``kubectl create configmap NAME``."""
+    return set(re.findall(r"create configmap ([a-z0-9-]+)", README))
 
 
 def _by_kind(kind: str) -> dict[str, dict]:
@@ -41,13 +49,27 @@ def _pod_specs() -> list[tuple[str, dict, dict]]:
     return out
 
 
-def _secrets_created_by_jobs() -> set[str]:
-    created = set()
+def _job_scripts() -> dict[str, str]:
+    """Job name -> what its containers run: their command and args, and the script of the image they call (the
+    bootstrap Job runs deploy/kubernetes/openfga-bootstrap.sh, installed as ``openfga-bootstrap``)."""
+    scripts = {}
     for doc in DOCS:
         if doc["kind"] == "Job":
+            text = []
             for container in doc["spec"]["template"]["spec"]["containers"]:
-                script = " ".join(container.get("args", []) + container.get("command", []))
-                created.update(re.findall(r"create secret generic ([a-z0-9-]+)", script))
+                words = container.get("command", []) + container.get("args", [])
+                text.append(" ".join(words))
+                if words and (MANIFEST_DIR / f"{words[0]}.sh").is_file():
+                    text.append((MANIFEST_DIR / f"{words[0]}.sh").read_text())
+            scripts[doc["metadata"]["name"]] = "\n".join(text)
+    return scripts
+
+
+def _secrets_created_by_jobs() -> set[str]:
+    created = set()
+    for script in _job_scripts().values():
+        created.update(re.findall(r"create secret generic ([a-z0-9-]+)", script))
+        created.update(re.findall(r"/secrets/([a-z0-9-]+)\?", script))  # server-side apply through the API
     return created
 
 
@@ -112,13 +134,14 @@ def test_spiffe_socket_env_points_into_the_csi_mount():
 def test_referenced_service_accounts_config_maps_and_secrets_exist():
     accounts = set(_by_kind("ServiceAccount"))
     config_maps = {n: d for n, d in _by_kind("ConfigMap").items()}
+    made_by_readme = _readme_config_maps()
     secrets = set(_by_kind("Secret")) | _secrets_created_by_jobs()
     for name, _, spec in _pod_specs():
         if "serviceAccountName" in spec:
             assert spec["serviceAccountName"] in accounts, name
         for volume in spec.get("volumes", []):
             if "configMap" in volume:
-                assert volume["configMap"]["name"] in config_maps, name
+                assert volume["configMap"]["name"] in config_maps.keys() | made_by_readme, name
         for container in spec.get("containers", []) + spec.get("initContainers", []):
             for env in container.get("env", []):
                 ref = env.get("valueFrom", {})
@@ -143,7 +166,7 @@ def test_server_dns_san_matches_what_clients_pin_and_the_service():
     dns_names = set(server_entry["spec"]["dnsNameTemplates"])
     config = _by_kind("ConfigMap")["mcp-tool-server-config"]["data"]
     assert config["SERVER_DNS_NAME"] in dns_names
-    agent = _by_kind("Deployment")["billing-agent"]["spec"]["template"]["spec"]["containers"][0]
+    agent = _by_kind("Job")["billing-agent"]["spec"]["template"]["spec"]["containers"][0]
     env = {e["name"]: e.get("value") for e in agent["env"]}
     assert env["MCP_SERVER_DNS_NAME"] in dns_names
     service = _by_kind("Service")["mcp-tool-server"]
@@ -173,3 +196,147 @@ def test_server_args_are_flags_that_mcp_grpc_serve_accepts():
         assert flag in known, f"mcp-grpc serve has no flag {flag}"
     module = args[1].split(":", 1)[0]
     assert (REPO_ROOT / pathlib.Path(*module.split("."))).with_suffix(".py").exists(), args[1]
+
+
+def _container(kind: str, name: str, index: int = 0) -> dict:
+    return _by_kind(kind)[name]["spec"]["template"]["spec"]["containers"][index]
+
+
+def _env(container: dict) -> dict[str, dict]:
+    return {e["name"]: e for e in container.get("env", [])}
+
+
+def _secret_ref(container: dict, variable: str) -> tuple[str, str]:
+    ref = _env(container)[variable]["valueFrom"]["secretKeyRef"]
+    return ref["name"], ref["key"]
+
+
+# -- the apply order (README) --------------------------------------------------------------------------------------
+
+def test_config_maps_the_readme_creates_are_in_no_manifest():
+    """`kubectl apply -f deploy/kubernetes/` after the README made authz-model from authz/ must not put a
+    placeholder over it (it did: the bootstrap Job then loaded an empty model)."""
+    made = _readme_config_maps()
+    assert "authz-model" in made
+    assert not made & set(_by_kind("ConfigMap")), "a manifest redefines a ConfigMap the README creates"
+    steps = [line for line in README.splitlines() if line.startswith("kubectl")]
+    assert steps[0] == "kubectl apply -f deploy/kubernetes/namespace.yaml"
+    assert "create configmap authz-model" in steps[1] and "--from-file=authz/model.fga" in steps[1]
+    assert steps[-1] == "kubectl apply -f deploy/kubernetes/"
+
+
+# -- OpenFGA ---------------------------------------------------------------------------------------------------------
+
+def test_openfga_image_is_the_version_the_tests_run():
+    from tests.peers.peer_binaries import pinned
+
+    version = pinned("OPENFGA_VERSION")
+    images = [c["image"] for d in DOCS if d["kind"] in ("Deployment", "Job", "StatefulSet")
+              for c in d["spec"]["template"]["spec"].get("initContainers", []) + d["spec"]["template"]["spec"]["containers"]
+              if c["image"].startswith("openfga/openfga")]
+    assert len(images) >= 3 and set(images) == {f"openfga/openfga:{version}"}, images
+    assert f"OpenFGA {version}" in README
+
+
+def test_migrations_run_once_as_a_job_not_in_each_replica():
+    migrate = _by_kind("Job")["openfga-migrate"]["spec"]["template"]["spec"]["containers"][0]
+    assert migrate["args"] == ["migrate"]
+    assert _secret_ref(migrate, "OPENFGA_DATASTORE_URI") == ("openfga-postgres", "uri")  # the schema owner
+    for name in ("openfga", "openfga-admin"):
+        spec = _by_kind("Deployment")[name]["spec"]["template"]["spec"]
+        assert not spec.get("initContainers"), name
+        assert spec["containers"][0]["args"] == ["run"]
+
+
+def test_openfga_requires_preshared_keys_and_tool_servers_hold_only_the_read_only_one():
+    reader, admin = _container("Deployment", "openfga"), _container("Deployment", "openfga-admin")
+    for container in (reader, admin):
+        assert _env(container)["OPENFGA_AUTHN_METHOD"]["value"] == "preshared"
+    assert _secret_ref(reader, "OPENFGA_AUTHN_PRESHARED_KEYS") == ("openfga-authn", "reader-key")
+    assert _secret_ref(admin, "OPENFGA_AUTHN_PRESHARED_KEYS") == ("openfga-authn", "admin-key")
+    # the tool servers' OpenFGA reads Postgres as the SELECT-only role the init script creates
+    assert _secret_ref(reader, "OPENFGA_DATASTORE_URI") == ("openfga-postgres", "reader-uri")
+    secret = _by_kind("Secret")["openfga-postgres"]["stringData"]
+    assert secret["reader-uri"].startswith("postgres://openfga_reader:")
+    init = _by_kind("ConfigMap")["openfga-postgres-init"]["data"]["10-openfga-reader.sh"]
+    assert "CREATE ROLE openfga_reader" in init and "GRANT SELECT" in init and "INSERT" not in init
+    server = _container("Deployment", "mcp-tool-server")
+    assert _secret_ref(server, "OPENFGA_API_TOKEN") == ("openfga-authn", "reader-key")
+    assert "openfga-admin" not in _by_kind("ConfigMap")["mcp-tool-server-config"]["data"]["OPENFGA_API_URL"]
+    bootstrap = _container("Job", "openfga-bootstrap")
+    assert _secret_ref(bootstrap, "FGA_API_TOKEN") == ("openfga-authn", "admin-key")
+    assert _env(bootstrap)["FGA_API_URL"]["value"].startswith("http://openfga-admin.")
+
+
+def test_openfga_probes_are_grpc_health_on_its_grpc_port():
+    for name in ("openfga", "openfga-admin"):
+        container = _container("Deployment", name)
+        grpc_port = next(p["containerPort"] for p in container["ports"] if p["name"] == "grpc")
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            assert container[probe]["grpc"]["port"] == grpc_port, (name, probe)
+
+
+def _pods_selected(selector: dict) -> list[str]:
+    labels = selector.get("matchLabels", {})
+    names = []
+    for name, meta, _ in _pod_specs():
+        pod = meta.get("labels", {})
+        if not labels.items() <= pod.items():
+            continue
+        if all(pod.get(e["key"]) in e["values"] for e in selector.get("matchExpressions", []) if e["operator"] == "In"):
+            names.append(name)
+    return names
+
+
+def test_network_policies_admit_only_the_workloads_that_need_each_port():
+    policies = _by_kind("NetworkPolicy")
+    expected = {  # policy -> (the pods it guards, the pods it admits)
+        "openfga": (["openfga"], ["mcp-tool-server"]),
+        "openfga-admin": (["openfga-admin"], ["openfga-bootstrap"]),
+        "openfga-postgres": (["openfga-postgres"], ["openfga-migrate", "openfga", "openfga-admin"]),
+        "mcp-tool-server": (["mcp-tool-server"], ["billing-agent"]),
+    }
+    assert set(policies) == set(expected)
+    pods = {name: spec for name, _, spec in _pod_specs()}
+    for name, (guarded, admitted) in expected.items():
+        spec = policies[name]["spec"]
+        assert spec["policyTypes"] == ["Ingress"]
+        assert _pods_selected(spec["podSelector"]) == guarded, name
+        [rule] = spec["ingress"]
+        assert sorted(n for peer in rule["from"] for n in _pods_selected(peer["podSelector"])) == sorted(admitted), name
+        port_names = {p["name"] for c in pods[guarded[0]]["containers"] for p in c.get("ports", [])}
+        assert all(p["port"] in port_names for p in rule["ports"]), name
+
+
+def test_bootstrap_job_pods_carry_the_label_the_admin_policy_admits():
+    labels = _by_kind("Job")["openfga-bootstrap"]["spec"]["template"]["metadata"]["labels"]
+    assert labels == {"app.kubernetes.io/name": "openfga-bootstrap"}
+
+
+# -- the tool server -------------------------------------------------------------------------------------------------
+
+def test_drain_is_passed_and_shorter_than_the_grace_period():
+    """The manifest said the drain is 30 s but passed no --drain (serve's default is 5 s)."""
+    deployment = _by_kind("Deployment")["mcp-tool-server"]["spec"]["template"]["spec"]
+    args = deployment["containers"][0]["args"]
+    drains = [a.split("=", 1)[1] for a in args if a.startswith("--drain=")]
+    assert drains == ["30"]
+    assert deployment["terminationGracePeriodSeconds"] > float(drains[0])
+
+
+# -- SPIRE -----------------------------------------------------------------------------------------------------------
+
+def test_cluster_spiffeids_name_the_class_of_spires_chart():
+    """SPIRE's chart runs its controller manager with a className and watchClassless: false; without the class the
+    entries are ignored. The README tells which class and how to change it."""
+    for name, entry in _by_kind("ClusterSPIFFEID").items():
+        assert entry["spec"].get("className") == "spire-server-spire", name
+    assert "`spire-server-spire`" in README and "watchClassless: false" in README
+
+
+def test_bootstrap_job_may_apply_exactly_the_secret_it_publishes():
+    assert _secrets_created_by_jobs() == {"openfga-store"}
+    rules = _by_kind("Role")["openfga-bootstrap"]["rules"]
+    named = [r for r in rules if r.get("resourceNames")]
+    assert [(r["resourceNames"], sorted(r["verbs"])) for r in named] == [(["openfga-store"], ["get", "patch"])]
+    assert all(r["resources"] == ["secrets"] for r in rules)

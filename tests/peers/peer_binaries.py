@@ -14,19 +14,22 @@ import re
 
 import pytest
 
+__all__ = ["OPENFGA_VERSION", "SPIRE_VERSION", "VERSIONS", "available", "cache_dir", "path", "pinned", "require"]
+
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = REPO_ROOT / "tools" / "build-peers.sh"
 
 
-def _pinned(variable: str) -> str:
+def pinned(variable: str) -> str:
+    """A version pinned in tools/build-peers.sh (``NAME="${NAME:-v1.2.3}"``); the environment variable wins."""
     match = re.search(rf'^{variable}="\$\{{{variable}:-([^}}"]+)\}}"', BUILD_SCRIPT.read_text(), re.MULTILINE)
     if match is None:
         raise RuntimeError(f"{BUILD_SCRIPT} does not pin {variable}")
     return os.environ.get(variable) or match.group(1)
 
 
-SPIRE_VERSION = _pinned("SPIRE_VERSION")
-OPENFGA_VERSION = _pinned("OPENFGA_VERSION")
+SPIRE_VERSION = pinned("SPIRE_VERSION")
+OPENFGA_VERSION = pinned("OPENFGA_VERSION")
 VERSIONS = {"spire-server": SPIRE_VERSION, "spire-agent": SPIRE_VERSION, "openfga": OPENFGA_VERSION}
 
 

@@ -109,10 +109,9 @@ async def test_list_objects_and_list_users(remote):
     assert teams.error is None and set(teams.items) == {"team:finance#member"}
 
 
-@pytest.mark.xfail(strict=True, reason="found by the real server: OpenFGA v1.22 ListUsers takes exactly one user "
-                   "filter (HTTP 400 'UserFilters: value must contain exactly 1 item(s)'); OpenFgaBackend sends all "
-                   "in one request and the aiohttp stand-in accepts that. Fix: one request per filter.")
 async def test_list_users_with_several_filters(remote):
+    """OpenFGA v1.22 ListUsers takes exactly one user filter (HTTP 400 'value must contain exactly 1 item(s)'):
+    OpenFgaBackend sends one request per filter and merges them."""
     users = await remote.list_users("tool:payments/refund", "can_call", ["agent", "team#member"])
     assert users.error is None and set(users.items) == {BILLING, "team:finance#member"}
 

@@ -249,6 +249,9 @@ class FakeOpenFga:
         if (bad := self._check_model_id(body)) is not None:
             return bad
         obj = body["object"]
+        if len(body.get("user_filters") or ()) != 1:  # as OpenFGA v1.22 answers (tests/peers saw it)
+            return _error(400, "validation_error",
+                          "invalid ListUsersRequest.UserFilters: value must contain exactly 1 item(s)")
         filters = [f["type"] + (f"#{f['relation']}" if f.get("relation") else "") for f in body["user_filters"]]
         result = await self.backend.list_users(
             f"{obj['type']}:{obj['id']}", body["relation"], filters,

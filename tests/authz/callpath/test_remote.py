@@ -108,14 +108,27 @@ async def test_list_objects_and_list_users(fake, remote):
         "authorization_model_id": MODEL_ID, "type": "tool", "relation": "can_call", "user": BILLING, "context": {"a": 1},
     }
     users = await remote.list_users("tool:payments/refund", "can_call", ["agent", "team#member"])
-    assert set(users.items) == {BILLING, "team:finance#member"}
-    assert fake.requests[-1].path == f"/stores/{STORE_ID}/list-users"
-    assert fake.requests[-1].body == {
-        "authorization_model_id": MODEL_ID,
-        "object": {"type": "tool", "id": "payments/refund"},
-        "relation": "can_call",
-        "user_filters": [{"type": "agent"}, {"type": "team", "relation": "member"}],
-    }
+    assert users.error is None and users.items == (BILLING, "team:finance#member")
+    # OpenFGA's ListUsers takes exactly one user filter: one request per filter, sent together
+    sent = fake.requests[-2:]
+    assert [r.path for r in sent] == [f"/stores/{STORE_ID}/list-users"] * 2
+    assert sorted((r.body for r in sent), key=lambda b: b["user_filters"][0]["type"]) == [
+        {
+            "authorization_model_id": MODEL_ID,
+            "object": {"type": "tool", "id": "payments/refund"},
+            "relation": "can_call",
+            "user_filters": [user_filter],
+        }
+        for user_filter in ({"type": "agent"}, {"type": "team", "relation": "member"})
+    ]
+
+
+async def test_list_users_one_failed_filter_fails_the_whole_list(fake, remote):
+    """A partial list is not the list: the filter the server refuses makes the merged answer an error."""
+    users = await remote.list_users("tool:payments/refund", "can_call", ["agent", "robot"])
+    assert users.items == () and users.error is not None and "HTTP 400" in users.error, users.error
+    empty = await remote.list_users("tool:payments/refund", "can_call", [])
+    assert empty.error is not None and empty.error_code == 2000 and empty.items == ()
 
 
 async def test_write_and_read_model(fake, remote):
