@@ -45,6 +45,7 @@ from mcp_grpc.contract import (
     ProofKind,
     TargetKind,
 )
+from mcp_grpc.contract.bounds import clip
 from mcp_grpc.server.call import Call, Rejected, abort, metadata_dict
 from mcp_grpc.server.schema import ArgumentError
 from mcp_grpc.server.telemetry import CallTelemetry
@@ -311,7 +312,7 @@ class Pipeline:
             call.fail(rejected)
             raise rejected from None
         except Exception as exc:  # noqa: BLE001 - fail closed: an authorizer fault is a denial
-            log.exception("authorizer raised for %s %s", target.kind.value, target.name)
+            log.exception("authorizer raised for %s %r", target.kind.value, clip(target.name))
             rejected = Rejected(
                 grpc.StatusCode.UNAVAILABLE, f"authorization unavailable: {type(exc).__name__}",
                 AuditDecision.UNAVAILABLE,
