@@ -153,6 +153,7 @@ class Pipeline:
         audit_arguments: bool = False,
         supported_versions: Sequence[str] = wire.SUPPORTED_PROTOCOL_VERSIONS,
         telemetry: CallTelemetry | None = None,
+        audit_required: bool = False,
     ) -> None:
         if authenticator is None and not insecure_local:
             raise ValueError("an Authenticator is required unless insecure_local is set")
@@ -163,6 +164,10 @@ class Pipeline:
         self.insecure_local = insecure_local
         self.audit_arguments = audit_arguments
         self.supported_versions = tuple(supported_versions)
+        #: With ``audit_required``, the sink whose ``writable`` must be true for a call to go on.
+        self.audit_gate: Any = audit_sink if audit_required else None
+        if audit_required and not hasattr(audit_sink, "writable"):
+            raise ValueError("audit_required needs an audit sink that reports whether it can write (writable)")
         #: Spans and metrics of calls; the default follows the global OpenTelemetry providers. None turns it off.
         self.telemetry: CallTelemetry | None = telemetry if telemetry is not None else CallTelemetry()
 
@@ -254,6 +259,12 @@ class Pipeline:
             call.principal = self._authenticate(context, metadata)
             if check_version:
                 self._check_version(metadata)
+            if self.audit_gate is not None and not self.audit_gate.writable:
+                raise Rejected(
+                    grpc.StatusCode.UNAVAILABLE,
+                    "audit unavailable: this server refuses calls while it cannot write audit records",
+                    AuditDecision.UNAVAILABLE,
+                )
         except Rejected as rejected:
             call.fail(rejected)
             raise
