@@ -154,6 +154,7 @@ class Pipeline:
         supported_versions: Sequence[str] = wire.SUPPORTED_PROTOCOL_VERSIONS,
         telemetry: CallTelemetry | None = None,
         audit_required: bool = False,
+        max_reply_bytes: int | None = None,
     ) -> None:
         if authenticator is None and not insecure_local:
             raise ValueError("an Authenticator is required unless insecure_local is set")
@@ -164,6 +165,8 @@ class Pipeline:
         self.insecure_local = insecure_local
         self.audit_arguments = audit_arguments
         self.supported_versions = tuple(supported_versions)
+        #: The server's max send message size: a larger reply is refused (and audited) before grpc would fail it.
+        self.max_reply_bytes = max_reply_bytes
         #: With ``audit_required``, the sink whose ``writable`` must be true for a call to go on.
         self.audit_gate: Any = audit_sink if audit_required else None
         if audit_required and not hasattr(audit_sink, "writable"):
@@ -192,6 +195,7 @@ class Pipeline:
             entries = dict(rpc.names())
             names = await self.visible(call, rpc.kind, list(entries))
             response = rpc.answer(request, entries, names)
+            self.check_reply(response)
             call.finish()
             return response
         except Exception as exc:  # noqa: BLE001
@@ -227,8 +231,23 @@ class Pipeline:
         )
         await self.authorize(call, target)
         answer = await rpc.answer(Handling(call, resolution, arguments, request, context, progress))
+        self.check_reply(answer.response)
         call.finish(answer.reason)
         return answer.response
+
+    def check_reply(self, response: Any) -> None:
+        """Refuse a reply grpc could not send (over the max send message size): the caller would get
+        RESOURCE_EXHAUSTED from grpc while the audit record said allow. Raises ``Rejected``."""
+        limit = self.max_reply_bytes
+        if limit is not None and limit >= 0:
+            size = response.ByteSize()
+            if size > limit:
+                raise Rejected(
+                    grpc.StatusCode.RESOURCE_EXHAUSTED,
+                    f"the reply is {size} bytes, over this server's limit of {limit} bytes per message; "
+                    "nothing was sent",
+                    AuditDecision.ERROR,
+                )
 
     # -- step 1 ---------------------------------------------------------------------------------------------------
 

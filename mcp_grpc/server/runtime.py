@@ -134,6 +134,14 @@ class ServerConfig:
         if self.health_port is not None and (not self.health or not 0 < self.health_port <= 65535):
             raise ConfigError("health_port needs health checking on and a port in 1-65535")
 
+    def max_send_bytes(self) -> int:
+        """The largest message the server sends (``max_message_bytes`` unless ``grpc_options`` overrides it)."""
+        limit = self.max_message_bytes
+        for key, value in self.grpc_options:
+            if key == "grpc.max_send_message_length":
+                limit = int(value)
+        return limit
+
     def channel_options(self) -> list[tuple[str, Any]]:
         options: list[tuple[str, Any]] = [
             ("grpc.keepalive_time_ms", int(self.keepalive_time * 1000)),
@@ -175,6 +183,7 @@ class Server:
             insecure_local=self.config.insecure_local,
             audit_arguments=self.config.audit_arguments,
             audit_required=self.config.audit_required,
+            max_reply_bytes=self.config.max_send_bytes(),
         )
         self.port: int | None = None
         self._server: grpc.aio.Server | None = None
