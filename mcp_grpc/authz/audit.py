@@ -7,6 +7,11 @@ the writer per call, which measured as the largest cost of a call in bench/); a 
 the deque is full the event is dropped and counted in ``dropped`` (and one error is logged per 1,000 drops): a
 stalled log destination must not stall calls. ``flush`` and ``close`` write what is pending at once.
 
+A record the handler given to the constructor fails to write (a full disk: ``logging`` would only print a traceback
+to stderr and go on) is counted in ``failed`` and logged as an error on ``mcp_grpc.authz.audit``. ``writable`` is
+False while records cannot be written (the last write failed, the queue is full, or the sink is closed): a server
+with ``audit_required`` refuses calls then.
+
 Record fields: ``time`` (RFC 3339 UTC, milliseconds), ``principal``, ``proven_by``, ``service``, ``method``, ``kind``,
 ``target``, ``decision``, ``reason``, ``checks`` (``[{relation, object, result}]``), ``latency_ms``, ``trace_id``,
 ``peer``, and ``argument_names``; ``arguments`` (the values) only when ``include_arguments=True``.
@@ -27,6 +32,7 @@ import datetime
 import itertools
 import json
 import logging
+import sys
 import threading
 import time
 from typing import Any
@@ -107,7 +113,11 @@ class JsonAuditSink:
             self.logger.setLevel(logging.INFO)
         self._handler = handler
         self._propagate = self.logger.propagate
+        self.failed = 0
+        self._write_ok = True
         if handler is not None:
+            # logging hands a failed write to handleError, which prints to stderr and forgets it: count it instead
+            handler.handleError = self._write_failed  # type: ignore[method-assign]
             self.logger.addHandler(handler)
             self.logger.propagate = False  # the audit trail goes to its handler, not also to the root's
         self.include_arguments = include_arguments
@@ -136,6 +146,18 @@ class JsonAuditSink:
             return
         self._pending.append(event)
 
+    @property
+    def writable(self) -> bool:
+        """False while records are being lost: the last write failed, the queue is full, or the sink is closed."""
+        return self._write_ok and not self._closed and len(self._pending) < self._max_pending
+
+    def _write_failed(self, record: logging.LogRecord) -> None:
+        self.failed += 1
+        self._write_ok = False
+        if self.failed % 1000 == 1:
+            error = sys.exc_info()[1]
+            log.error("audit records cannot be written (%d lost so far): %r", self.failed, error)
+
     def _drop(self) -> None:
         self.dropped += 1
         if self.dropped % 1000 == 1:
@@ -161,8 +183,11 @@ class JsonAuditSink:
                         separators=(",", ":"),
                         default=str,
                     )
+                    failed = self.failed
                     self.logger.info(line)
-                    self.written += 1
+                    if self.failed == failed:
+                        self.written += 1
+                        self._write_ok = True
                 except Exception:  # noqa: BLE001 - one bad record must not kill the writer
                     log.exception("failed to write an audit record")
         finally:
@@ -185,6 +210,9 @@ class JsonAuditSink:
         self._wake.set()
         self._thread.join(timeout)
         if self._handler is not None:
-            self._handler.flush()
+            try:
+                self._handler.flush()
+            except Exception as exc:  # noqa: BLE001 - e.g. a full disk: loud, and the handler is still detached
+                self._write_failed(logging.LogRecord(self.logger.name, logging.ERROR, "", 0, str(exc), None, None))
             self.logger.removeHandler(self._handler)
             self.logger.propagate = self._propagate

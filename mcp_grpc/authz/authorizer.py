@@ -32,6 +32,7 @@ from mcp_grpc.authz.directory import AuthzDirectory
 from mcp_grpc.authz.policy import CallPolicy, CheckArgumentError, PlannedCheck
 from mcp_grpc.authz.telemetry import AuthzTelemetry
 from mcp_grpc.contract import CallTarget, Check, CheckOutcome, Decision, DecisionStatus, Principal, TargetKind
+from mcp_grpc.contract.bounds import clip
 
 __all__ = ["AuthorizationUnavailable", "FgaAuthorizer"]
 
@@ -217,14 +218,15 @@ class FgaAuthorizer:
         """Decide one call. Raises CheckArgumentError for a bad argument; any other failure is UNAVAILABLE."""
         started = time.perf_counter()
         kind = target.kind.value
-        with self.telemetry.span("authz.authorize", kind=kind, target=target.name, server=target.server_name):
+        name = clip(target.name)  # the caller's: bounded in spans and logs
+        with self.telemetry.span("authz.authorize", kind=kind, target=name, server=target.server_name):
             try:
                 decision = await self._authorize(principal, target)
             except CheckArgumentError as exc:
                 self._finish(target, started, "invalid_argument")
                 raise
             except Exception as exc:  # noqa: BLE001 - fail closed on anything unexpected
-                log.exception("authorization failed for %s %s", kind, target.name)
+                log.exception("authorization failed for %s %r", kind, name)
                 decision = Decision(DecisionStatus.UNAVAILABLE, f"authorization unavailable: {type(exc).__name__}")
             self._finish(target, started, decision.status.value)
             return decision
@@ -235,7 +237,7 @@ class FgaAuthorizer:
         plan = self.policy.plan(principal, target)
         if not plan.checks:
             return Decision(
-                DecisionStatus.DENY, f"no authorization rule applies to {target.kind.value} {target.name!r}"
+                DecisionStatus.DENY, f"no authorization rule applies to {target.kind.value} {clip(target.name)!r}"
             )
         try:
             results = await self._decide(plan.user, plan.checks, plan.context, target.consistency)

@@ -59,7 +59,7 @@ __all__ = [
 
 _ENCODE_SAFE = PORTABLE_ID_CHARS - {"+"}
 """Characters ``encode_object_id`` keeps; ``+`` starts an escape."""
-_FIELD_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_FIELD_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # fullmatch: "$" would let a final newline through
 
 #: Placeholders every template may use; they shadow arguments of the same name.
 BUILTIN_PLACEHOLDERS = frozenset({"server", "name", "tool", "prompt", "uri", "method"})
@@ -164,7 +164,7 @@ class ObjectTemplate:
         for literal, field, spec, conversion in parsed:
             if spec or conversion:
                 raise PolicyConfigError(f"object template {template!r}: format specs and conversions are not allowed")
-            if field is not None and not _FIELD_NAME_RE.match(field):
+            if field is not None and not _FIELD_NAME_RE.fullmatch(field):
                 raise PolicyConfigError(
                     f"object template {template!r}: placeholder {{{field}}} must name an argument "
                     "(letters, digits, underscore)"

@@ -17,7 +17,7 @@ from typing import Any
 
 __all__ = ["UsageError", "parse_duration", "register"]
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # fullmatch: "$" would let a final newline through
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -157,7 +157,7 @@ def build_dev_config(args: argparse.Namespace) -> Any:
     ids: dict[str, str] = {}
     for value in args.workload:
         name, spiffe_id = _pair("--workload", value, "NAME=SPIFFE_ID")
-        if not _NAME_RE.match(name):
+        if not _NAME_RE.fullmatch(name):
             raise UsageError(
                 f"--workload: name {name!r} must be 1-64 of [A-Za-z0-9._-], starting with a letter or digit"
             )

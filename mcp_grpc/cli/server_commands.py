@@ -117,6 +117,11 @@ def add_security_flags(parser: argparse.ArgumentParser) -> None:
     audit = parser.add_argument_group("audit")
     audit.add_argument("--audit-log", metavar="FILE", help="write audit records (JSON lines) here; default: stderr")
     audit.add_argument("--audit-arguments", action="store_true", help="include argument values in audit records")
+    audit.add_argument(
+        "--audit-required",
+        action="store_true",
+        help="refuse every call (UNAVAILABLE) while audit records cannot be written, e.g. on a full disk",
+    )
     parser.add_argument(
         "--health-port",
         type=int,
@@ -176,6 +181,7 @@ def server_security(args: argparse.Namespace) -> dict[str, Any]:
             raise TargetError(f"bad OpenFGA settings: {exc}") from None
     fields["audit_sink"] = security.json_audit_sink(args.audit_log, include_arguments=args.audit_arguments)
     fields["audit_arguments"] = args.audit_arguments
+    fields["audit_required"] = args.audit_required
     if args.health_port is not None:
         fields["health_port"] = args.health_port
     return fields

@@ -19,7 +19,7 @@ class AuditDecision(str, enum.Enum):
     UNAUTHENTICATED = "unauthenticated"  # UNAUTHENTICATED
     UNAVAILABLE = "unavailable"  # UNAVAILABLE: the authorization backend could not decide
     INVALID_ARGUMENT = "invalid_argument"  # INVALID_ARGUMENT, NOT_FOUND, UNIMPLEMENTED (the request was wrong)
-    ERROR = "error"  # INTERNAL, CANCELLED (the call did not complete)
+    ERROR = "error"  # INTERNAL, CANCELLED, RESOURCE_EXHAUSTED for a reply over the size limit (it did not complete)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 import grpc
 
 from mcp_grpc.contract import AuditDecision, AuditEvent, CallTarget, CheckOutcome, Principal
+from mcp_grpc.contract.bounds import MAX_MESSAGE, MAX_NAME, clip, clip_json
 from mcp_grpc.wire.errors import INTERNAL_ERROR, MCP_ERROR_CODE_KEY, McpError
 
 if TYPE_CHECKING:
@@ -78,13 +79,23 @@ def metadata_dict(context: Any) -> dict[str, str]:
     return found
 
 
+_HEX = frozenset("0123456789abcdef")
+
+
 def _trace_id(metadata: Mapping[str, str]) -> str | None:
+    """The trace id of a valid W3C ``traceparent`` (version 00), else None: the caller chooses this header, so
+    nothing but 32 lower-case hex digits (not all zero) reaches an audit record."""
     parent = metadata.get("traceparent")
-    if parent:
-        parts = parent.split("-")
-        if len(parts) >= 2:
-            return parts[1]
-    return None
+    if not parent or len(parent) != 55:
+        return None
+    version, trace_id, span_id, flags = parent[0:2], parent[3:35], parent[36:52], parent[53:55]
+    if parent[2] != "-" or parent[35] != "-" or parent[52] != "-" or version != "00":
+        return None
+    if not _HEX.issuperset(trace_id + span_id + flags):
+        return None
+    if trace_id == "0" * 32 or span_id == "0" * 16:
+        return None
+    return trace_id
 
 
 class Call:
@@ -132,6 +143,8 @@ class Call:
         if self.done:
             return
         self.done = True
+        if len(reason) > MAX_MESSAGE:  # reasons quote what the caller sent
+            reason = clip(reason, MAX_MESSAGE)
         sink = self._sink
         telemetry = self._telemetry
         telemetry_on = telemetry is not None and telemetry.enabled
@@ -162,14 +175,14 @@ class Call:
             service=self.service,
             method=self.method,
             kind=target.kind.value if target is not None else None,
-            target=target.name if target is not None else None,
+            target=clip(target.name) if target is not None else None,
             decision=decision,
             reason=reason,
             checks=tuple(checks if checks is not None else self.checks),
             latency_ms=latency_ms,
             trace_id=trace_id,
-            peer=self.peer,
-            arguments=dict(target.arguments) if (target is not None and self._audit_arguments) else None,
+            peer=clip(self.peer, MAX_NAME),
+            arguments=clip_json(target.arguments) if (target is not None and self._audit_arguments) else None,
         )
         try:
             sink.emit(event)
@@ -192,4 +205,4 @@ async def abort(context: Any, rejected: Rejected) -> None:
         trailing += ((MCP_ERROR_CODE_KEY, str(rejected.mcp_code)),)
     if rejected.decision is AuditDecision.UNAVAILABLE:
         trailing += (_NO_RETRY,)
-    await context.abort(rejected.status, rejected.reason, trailing)
+    await context.abort(rejected.status, clip(rejected.reason, MAX_MESSAGE), trailing)

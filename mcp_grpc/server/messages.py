@@ -12,6 +12,7 @@ import datetime
 from typing import Any, Sequence
 
 from mcp_grpc import wire
+from mcp_grpc.contract.bounds import MAX_MESSAGE, clip
 from mcp_grpc.server.entries import ToolResult
 from mcp_grpc.wire import errors
 from mcp_grpc.wire import mcp_messages_pb2 as pb
@@ -103,4 +104,5 @@ def tool_response(result: ToolResult) -> pb.CallToolResponse:
 
 
 def tool_error(message: str) -> pb.CallToolResponse:
-    return tool_response(ToolResult(text=message, is_error=True))
+    """A tool error result; its text is bounded, as it often quotes what the caller sent."""
+    return tool_response(ToolResult(text=clip(message, MAX_MESSAGE), is_error=True))

@@ -45,6 +45,7 @@ from mcp_grpc.contract import (
     ProofKind,
     TargetKind,
 )
+from mcp_grpc.contract.bounds import clip
 from mcp_grpc.server.call import Call, Rejected, abort, metadata_dict
 from mcp_grpc.server.schema import ArgumentError
 from mcp_grpc.server.telemetry import CallTelemetry
@@ -152,6 +153,8 @@ class Pipeline:
         audit_arguments: bool = False,
         supported_versions: Sequence[str] = wire.SUPPORTED_PROTOCOL_VERSIONS,
         telemetry: CallTelemetry | None = None,
+        audit_required: bool = False,
+        max_reply_bytes: int | None = None,
     ) -> None:
         if authenticator is None and not insecure_local:
             raise ValueError("an Authenticator is required unless insecure_local is set")
@@ -162,6 +165,12 @@ class Pipeline:
         self.insecure_local = insecure_local
         self.audit_arguments = audit_arguments
         self.supported_versions = tuple(supported_versions)
+        #: The server's max send message size: a larger reply is refused (and audited) before grpc would fail it.
+        self.max_reply_bytes = max_reply_bytes
+        #: With ``audit_required``, the sink whose ``writable`` must be true for a call to go on.
+        self.audit_gate: Any = audit_sink if audit_required else None
+        if audit_required and not hasattr(audit_sink, "writable"):
+            raise ValueError("audit_required needs an audit sink that reports whether it can write (writable)")
         #: Spans and metrics of calls; the default follows the global OpenTelemetry providers. None turns it off.
         self.telemetry: CallTelemetry | None = telemetry if telemetry is not None else CallTelemetry()
 
@@ -186,6 +195,7 @@ class Pipeline:
             entries = dict(rpc.names())
             names = await self.visible(call, rpc.kind, list(entries))
             response = rpc.answer(request, entries, names)
+            self.check_reply(response)
             call.finish()
             return response
         except Exception as exc:  # noqa: BLE001
@@ -221,8 +231,23 @@ class Pipeline:
         )
         await self.authorize(call, target)
         answer = await rpc.answer(Handling(call, resolution, arguments, request, context, progress))
+        self.check_reply(answer.response)
         call.finish(answer.reason)
         return answer.response
+
+    def check_reply(self, response: Any) -> None:
+        """Refuse a reply grpc could not send (over the max send message size): the caller would get
+        RESOURCE_EXHAUSTED from grpc while the audit record said allow. Raises ``Rejected``."""
+        limit = self.max_reply_bytes
+        if limit is not None and limit >= 0:
+            size = response.ByteSize()
+            if size > limit:
+                raise Rejected(
+                    grpc.StatusCode.RESOURCE_EXHAUSTED,
+                    f"the reply is {size} bytes, over this server's limit of {limit} bytes per message; "
+                    "nothing was sent",
+                    AuditDecision.ERROR,
+                )
 
     # -- step 1 ---------------------------------------------------------------------------------------------------
 
@@ -253,6 +278,12 @@ class Pipeline:
             call.principal = self._authenticate(context, metadata)
             if check_version:
                 self._check_version(metadata)
+            if self.audit_gate is not None and not self.audit_gate.writable:
+                raise Rejected(
+                    grpc.StatusCode.UNAVAILABLE,
+                    "audit unavailable: this server refuses calls while it cannot write audit records",
+                    AuditDecision.UNAVAILABLE,
+                )
         except Rejected as rejected:
             call.fail(rejected)
             raise
@@ -311,7 +342,7 @@ class Pipeline:
             call.fail(rejected)
             raise rejected from None
         except Exception as exc:  # noqa: BLE001 - fail closed: an authorizer fault is a denial
-            log.exception("authorizer raised for %s %s", target.kind.value, target.name)
+            log.exception("authorizer raised for %s %r", target.kind.value, clip(target.name))
             rejected = Rejected(
                 grpc.StatusCode.UNAVAILABLE, f"authorization unavailable: {type(exc).__name__}",
                 AuditDecision.UNAVAILABLE,

@@ -68,6 +68,10 @@ class ServerConfig:
     authenticator: Authenticator | None = None
     authorizer: Authorizer | None = None
     audit_sink: AuditSink | None = None
+    """Flushed when the server stops (after the calls of the drain finished); ``serve`` also closes it."""
+    audit_required: bool = False
+    """Fail closed on audit: while the sink cannot write records (its ``writable`` is False: a full disk, a full
+    queue), every call is refused with UNAVAILABLE."""
     audit_arguments: bool = False
     """Copy validated arguments into audit events (off by default: arguments may be sensitive)."""
     insecure_local: bool = False
@@ -121,10 +125,22 @@ class ServerConfig:
                 f"--insecure-local serves plaintext and is allowed only on a loopback address or a Unix socket, "
                 f"not on {self.host!r}"
             )
+        if self.audit_required and not hasattr(self.audit_sink, "writable"):
+            raise ConfigError(
+                "audit_required needs an audit sink that reports whether it can write (JsonAuditSink does)"
+            )
         if self.page_size < 1:
             raise ConfigError("page_size must be at least 1")
         if self.health_port is not None and (not self.health or not 0 < self.health_port <= 65535):
             raise ConfigError("health_port needs health checking on and a port in 1-65535")
+
+    def max_send_bytes(self) -> int:
+        """The largest message the server sends (``max_message_bytes`` unless ``grpc_options`` overrides it)."""
+        limit = self.max_message_bytes
+        for key, value in self.grpc_options:
+            if key == "grpc.max_send_message_length":
+                limit = int(value)
+        return limit
 
     def channel_options(self) -> list[tuple[str, Any]]:
         options: list[tuple[str, Any]] = [
@@ -166,6 +182,8 @@ class Server:
             audit_sink=self.config.audit_sink,
             insecure_local=self.config.insecure_local,
             audit_arguments=self.config.audit_arguments,
+            audit_required=self.config.audit_required,
+            max_reply_bytes=self.config.max_send_bytes(),
         )
         self.port: int | None = None
         self._server: grpc.aio.Server | None = None
@@ -290,6 +308,23 @@ class Server:
             await self._health_server.stop(0)
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
+        await self._flush_audit()
+
+    async def _flush_audit(self) -> None:
+        """Write every record of the calls that ended, including those cancelled at the end of the drain."""
+        sink = self.config.audit_sink
+        flush = getattr(sink, "flush", None)
+        if flush is None:
+            return
+        await asyncio.sleep(0)  # let the handlers cancelled by grpc's stop reach their audit record
+        if not await asyncio.to_thread(flush):
+            log.error("audit records still pending after the server stopped: they may be lost")
+
+    async def close_audit(self) -> None:
+        """Flush and close the audit sink (``serve`` does it when the process is about to exit)."""
+        close = getattr(self.config.audit_sink, "close", None)
+        if close is not None:
+            await asyncio.to_thread(close)
 
     async def wait_for_termination(self) -> None:
         if self._server is not None:
@@ -320,6 +355,9 @@ async def serve(app: Served, config: ServerConfig) -> None:
     await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
     if stop.is_set():
         log.info("signal received: draining for %.1fs", config.drain_seconds)
-    await server.stop()
+    try:
+        await server.stop()
+    finally:
+        await server.close_audit()
     waiter.cancel()
     stopper.cancel()

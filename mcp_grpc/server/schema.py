@@ -18,23 +18,33 @@ from typing import Any, Callable, Mapping
 import pydantic
 import typing_extensions
 
+from mcp_grpc.contract.bounds import MAX_ITEMS, MAX_MESSAGE, clip
+
 _EMPTY = inspect.Parameter.empty
 
 
 class ArgumentError(Exception):
-    """Arguments failed validation. ``message`` names each offending field; ``fields`` lists them."""
+    """Arguments failed validation. ``message`` names each offending field; ``fields`` lists them.
+
+    Both are bounded (``mcp_grpc.contract.bounds``): the names are the caller's, and the message is sent back."""
 
     def __init__(self, message: str, fields: tuple[str, ...]) -> None:
+        message = clip(message, MAX_MESSAGE)
         super().__init__(message)
         self.message = message
-        self.fields = fields
+        self.fields = tuple(clip(field) for field in fields[:MAX_ITEMS])
+
+
+_MAX_PROBLEMS = 10
+"""Problems one message names; the rest are counted."""
 
 
 def describe_validation_error(exc: pydantic.ValidationError) -> ArgumentError:
     parts: list[str] = []
     fields: list[str] = []
-    for error in exc.errors(include_url=False):
-        location = ".".join(str(item) for item in error["loc"]) or "(arguments)"
+    errors = exc.errors(include_url=False)
+    for error in errors[:_MAX_PROBLEMS]:
+        location = clip(".".join(str(item) for item in error["loc"])) or "(arguments)"
         fields.append(location)
         if error["type"] == "missing":
             parts.append(f"{location}: required argument is missing")
@@ -45,6 +55,8 @@ def describe_validation_error(exc: pydantic.ValidationError) -> ArgumentError:
             parts.append(f"{location}: Input should be a valid integer, got a number with a fractional part")
         else:
             parts.append(f"{location}: {error['msg']}")
+    if len(errors) > _MAX_PROBLEMS:
+        parts.append(f"and {len(errors) - _MAX_PROBLEMS} more problems")
     return ArgumentError("invalid arguments: " + "; ".join(parts), tuple(fields))
 
 

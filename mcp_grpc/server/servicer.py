@@ -22,7 +22,7 @@ from mcp_grpc.server.schema import ArgumentError
 from mcp_grpc.wire import errors
 from mcp_grpc.wire import mcp_messages_pb2 as pb
 from mcp_grpc.wire import mcp_pb2_grpc
-from mcp_grpc.wire.structs import struct_to_python
+from mcp_grpc.wire.structs import non_finite_number, struct_to_python
 
 __all__ = ["McpServicer"]
 
@@ -168,6 +168,11 @@ class McpServicer(mcp_pb2_grpc.McpServicer):
 
     @staticmethod
     def _validate_tool(found: Resolution, request: Any) -> Any:
+        where = non_finite_number(found.raw)
+        if where is not None:  # before any schema: no tool, policy or condition may ever see NaN or Infinity
+            raise ArgumentError(
+                f"invalid arguments: {where}: NaN and Infinity are not JSON numbers", (where,)
+            )
         return found.entry.validate(found.raw)
 
     @staticmethod

@@ -64,6 +64,7 @@ from opentelemetry import metrics, propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from mcp_grpc import wire
+from mcp_grpc.contract.bounds import clip
 
 if TYPE_CHECKING:
     from mcp_grpc.contract import Principal
@@ -240,11 +241,12 @@ class CallTelemetry:
                     attributes["mcp_grpc.proven_by"] = principal.proven_by.value
                 if target is not None:
                     kind = target.kind.value
+                    name = clip(target.name)  # the caller's choice: bounded like in audit records
                     attributes["mcp_grpc.target.kind"] = kind
-                    attributes["mcp_grpc.target.name"] = target.name
+                    attributes["mcp_grpc.target.name"] = name
                     semantic = _TARGET_NAME_ATTRIBUTE.get(kind)
                     if semantic is not None:
-                        attributes[semantic] = target.name
+                        attributes[semantic] = name
                 span.set_attributes(attributes)
                 if status in _SERVER_ERRORS:
                     span.set_status(Status(StatusCode.ERROR, reason or status.name))

@@ -12,6 +12,8 @@ from typing import Any, Mapping
 
 from google.protobuf import struct_pb2
 
+__all__ = ["non_finite_number", "python_to_struct", "struct_to_python", "value_to_python"]
+
 _EXACT_INT_LIMIT = float(2**53)
 
 
@@ -34,6 +36,24 @@ def value_to_python(value: struct_pb2.Value) -> Any:
     if kind == "list_value":
         return [value_to_python(item) for item in value.list_value.values]
     return None  # null_value or unset
+
+
+def non_finite_number(value: Any, path: str = "") -> str | None:
+    """Where ``value`` holds NaN or an infinity (``amount``, ``items.2``), or None. JSON has neither, but a Struct's
+    double carries them: a server must refuse them as invalid input before they reach a handler or a policy."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else (path or "(arguments)")
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            found = non_finite_number(item, f"{path}.{key}" if path else str(key))
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = non_finite_number(item, f"{path}.{index}" if path else str(index))
+            if found is not None:
+                return found
+    return None
 
 
 def struct_to_python(struct: struct_pb2.Struct) -> dict[str, Any]:
