@@ -142,6 +142,11 @@ class ExtendedKeyUsageMismatch(X509SvidError):
     """The leaf carries extendedKeyUsage without id-kp-clientAuth, so it may not authenticate a client."""
 
 
+class WeakKey(X509SvidError):
+    """The leaf's public key is one SPIRE never issues: RSA under 2048 bits, an EC curve other than P-256/P-384, or
+    another algorithm (Ed25519, DSA, ...)."""
+
+
 class CertificateExpired(X509SvidError):
     """The leaf (or a certificate of its chain) is past its notAfter."""
 
