@@ -20,6 +20,7 @@ import datetime
 from typing import Collection, Sequence
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509 import verification
 from cryptography.x509.oid import ExtendedKeyUsageOID
@@ -161,7 +162,7 @@ def check_leaf(cert: x509.Certificate) -> SpiffeId:
 def _check_key(cert: x509.Certificate) -> None:
     try:
         key = cert.public_key()
-    except (ValueError, TypeError) as exc:  # TypeError: an algorithm cryptography cannot represent
+    except (ValueError, UnsupportedAlgorithm) as exc:  # a corrupt key, or an algorithm cryptography cannot load
         raise WeakKey(f"leaf public key is not usable: {exc}") from None
     if isinstance(key, rsa.RSAPublicKey):
         if key.key_size < MIN_RSA_BITS:
