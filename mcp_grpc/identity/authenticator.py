@@ -36,7 +36,7 @@ from mcp_grpc.identity.errors import (
     TokenExpired,
     UntrustedChain,
 )
-from mcp_grpc.identity.jwtsvid import DEFAULT_LEEWAY, bearer_token, validate_jwt_svid
+from mcp_grpc.identity.jwtsvid import DEFAULT_LEEWAY, DEFAULT_MAX_LIFETIME, bearer_token, validate_jwt_svid
 from mcp_grpc.contract import Principal, ProofKind
 from mcp_grpc.identity.spiffeid import TrustDomain, parse_trust_domain
 from mcp_grpc.identity.trust import TrustBundles
@@ -81,7 +81,8 @@ class SpiffeAuthenticator:
     ``trust_bundles`` holds a bundle for (each SVID is still verified only against its own domain's bundle).
     ``jwt_audience``: the audience a JWT-SVID must carry; without one, bearer tokens are refused.
     ``authorize``: a check from ``authorizers`` run once per validated SVID (e.g. ``authorize_member_of``).
-    ``clock_skew``: how far in the future an X.509 notBefore may lie; ``jwt_leeway``: grace for exp/nbf/iat.
+    ``clock_skew``: how far in the future an X.509 notBefore may lie; ``jwt_leeway``: grace for exp/nbf/iat;
+    ``jwt_max_lifetime``: the longest a JWT-SVID may live (``exp - iat`` and ``exp - now``; default one hour).
     ``clock``: epoch seconds, injectable for tests.
     """
 
@@ -96,6 +97,7 @@ class SpiffeAuthenticator:
         cache_size: int = DEFAULT_CACHE_SIZE,
         clock_skew: datetime.timedelta = DEFAULT_CLOCK_SKEW,
         jwt_leeway: datetime.timedelta = DEFAULT_LEEWAY,
+        jwt_max_lifetime: datetime.timedelta = DEFAULT_MAX_LIFETIME,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if cache_size < 1:
@@ -116,6 +118,9 @@ class SpiffeAuthenticator:
         self._clock_skew = clock_skew
         self._jwt_leeway = jwt_leeway
         self._jwt_grace = jwt_leeway.total_seconds()
+        if jwt_max_lifetime <= datetime.timedelta(0):
+            raise ValueError("jwt_max_lifetime must be positive")
+        self._jwt_max_lifetime = jwt_max_lifetime
         self._clock = clock
         self._lock = threading.Lock()
         self._cache: collections.OrderedDict[object, _Verdict] = collections.OrderedDict()
@@ -236,6 +241,7 @@ class SpiffeAuthenticator:
             accepted_trust_domains=self._accepted,
             now=now,
             leeway=self._jwt_leeway,
+            max_lifetime=self._jwt_max_lifetime,
         )
         self._authorize(svid.spiffe_id)
         principal = Principal(

@@ -214,6 +214,10 @@ class TokenNotYetValid(JwtSvidError):
     """``nbf`` or ``iat`` lies in the future (beyond the leeway)."""
 
 
+class TokenLifetimeTooLong(JwtSvidError):
+    """The token lives longer than the server allows: ``exp - iat`` or ``exp - now`` over the maximum lifetime."""
+
+
 class InvalidSignature(JwtSvidError):
     """The signature does not verify with the key named by ``kid``."""
 

@@ -84,6 +84,14 @@ CASES: list[tuple[str, Callable[[World], str], type[errors.IdentityError], str]]
     ("iat-in-future", lambda w: make_jwt(w.ec_jwt_key, claims={"iat": _now() + 120}), errors.TokenNotYetValid, "iat"),
     ("exp-before-iat", lambda w: make_jwt(w.ec_jwt_key, exp=_now() + 1, claims={"iat": _now() + 1}),
      errors.InvalidClaim, "exp is not after iat"),
+    ("exp-year-9999", lambda w: make_jwt(w.ec_jwt_key, exp=253402300799), errors.TokenLifetimeTooLong,
+     "over this server's maximum of 3600s"),
+    ("lifetime-over-an-hour", lambda w: make_jwt(w.ec_jwt_key, exp=_now() + 3700), errors.TokenLifetimeTooLong,
+     "lifetime (exp - iat) is 3700s"),
+    ("backdated-iat-far-exp", lambda w: make_jwt(w.ec_jwt_key, exp=_now() + 7200, claims={"iat": _now() - 10}),
+     errors.TokenLifetimeTooLong, "lifetime (exp - iat)"),
+    ("no-iat-far-exp", lambda w: make_jwt(w.ec_jwt_key, exp=_now() + 7200, drop=["iat"]), errors.TokenLifetimeTooLong,
+     "s from now, over this server's maximum lifetime of 3600s"),
     ("missing-sub", lambda w: make_jwt(w.ec_jwt_key, sub=None), errors.MissingClaim, "no sub"),
     ("sub-not-string", lambda w: make_jwt(w.ec_jwt_key, claims={"sub": 42}), errors.InvalidClaim, "sub must be"),
     ("sub-malformed", lambda w: make_jwt(w.ec_jwt_key, sub="spiffe://example.org/a/../admin"), errors.InvalidClaim,
@@ -242,6 +250,18 @@ def test_leeway_applies_to_exp(world: World) -> None:
     assert validate_jwt_svid(token, leeway=datetime.timedelta(seconds=30), **kwargs)
     with pytest.raises(errors.TokenExpired):
         validate_jwt_svid(token, leeway=datetime.timedelta(0), **kwargs)
+
+
+def test_token_lifetime_cap_is_configurable_and_iat_optional(world: World) -> None:
+    kwargs = dict(audience="mcp", trust_bundles=world.bundles)
+    day = make_jwt(world.ec_jwt_key, exp=_now() + 86400)
+    assert validate_jwt_svid(day, max_lifetime=datetime.timedelta(days=1, seconds=5), **kwargs)
+    short = make_jwt(world.ec_jwt_key, exp=_now() + 300, drop=["iat"])  # no iat: judged by exp - now alone
+    assert validate_jwt_svid(short, **kwargs)
+    with pytest.raises(errors.TokenLifetimeTooLong):
+        validate_jwt_svid(short, max_lifetime=datetime.timedelta(seconds=60), **kwargs)
+    with pytest.raises(ValueError, match="jwt_max_lifetime must be positive"):
+        SpiffeAuthenticator(world.bundles, jwt_audience="mcp", jwt_max_lifetime=datetime.timedelta(0))
 
 
 def test_certificate_wins_over_bearer(world: World, authn: SpiffeAuthenticator) -> None:
