@@ -233,5 +233,14 @@ class UnknownTrustDomain(X509SvidError, JwtSvidError):
     """No bundle is held for the SVID's trust domain, so nothing can vouch for it."""
 
 
+class ConflictingIdentities(IdentityError):
+    """A client certificate and a bearer token name different SPIFFE IDs and the certificate's is no configured
+    delegate: neither is silently chosen."""
+
+
+class JwtSvidRequired(JwtSvidError):
+    """This listener authenticates callers by JWT-SVID only (behind an L7 proxy) and the call carried none."""
+
+
 class NotAuthorized(IdentityError):
     """A valid SPIFFE ID that the configured authorizer (authorizers.py) refuses."""

@@ -170,6 +170,7 @@ class Call:
             trace_id=trace_id,
             peer=self.peer,
             arguments=dict(target.arguments) if (target is not None and self._audit_arguments) else None,
+            actor=principal.actor if principal is not None else None,
         )
         try:
             sink.emit(event)
