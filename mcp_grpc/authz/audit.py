@@ -14,7 +14,8 @@ with ``audit_required`` refuses calls then.
 
 Record fields: ``time`` (RFC 3339 UTC, milliseconds), ``principal``, ``proven_by``, ``service``, ``method``, ``kind``,
 ``target``, ``decision``, ``reason``, ``checks`` (``[{relation, object, result}]``), ``latency_ms``, ``trace_id``,
-``peer``, and ``argument_names``; ``arguments`` (the values) only when ``include_arguments=True``.
+``peer``, ``actor`` (only for a ``delegated`` principal: the proxy or bridge that relayed its token), and
+``argument_names``; ``arguments`` (the values) only when ``include_arguments=True``.
 
 Usage::
 
@@ -72,6 +73,8 @@ def audit_record(event: AuditEvent, *, include_arguments: bool = False) -> dict[
         "trace_id": event.trace_id,
         "peer": event.peer,
     }
+    if event.actor is not None:
+        record["actor"] = event.actor
     if event.arguments is not None:
         record["argument_names"] = sorted(event.arguments)
         if include_arguments:

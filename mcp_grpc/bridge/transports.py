@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Sequence
 
 from mcp.server import Server
+from mcp.server.transport_security import TransportSecuritySettings
 
 from mcp_grpc.bridge.errors import BridgeError
+from mcp_grpc.bridge.http_guard import (
+    HostOriginGuard,
+    default_allowed_hosts,
+    default_allowed_origins,
+    parse_allow_list,
+)
 
 __all__ = ["HttpEndpoint", "serve_http", "serve_stdio"]
 
@@ -40,13 +47,18 @@ async def serve_http(
     host: str = "127.0.0.1",
     port: int = 0,
     path: str = "/mcp",
+    allowed_hosts: Sequence[str] = (),
+    allowed_origins: Sequence[str] = (),
     startup_timeout: float = 10.0,
 ) -> AsyncIterator[HttpEndpoint]:
     """Serve streamable HTTP at ``http://host:port/path`` (port 0 picks one) until the block exits.
 
     Yields an ``HttpEndpoint`` whose ``url`` is the address MCP clients connect to.
 
-    On a loopback host the SDK's DNS-rebinding protection is on (only loopback Host and Origin headers pass).
+    DNS-rebinding protection is on for every ``host`` (``mcp_grpc.bridge.http_guard``): Host headers must match the
+    bound address (and the loopback names on a loopback or wildcard address) or ``allowed_hosts``; Origin headers,
+    when sent, must be ``http(s)://`` of an allowed host or in ``allowed_origins``. Refusals are 421 (Host) and 403
+    (Origin), as in the official SDK, and logged.
     Signals are left to the caller (uvicorn's own handling would re-raise them after shutdown).
     """
     import uvicorn
@@ -58,7 +70,14 @@ async def serve_http(
 
     if not 0 <= port <= 65535:
         raise BridgeError(f"cannot listen on port {port}: out of range 0-65535")
-    asgi = server.streamable_http_app(streamable_http_path=path, host=host)
+    hosts = default_allowed_hosts(host) + parse_allow_list(allowed_hosts, "host")
+    origins = default_allowed_origins(hosts) + parse_allow_list(allowed_origins, "origin")
+    # One check, ours, for every address: the SDK's would only duplicate it on loopback (and not elsewhere).
+    unguarded = server.streamable_http_app(
+        streamable_http_path=path, host=host,
+        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+    )
+    asgi = HostOriginGuard(unguarded, allowed_hosts=hosts, allowed_origins=origins)
     uv = _Uvicorn(uvicorn.Config(asgi, host=host, port=port, log_level="warning", lifespan="on", access_log=False))
 
     async def run() -> None:

@@ -66,7 +66,8 @@ async def _run(args: argparse.Namespace) -> int:
             print(f"mcp-grpc bridge: {args.address} on stdio as {backend.identity}", file=sys.stderr)
             await serve_stdio(server)
             return 0
-        async with serve_http(server, host=args.host, port=args.http) as endpoint:
+        async with serve_http(server, host=args.host, port=args.http, allowed_hosts=args.allowed_host,
+                              allowed_origins=args.allowed_origin) as endpoint:
             shown = f"mcp-grpc bridge: {args.address} at {endpoint.url} as {backend.identity}"
             print(shown, file=sys.stderr, flush=True)
             await _until_signal_or(endpoint.wait_closed())
@@ -132,6 +133,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--allow-remote-clients",
         action="store_true",
         help="allow --host to be a non-loopback address (every client there acts with the bridge's identity)",
+    )
+    bridge.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="also accept this HTTP Host header (NAME, NAME:PORT or NAME:* for any port; repeatable). Default: the "
+        "--host address, plus the loopback names on a loopback or wildcard address; others get 421 (DNS rebinding)",
+    )
+    bridge.add_argument(
+        "--allowed-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="also accept this Origin header (SCHEME://NAME[:PORT|:*]; repeatable). Default: http(s):// of every "
+        "allowed host; others get 403. Requests without an Origin (clients that are not browsers) pass",
     )
     identity = bridge.add_argument_group(
         "the bridge's identity (calls are authorized as the bridge, not as its MCP clients)"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import datetime
 import importlib
 import importlib.util
 import json
@@ -90,7 +91,30 @@ def add_security_flags(parser: argparse.ArgumentParser) -> None:
         help="accept callers of this trust domain (repeatable; default: our own trust domain only)",
     )
     identity.add_argument(
-        "--jwt-audience", help="also accept JWT-SVID bearer tokens for this audience (authorization: Bearer ...)"
+        "--jwt-audience", help="accept JWT-SVID bearer tokens for this audience (authorization: Bearer ...)"
+    )
+    identity.add_argument(
+        "--client-auth",
+        choices=("mtls", "jwt"),
+        default="mtls",
+        help="mtls (default): callers present an X.509-SVID; a JWT-SVID they add must name the same SPIFFE ID. "
+        "jwt: for callers behind an L7 proxy that ends their TLS: TLS authenticates this server only and every call "
+        "must carry a JWT-SVID (needs --jwt-audience)",
+    )
+    identity.add_argument(
+        "--jwt-delegate",
+        action="append",
+        default=[],
+        metavar="SPIFFE_ID",
+        help="a proxy or bridge whose mTLS connection may carry its callers' JWT-SVIDs; the call is authorized as the "
+        "token's subject and audited with the delegate as actor (repeatable; needs --jwt-audience)",
+    )
+    identity.add_argument(
+        "--jwt-max-lifetime",
+        type=float,
+        default=3600.0,
+        metavar="SECONDS",
+        help="refuse JWT-SVIDs living longer than this (exp - iat, and exp - now; default 3600)",
     )
     identity.add_argument(
         "--max-connection-age",
@@ -153,11 +177,15 @@ def server_security(args: argparse.Namespace) -> dict[str, Any]:
                 "no authorization configured: give --authz-dir DIR or --openfga-url URL --openfga-store ID "
                 "(or --no-authz to let every authenticated caller use every tool)"
             )
+        _check_jwt_flags(args)
         try:
             identity = security.ServerIdentity.from_workload_api(
                 args.spiffe_socket,
                 accepted_trust_domains=args.trust_domain or None,
                 jwt_audience=args.jwt_audience,
+                client_auth=args.client_auth,
+                jwt_delegates=args.jwt_delegate,
+                jwt_max_lifetime=datetime.timedelta(seconds=args.jwt_max_lifetime),
                 max_connection_age=args.max_connection_age,
             )
         except Exception as exc:  # X509SourceError and friends: say why and stop
@@ -185,6 +213,24 @@ def server_security(args: argparse.Namespace) -> dict[str, Any]:
     if args.health_port is not None:
         fields["health_port"] = args.health_port
     return fields
+
+
+def _check_jwt_flags(args: argparse.Namespace) -> None:
+    """The JWT-SVID flags make sense together, or the start stops with which one is wrong."""
+    from mcp_grpc.identity.errors import SpiffeIdError
+    from mcp_grpc.identity.spiffeid import parse_spiffe_id
+
+    if args.client_auth == "jwt" and not args.jwt_audience:
+        raise TargetError("--client-auth jwt needs --jwt-audience AUDIENCE: every call must carry a JWT-SVID for it")
+    if args.jwt_delegate and not args.jwt_audience:
+        raise TargetError("--jwt-delegate needs --jwt-audience AUDIENCE (delegates relay JWT-SVIDs)")
+    if not args.jwt_max_lifetime > 0:
+        raise TargetError("--jwt-max-lifetime must be > 0 seconds")
+    for delegate in args.jwt_delegate:
+        try:
+            parse_spiffe_id(delegate)
+        except SpiffeIdError as exc:
+            raise TargetError(f"--jwt-delegate {delegate[:80]!r}: {exc}") from None
 
 
 def add_client_security_flags(parser: argparse.ArgumentParser) -> None:

@@ -40,6 +40,7 @@ class AuditEvent:
     trace_id: str | None = None
     peer: str = ""
     arguments: Mapping[str, Any] | None = None  # only when configured
+    actor: str | None = None  # the delegate (proxy, bridge) whose connection carried the principal's token
 
 
 class AuditSink(Protocol):

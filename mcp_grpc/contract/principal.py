@@ -15,6 +15,9 @@ class ProofKind(str, enum.Enum):
 
     X509 = "x509"
     JWT = "jwt"
+    #: A JWT-SVID carried by a configured delegate (a proxy or bridge) over its own mTLS connection: the token's
+    #: subject is the principal, the certificate's SPIFFE ID is ``Principal.actor``.
+    DELEGATED = "delegated"
     #: Plaintext development mode (``--insecure-local``): nothing was proven.
     INSECURE_LOCAL = "insecure-local"
 
@@ -34,6 +37,8 @@ class Principal:
     proven_by: ProofKind
     not_after: datetime.datetime | None
     """When the proof (certificate or token) expires, timezone-aware UTC; None for insecure-local."""
+    actor: str | None = None
+    """For ``DELEGATED``: the SPIFFE ID of the delegate whose connection carried the caller's token."""
 
     def expired(self, now: datetime.datetime | None = None) -> bool:
         """True when the proof's expiry has passed (checked on every call: connections outlive certificates)."""

@@ -5,8 +5,13 @@ any SPIFFE rule) and looks its bytes up in a bounded LRU of verdicts. A miss run
 (``x509svid.validate_x509_svid``, then the configured ID authorizer); a hit costs a dict lookup and one expiry compare,
 because connections outlive certificates. The cache is dropped whenever ``trust_bundles.generation`` changes, so a
 bundle update (CA rotation, a federated domain removed) is obeyed on the next call. With no peer certificate, an
-``authorization: Bearer <token>`` JWT-SVID is accepted when allowed and an audience is configured; a peer certificate
-always wins over a bearer token.
+``authorization: Bearer <token>`` JWT-SVID is accepted when allowed and an audience is configured.
+
+When a call carries both a peer certificate and a bearer token, both are validated and they must name the same SPIFFE
+ID; otherwise the certificate's SPIFFE ID must be one of ``jwt_delegates`` (a proxy or bridge relaying its caller's
+token), and the principal is the token's subject proven ``delegated`` with the delegate as ``actor``. Anything else is
+refused: neither proof is silently preferred. ``require_jwt`` is the listener mode for callers behind an L7 proxy
+(TLS authenticates the server only): every call must carry a JWT-SVID.
 
 Every failure raises ``AuthenticationFailed`` whose ``reason`` names the failed rule; ``__cause__`` is the precise
 ``IdentityError`` subclass from ``mcp_grpc.identity.errors``.
@@ -18,6 +23,7 @@ Every failure raises ``AuthenticationFailed`` whose ``reason`` names the failed 
 from __future__ import annotations
 
 import collections
+import dataclasses
 import datetime
 import logging
 import threading
@@ -30,15 +36,17 @@ from mcp_grpc.identity.authorizers import IdAuthorizer, authorize_any
 from mcp_grpc.identity.errors import (
     CertificateExpired,
     CertificateNotYetValid,
+    ConflictingIdentities,
     IdentityError,
     JwtSvidNotAccepted,
+    JwtSvidRequired,
     NoPeerCertificate,
     TokenExpired,
     UntrustedChain,
 )
-from mcp_grpc.identity.jwtsvid import DEFAULT_LEEWAY, bearer_token, validate_jwt_svid
+from mcp_grpc.identity.jwtsvid import DEFAULT_LEEWAY, DEFAULT_MAX_LIFETIME, bearer_token, validate_jwt_svid
 from mcp_grpc.contract import Principal, ProofKind
-from mcp_grpc.identity.spiffeid import TrustDomain, parse_trust_domain
+from mcp_grpc.identity.spiffeid import TrustDomain, parse_spiffe_id, parse_trust_domain
 from mcp_grpc.identity.trust import TrustBundles
 from mcp_grpc.identity.x509svid import DEFAULT_CLOCK_SKEW, load_certificate, load_certificates, validate_x509_svid
 from mcp_grpc.contract import AuthenticationFailed
@@ -80,8 +88,11 @@ class SpiffeAuthenticator:
     ``accepted_trust_domains``: names (or ``TrustDomain``s) whose SVIDs are accepted; None accepts any trust domain
     ``trust_bundles`` holds a bundle for (each SVID is still verified only against its own domain's bundle).
     ``jwt_audience``: the audience a JWT-SVID must carry; without one, bearer tokens are refused.
+    ``require_jwt``: every call must carry a JWT-SVID (the L7-proxy listener mode); needs ``jwt_audience``.
+    ``jwt_delegates``: SPIFFE IDs whose client certificates may carry another caller's JWT-SVID.
     ``authorize``: a check from ``authorizers`` run once per validated SVID (e.g. ``authorize_member_of``).
-    ``clock_skew``: how far in the future an X.509 notBefore may lie; ``jwt_leeway``: grace for exp/nbf/iat.
+    ``clock_skew``: how far in the future an X.509 notBefore may lie; ``jwt_leeway``: grace for exp/nbf/iat;
+    ``jwt_max_lifetime``: the longest a JWT-SVID may live (``exp - iat`` and ``exp - now``; default one hour).
     ``clock``: epoch seconds, injectable for tests.
     """
 
@@ -92,10 +103,13 @@ class SpiffeAuthenticator:
         accepted_trust_domains: Iterable[str | TrustDomain] | None = None,
         jwt_audience: str | None = None,
         allow_jwt: bool = True,
+        require_jwt: bool = False,
+        jwt_delegates: Iterable[str] = (),
         authorize: IdAuthorizer | None = None,
         cache_size: int = DEFAULT_CACHE_SIZE,
         clock_skew: datetime.timedelta = DEFAULT_CLOCK_SKEW,
         jwt_leeway: datetime.timedelta = DEFAULT_LEEWAY,
+        jwt_max_lifetime: datetime.timedelta = DEFAULT_MAX_LIFETIME,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if cache_size < 1:
@@ -111,11 +125,18 @@ class SpiffeAuthenticator:
         )
         self._audience = jwt_audience
         self._allow_jwt = allow_jwt
+        if require_jwt and not (allow_jwt and jwt_audience):
+            raise ValueError("require_jwt needs JWT-SVIDs allowed and a jwt_audience")
+        self._require_jwt = require_jwt
+        self._delegates = frozenset(str(parse_spiffe_id(d)) for d in jwt_delegates)
         self._authorize = authorize or authorize_any()
         self._cache_size = cache_size
         self._clock_skew = clock_skew
         self._jwt_leeway = jwt_leeway
         self._jwt_grace = jwt_leeway.total_seconds()
+        if jwt_max_lifetime <= datetime.timedelta(0):
+            raise ValueError("jwt_max_lifetime must be positive")
+        self._jwt_max_lifetime = jwt_max_lifetime
         self._clock = clock
         self._lock = threading.Lock()
         self._cache: collections.OrderedDict[object, _Verdict] = collections.OrderedDict()
@@ -135,22 +156,48 @@ class SpiffeAuthenticator:
         self, auth_context: Mapping[str, Sequence[bytes]], metadata: Mapping[str, str]
     ) -> Principal:
         certs = auth_context.get(PEER_CERT)
-        if certs:
-            chain = auth_context.get(PEER_CERT_CHAIN)
-            key: object = certs[0] if not chain else (certs[0], chain[0])
-            return self._authenticate(key, certs[0], chain[0] if chain else None)
         authorization = metadata.get(AUTHORIZATION)
-        if authorization is None:
-            raise _failed("x509-svid", NoPeerCertificate(
-                "no client certificate (mTLS) and no JWT-SVID bearer token" if self._jwt_enabled
-                else "no client certificate (mTLS is required)"
-            ))
-        if not self._jwt_enabled:
+        if authorization is not None and not self._jwt_enabled:
             raise _failed("jwt-svid", JwtSvidNotAccepted(
                 "this server does not accept JWT-SVIDs" if not self._allow_jwt
                 else "this server accepts no JWT-SVIDs: no JWT audience is configured"
             ))
-        return self._authenticate(authorization, None, None)
+        if authorization is None:
+            if self._require_jwt:
+                raise _failed("jwt-svid", JwtSvidRequired(
+                    "this listener requires a JWT-SVID bearer token (authorization: Bearer <token>)"))
+            if not certs:
+                raise _failed("x509-svid", NoPeerCertificate(
+                    "no client certificate (mTLS) and no JWT-SVID bearer token" if self._jwt_enabled
+                    else "no client certificate (mTLS is required)"
+                ))
+        by_certificate: Principal | None = None
+        if certs:
+            chain = auth_context.get(PEER_CERT_CHAIN)
+            key: object = certs[0] if not chain else (certs[0], chain[0])
+            by_certificate = self._authenticate(key, certs[0], chain[0] if chain else None)
+            if authorization is None:
+                return by_certificate
+        assert authorization is not None
+        by_token = self._authenticate(authorization, None, None)
+        if by_certificate is None:
+            return by_token
+        return self._reconcile(by_certificate, by_token)
+
+    def _reconcile(self, by_certificate: Principal, by_token: Principal) -> Principal:
+        """One principal from a certificate and a token that both verified: the same ID, or a delegate's relay."""
+        assert by_certificate.not_after is not None and by_token.not_after is not None
+        not_after = min(by_certificate.not_after, by_token.not_after)
+        if by_certificate.spiffe_id == by_token.spiffe_id:
+            return dataclasses.replace(by_certificate, not_after=not_after)
+        if by_certificate.spiffe_id in self._delegates:
+            return dataclasses.replace(
+                by_token, proven_by=ProofKind.DELEGATED, not_after=not_after, actor=by_certificate.spiffe_id)
+        raise _failed("jwt-svid", ConflictingIdentities(
+            f"the bearer token names {by_token.spiffe_id} but the client certificate names "
+            f"{by_certificate.spiffe_id}; they must name the same SPIFFE ID (or the certificate's must be a "
+            f"configured JWT delegate)"
+        ))
 
     @property
     def _jwt_enabled(self) -> bool:
@@ -236,6 +283,7 @@ class SpiffeAuthenticator:
             accepted_trust_domains=self._accepted,
             now=now,
             leeway=self._jwt_leeway,
+            max_lifetime=self._jwt_max_lifetime,
         )
         self._authorize(svid.spiffe_id)
         principal = Principal(

@@ -107,15 +107,21 @@ class _ServerCertificateFetcher:
 
 
 def spiffe_server_credentials(
-    source: X509SourceLike, *, accepted_trust_domains: Sequence[str] | None = None
+    source: X509SourceLike,
+    *,
+    accepted_trust_domains: Sequence[str] | None = None,
+    require_client_certificate: bool = True,
 ) -> grpc.ServerCredentials:
     """mTLS server credentials that follow ``source``: current SVID, roots of every accepted trust domain.
 
     ``accepted_trust_domains`` (names without scheme) limits whose clients can complete a handshake; None accepts
-    every trust domain in the source's bundles (ours and federated). A client certificate is always required.
+    every trust domain in the source's bundles (ours and federated). A client certificate is required unless
+    ``require_client_certificate`` is False: TLS then authenticates the server only (the listener for callers behind
+    an L7 proxy, who prove themselves with a JWT-SVID per call; grpcio then requests no client certificate at all).
     """
     fetcher = _ServerCertificateFetcher(source, accepted_trust_domains)
-    return grpc.dynamic_ssl_server_credentials(fetcher.build(), fetcher, require_client_authentication=True)
+    return grpc.dynamic_ssl_server_credentials(
+        fetcher.build(), fetcher, require_client_authentication=require_client_certificate)
 
 
 def spiffe_server_options(max_connection_age: float = 300.0, grace: float = 30.0) -> list[tuple[str, int]]:

@@ -142,6 +142,11 @@ class ExtendedKeyUsageMismatch(X509SvidError):
     """The leaf carries extendedKeyUsage without id-kp-clientAuth, so it may not authenticate a client."""
 
 
+class WeakKey(X509SvidError):
+    """The leaf's public key is one SPIRE never issues: RSA under 2048 bits, an EC curve other than P-256/P-384, or
+    another algorithm (Ed25519, DSA, ...)."""
+
+
 class CertificateExpired(X509SvidError):
     """The leaf (or a certificate of its chain) is past its notAfter."""
 
@@ -209,6 +214,10 @@ class TokenNotYetValid(JwtSvidError):
     """``nbf`` or ``iat`` lies in the future (beyond the leeway)."""
 
 
+class TokenLifetimeTooLong(JwtSvidError):
+    """The token lives longer than the server allows: ``exp - iat`` or ``exp - now`` over the maximum lifetime."""
+
+
 class InvalidSignature(JwtSvidError):
     """The signature does not verify with the key named by ``kid``."""
 
@@ -222,6 +231,15 @@ class TrustDomainNotAccepted(X509SvidError, JwtSvidError):
 
 class UnknownTrustDomain(X509SvidError, JwtSvidError):
     """No bundle is held for the SVID's trust domain, so nothing can vouch for it."""
+
+
+class ConflictingIdentities(IdentityError):
+    """A client certificate and a bearer token name different SPIFFE IDs and the certificate's is no configured
+    delegate: neither is silently chosen."""
+
+
+class JwtSvidRequired(JwtSvidError):
+    """This listener authenticates callers by JWT-SVID only (behind an L7 proxy) and the call carried none."""
 
 
 class NotAuthorized(IdentityError):

@@ -8,7 +8,7 @@ decoder silently drops characters outside the alphabet, and py-spiffe raises str
 Order: shape (three base64url segments, JSON object header and claims, no duplicate keys) -> header (``alg`` in
 RS/ES/PS 256/384/512, no ``crit``/``b64``, ``typ`` JWT or JOSE if present, ``kid`` present) -> ``sub`` a strict SPIFFE
 ID in an accepted trust domain -> ``kid`` in that domain's JWT bundle -> signature -> ``aud`` includes our audience ->
-``exp`` present and not passed -> ``nbf``/``iat`` not in the future. Claims are judged only after the signature, so an
+``exp`` present and not passed -> ``nbf``/``iat`` not in the future -> lifetime within the maximum. Claims are judged only after the signature, so an
 unsigned claim never decides the reason.
 """
 
@@ -38,6 +38,7 @@ from mcp_grpc.identity.errors import (
     MissingKeyId,
     SpiffeIdError,
     TokenExpired,
+    TokenLifetimeTooLong,
     TokenNotYetValid,
     TrustDomainNotAccepted,
     UnknownKeyId,
@@ -51,6 +52,7 @@ from mcp_grpc.identity.trust import TrustBundles
 __all__ = [
     "ALLOWED_ALGORITHMS",
     "DEFAULT_LEEWAY",
+    "DEFAULT_MAX_LIFETIME",
     "MAX_TOKEN_BYTES",
     "VerifiedJwtSvid",
     "bearer_token",
@@ -62,6 +64,10 @@ ALLOWED_ALGORITHMS = frozenset(
     {"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512"}
 )
 DEFAULT_LEEWAY = datetime.timedelta(seconds=5)
+#: The longest a JWT-SVID may live (``exp - iat``) and the furthest its ``exp`` may lie ahead. SPIRE issues 5-minute
+#: JWT-SVIDs by default and operators raise that for slow batch hops; an hour leaves room for that while bounding how
+#: long a leaked bearer token (they are replayable by design) stays useful. A year-9999 ``exp`` is never accepted.
+DEFAULT_MAX_LIFETIME = datetime.timedelta(hours=1)
 #: Far above any real JWT-SVID (about 1 KiB); bounds the work done on hostile input before any check.
 MAX_TOKEN_BYTES = 16 * 1024
 MIN_RSA_BITS = 2048
@@ -179,8 +185,12 @@ def validate_jwt_svid(
     accepted_trust_domains: Collection[str] | None = None,
     now: datetime.datetime | None = None,
     leeway: datetime.timedelta = DEFAULT_LEEWAY,
+    max_lifetime: datetime.timedelta = DEFAULT_MAX_LIFETIME,
 ) -> VerifiedJwtSvid:
-    """Validate a compact JWT-SVID for ``audience``, or raise the ``JwtSvidError`` subclass naming the failed rule."""
+    """Validate a compact JWT-SVID for ``audience``, or raise the ``JwtSvidError`` subclass naming the failed rule.
+
+    ``max_lifetime`` bounds both ``exp - iat`` and ``exp - now`` (the second also covers tokens without ``iat``, and
+    ones whose ``iat`` was backdated to look short-lived), each with ``leeway`` for clock skew."""
     if not isinstance(token, str) or not token:
         raise MalformedToken("token is empty")
     if len(token) > MAX_TOKEN_BYTES:
@@ -262,12 +272,24 @@ def validate_jwt_svid(
         raise TokenNotYetValid(f"token was issued in the future at {_iso(iat)} (iat)")
     if iat is not None and exp <= iat:
         raise InvalidClaim("claim exp is not after iat")
+    limit = max_lifetime.total_seconds()
+    if iat is not None and exp - iat > limit:
+        raise TokenLifetimeTooLong(
+            f"token lifetime (exp - iat) is {_duration(exp - iat)}, over this server's maximum of {_duration(limit)}")
+    if exp - current > limit + grace:
+        raise TokenLifetimeTooLong(
+            f"token expires {_duration(exp - current)} from now, over this server's maximum lifetime of "
+            f"{_duration(limit)}")
     return VerifiedJwtSvid(
         spiffe_id=spiffe_id,
         audience=audiences,
         expiry=datetime.datetime.fromtimestamp(exp, UTC),
         claims=claims,
     )
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f}s"
 
 
 def _iso(seconds: float) -> str:

@@ -20,6 +20,8 @@ import datetime
 from typing import Collection, Sequence
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509 import verification
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
@@ -41,6 +43,7 @@ from mcp_grpc.identity.errors import (
     TrustDomainNotAccepted,
     UnknownTrustDomain,
     UntrustedChain,
+    WeakKey,
 )
 from mcp_grpc.identity.spiffeid import SpiffeId, parse_spiffe_id
 from mcp_grpc.identity.trust import TrustBundles
@@ -48,6 +51,8 @@ from mcp_grpc.identity.trust import TrustBundles
 __all__ = [
     "DEFAULT_CLOCK_SKEW",
     "MAX_INTERMEDIATES",
+    "MIN_RSA_BITS",
+    "X509_CURVES",
     "VerifiedX509Svid",
     "check_leaf",
     "load_certificate",
@@ -59,6 +64,10 @@ UTC = datetime.timezone.utc
 DEFAULT_CLOCK_SKEW = datetime.timedelta(seconds=5)
 #: More intermediates than any sane SPIFFE deployment uses; bounds the path builder's work on hostile input.
 MAX_INTERMEDIATES = 8
+#: Leaf keys SPIRE issues (its key types: rsa-2048, rsa-4096, ec-p256, ec-p384); anything else is refused, so a
+#: compromised or careless intermediate cannot hand out factorable RSA or exotic-curve keys that TLS happily accepts.
+MIN_RSA_BITS = 2048
+X509_CURVES = frozenset({"secp256r1", "secp384r1"})
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -103,8 +112,8 @@ def check_leaf(cert: x509.Certificate) -> SpiffeId:
     """The SPIFFE ID of a leaf that meets the X.509-SVID leaf rules; independent of time and trust.
 
     Exactly one URI SAN holding a strict SPIFFE ID with a path; basicConstraints CA=false (or absent); a critical
-    keyUsage with digitalSignature and without keyCertSign or cRLSign; extendedKeyUsage, if present, allowing
-    clientAuth.
+    keyUsage with digitalSignature and without keyCertSign or cRLSign; an RSA key of at least 2048 bits or an EC key
+    on P-256/P-384; extendedKeyUsage, if present, allowing clientAuth.
     """
     san = _extension(cert, x509.oid.ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
     uris = san.value.get_values_for_type(x509.UniformResourceIdentifier) if san is not None else []
@@ -140,12 +149,32 @@ def check_leaf(cert: x509.Certificate) -> SpiffeId:
     if not usage.value.digital_signature:
         raise KeyUsageMissing("leaf key usage lacks digitalSignature")
 
+    _check_key(cert)
+
     extended = _extension(cert, x509.oid.ExtensionOID.EXTENDED_KEY_USAGE)
     if extended is not None and not (
         ExtendedKeyUsageOID.CLIENT_AUTH in extended.value or ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE in extended.value
     ):
         raise ExtendedKeyUsageMismatch("leaf extendedKeyUsage does not allow clientAuth")
     return spiffe_id
+
+
+def _check_key(cert: x509.Certificate) -> None:
+    try:
+        key = cert.public_key()
+    except (ValueError, UnsupportedAlgorithm) as exc:  # a corrupt key, or an algorithm cryptography cannot load
+        raise WeakKey(f"leaf public key is not usable: {exc}") from None
+    if isinstance(key, rsa.RSAPublicKey):
+        if key.key_size < MIN_RSA_BITS:
+            raise WeakKey(f"leaf has a {key.key_size}-bit RSA key; at least {MIN_RSA_BITS} bits are required")
+        return
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        if key.curve.name not in X509_CURVES:
+            raise WeakKey(f"leaf has an EC key on curve {key.curve.name}; only P-256 (secp256r1) and P-384 "
+                          f"(secp384r1) are accepted")
+        return
+    raise WeakKey(f"leaf has a {type(key).__name__.removesuffix('PublicKey') or 'unknown'} key; only RSA (2048 bits "
+                  f"or more) and EC P-256/P-384 keys are accepted")
 
 
 def validate_x509_svid(

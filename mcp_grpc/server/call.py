@@ -183,6 +183,7 @@ class Call:
             trace_id=trace_id,
             peer=clip(self.peer, MAX_NAME),
             arguments=clip_json(target.arguments) if (target is not None and self._audit_arguments) else None,
+            actor=principal.actor if principal is not None else None,
         )
         try:
             sink.emit(event)

@@ -11,6 +11,7 @@ counterpart is ``mcp_grpc.client.ClientIdentity``.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import logging
 import os
 from typing import Any, Callable, Sequence
@@ -30,6 +31,9 @@ class ServerIdentity:
     accepted_trust_domains: tuple[str, ...]
     authenticator: Any
     max_connection_age: float
+    client_auth: str = "mtls"
+    """``mtls``: callers present an X.509-SVID (and may add their own JWT-SVID); ``jwt``: TLS authenticates the
+    server only and every call carries a JWT-SVID (callers behind an L7 proxy that ends their TLS)."""
 
     def credentials(self, accepted_trust_domains: Sequence[str] | None = None) -> grpc.ServerCredentials:
         """New rotating mTLS credentials: grpcio hands a dynamic credentials object's first certificate to one
@@ -38,7 +42,8 @@ class ServerIdentity:
         from mcp_grpc.identity.credentials import spiffe_server_credentials
 
         domains = self.accepted_trust_domains if accepted_trust_domains is None else tuple(accepted_trust_domains)
-        return spiffe_server_credentials(self.workload.x509, accepted_trust_domains=domains)
+        return spiffe_server_credentials(self.workload.x509, accepted_trust_domains=domains,
+                                         require_client_certificate=self.client_auth == "mtls")
 
     @classmethod
     def from_workload_api(
@@ -47,6 +52,9 @@ class ServerIdentity:
         *,
         accepted_trust_domains: Sequence[str] | None = None,
         jwt_audience: str | None = None,
+        client_auth: str = "mtls",
+        jwt_delegates: Sequence[str] = (),
+        jwt_max_lifetime: datetime.timedelta | None = None,
         authorize: Callable[[Any], None] | None = None,
         max_connection_age: float = 300.0,
         timeout: float = 10.0,
@@ -54,11 +62,21 @@ class ServerIdentity:
         """Connect to the Workload API (``socket_path`` or ``$SPIFFE_ENDPOINT_SOCKET``) and wait for the first SVID.
 
         ``accepted_trust_domains`` None accepts our own trust domain only (fail closed: federated domains must be
-        named). ``jwt_audience`` enables JWT-SVID bearer tokens for that audience (for hops where TLS ends at a proxy).
+        named). ``jwt_audience`` enables JWT-SVID bearer tokens for that audience. ``client_auth="jwt"`` is the
+        listener for callers behind an L7 proxy: TLS authenticates the server only and every call must carry a
+        JWT-SVID (needs ``jwt_audience``). ``jwt_delegates``: SPIFFE IDs whose mTLS connections may carry other
+        callers' JWT-SVIDs (they are then authorized as the token's subject, audited with the delegate as actor).
+        ``jwt_max_lifetime``: the longest a JWT-SVID may live (default one hour).
         """
         from mcp_grpc.identity.authenticator import SpiffeAuthenticator
         from mcp_grpc.identity.sources import WorkloadIdentity
 
+        if client_auth not in ("mtls", "jwt"):
+            raise ValueError(f"client_auth must be 'mtls' or 'jwt', not {client_auth!r}")
+        if client_auth == "jwt" and not jwt_audience:
+            raise ValueError("client_auth 'jwt' (callers behind an L7 proxy) needs a JWT audience (--jwt-audience)")
+        if jwt_delegates and not jwt_audience:
+            raise ValueError("JWT delegates need a JWT audience (--jwt-audience)")
         workload = WorkloadIdentity(socket_path, timeout=timeout, jwt=bool(jwt_audience))
         try:
             own_domain = workload.x509.svid.spiffe_id.trust_domain.name
@@ -68,13 +86,16 @@ class ServerIdentity:
                 accepted_trust_domains=domains,
                 jwt_audience=jwt_audience,
                 allow_jwt=bool(jwt_audience),
+                require_jwt=client_auth == "jwt",
+                jwt_delegates=jwt_delegates,
                 authorize=authorize,
+                **({"jwt_max_lifetime": jwt_max_lifetime} if jwt_max_lifetime is not None else {}),
             )
         except BaseException:
             workload.close()
             raise
         log.info("SPIFFE identity %s; accepting trust domains %s", workload.x509.svid.spiffe_id, ", ".join(domains))
-        return cls(workload, tuple(domains), authenticator, max_connection_age)
+        return cls(workload, tuple(domains), authenticator, max_connection_age, client_auth)
 
     def config_fields(self) -> dict[str, Any]:
         """``ServerConfig`` keyword arguments for one server: new credentials, the authenticator, a bounded

@@ -89,3 +89,8 @@ def test_a_malformed_address_is_refused_before_anything_is_dialled(capsys: pytes
     code, err = _run(capsys, "no-port-here", "--spiffe-socket", "/nonexistent/agent.sock", "--server-dns-name",
                      "tools.example.org", "--stdio")
     assert code == 2 and "bad address 'no-port-here'" in err
+
+
+def test_a_bad_allowed_host_is_refused_before_listening(capsys: pytest.CaptureFixture[str]):
+    code, err = _run(capsys, "127.0.0.1:50051", "--insecure-local", "--http", "0", "--allowed-host", "a b")
+    assert code == 2 and "--allowed-host 'a b': expected NAME, NAME:PORT or NAME:*" in err

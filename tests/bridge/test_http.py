@@ -204,3 +204,76 @@ async def test_a_loopback_bridge_refuses_foreign_hosts_and_origins(
     async with aiohttp.ClientSession() as session:
         async with session.post(bridge_url, json=body, headers=headers) as response:
             assert response.status == status
+
+
+async def _post(url: str, **headers: str) -> int:
+    """The status of an ``initialize`` POST (200 once it reaches the MCP transport)."""
+    import aiohttp
+
+    body = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "probe", "version": "1"}}}
+    sent = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream", **headers}
+    async with aiohttp.ClientSession() as session:
+        async with session.post(url, json=body, headers=sent) as response:
+            return response.status
+
+
+@pytest.mark.parametrize("host", ["127.0.0.2", "0.0.0.0"])
+async def test_dns_rebinding_is_refused_on_any_bound_address(grpc_server: Server, host: str, caplog):
+    """Issue 12: bound to 127.0.0.2 the SDK's own check is off, and a rebinding page ran tools/call as the bridge."""
+    backend = GrpcBackend.insecure_local(grpc_server.address, timeout=10)
+    try:
+        async with serve_http(build_bridge_server(backend), host=host, port=0) as endpoint:
+            port = endpoint.url.split(":")[2].split("/")[0]
+            url = f"http://127.0.0.2:{port}/mcp" if host == "127.0.0.2" else f"http://127.0.0.1:{port}/mcp"
+            own = url.split("/")[2]
+            statuses = {
+                "evil host": await _post(url, Host=f"evil.example:{port}", Origin="http://evil.example"),
+                "evil origin": await _post(url, Origin="http://evil.example"),
+                "own host": await _post(url, Host=own),
+                "own origin": await _post(url, Host=own, Origin=f"http://{own}"),
+                "long evil host": await _post(url, Host="x" * 5000 + f".evil:{port}"),
+            }
+    finally:
+        await backend.close()
+    assert statuses == {"evil host": 421, "evil origin": 403, "own host": 200, "own origin": 200,
+                        "long evil host": 421}
+    refusals = [r.getMessage() for r in caplog.records if r.name == "mcp_grpc.bridge" and "refused" in r.getMessage()]
+    assert len(refusals) == 3 and f"Host 'evil.example:{port}'" in refusals[0]
+    assert "Origin 'http://evil.example'" in refusals[1]
+    assert max(len(message) for message in refusals) < 600  # the 5000-character Host is cut short
+
+
+async def test_allowed_hosts_and_origins_extend_the_defaults(grpc_server: Server):
+    backend = GrpcBackend.insecure_local(grpc_server.address, timeout=10)
+    try:
+        async with serve_http(build_bridge_server(backend), host="0.0.0.0", port=0,
+                              allowed_hosts=["tools.example.org:*"],
+                              allowed_origins=["https://app.example.org"]) as endpoint:
+            url = endpoint.url.replace("0.0.0.0", "127.0.0.1")
+            named = await _post(url, Host="TOOLS.example.org:8443", Origin="https://app.example.org")
+            derived_origin = await _post(url, Host="tools.example.org:1", Origin="https://tools.example.org:443")
+            other_origin = await _post(url, Host="tools.example.org:1", Origin="https://other.example.org")
+            loopback = await _post(url)
+    finally:
+        await backend.close()
+    assert (named, derived_origin, other_origin, loopback) == (200, 200, 403, 200)
+
+
+@pytest.mark.parametrize(("hosts", "origins", "phrase"), [
+    (["bad host"], [], "--allowed-host 'bad host': expected NAME, NAME:PORT or NAME:*"),
+    (["*.example.org"], [], "only a final ':*' (any port) may be a wildcard"),
+    ([], ["ftp://x"], "--allowed-origin 'ftp://x': the scheme must be http or https"),
+    ([], ["https://x/path"], "expected SCHEME://NAME[:PORT|:*]"),
+])
+async def test_bad_allow_lists_are_refused_before_listening(grpc_server: Server, hosts, origins, phrase):
+    from mcp_grpc.bridge import BridgeError
+
+    backend = GrpcBackend.insecure_local(grpc_server.address, timeout=10)
+    try:
+        with pytest.raises(BridgeError) as refused:
+            async with serve_http(build_bridge_server(backend), port=0, allowed_hosts=hosts, allowed_origins=origins):
+                pass
+    finally:
+        await backend.close()
+    assert phrase in str(refused.value)

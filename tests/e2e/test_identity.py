@@ -226,20 +226,3 @@ async def test_jwt_svid_refusals(behind_proxy, workload_api):
     finally:
         source.close()
         other_source.close()
-
-
-async def test_client_certificate_wins_over_a_bearer_token(payments, workload_api):
-    """support-agent's mTLS connection carrying billing-agent's JWT-SVID is support-agent (the proof TLS checked)."""
-    from tests.support.e2e import agent_client
-
-    source, billing_bearer = await asyncio.to_thread(_bearer, workload_api, "billing-agent")
-    try:
-        mark = payments.audit_mark()
-        async with agent_client(workload_api, "support-agent", payments.address,
-                                metadata=billing_bearer.metadata) as client:
-            result = await outcome(client.call_tool("refund", {"invoice_id": "INV-1002", "amount": 10}))
-        assert result.status == "PERMISSION_DENIED"
-        [record] = payments.audit_since(mark, expect=1)
-        assert (record["principal"], record["proven_by"]) == (SUPPORT_ID, "x509")
-    finally:
-        source.close()

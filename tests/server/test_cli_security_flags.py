@@ -32,6 +32,14 @@ def serve(*flags: str) -> subprocess.CompletedProcess:
         (("--insecure-local", "--authz-dir", "no/such/dir"), "no such directory"),
         (("--spiffe-socket", "/nonexistent/agent.sock", "--no-authz"), "cannot get an X.509-SVID"),
         ((), "refusing to start without transport security"),
+        (("--spiffe-socket", "/nonexistent/agent.sock", "--no-authz", "--client-auth", "jwt"),
+         "--client-auth jwt needs --jwt-audience AUDIENCE"),
+        (("--spiffe-socket", "/nonexistent/agent.sock", "--no-authz", "--jwt-delegate", "spiffe://example.org/p"),
+         "--jwt-delegate needs --jwt-audience"),
+        (("--spiffe-socket", "/nonexistent/agent.sock", "--no-authz", "--jwt-audience", "a", "--jwt-delegate",
+          "spiffe://example.org/p/"), "--jwt-delegate 'spiffe://example.org/p/': "),
+        (("--spiffe-socket", "/nonexistent/agent.sock", "--no-authz", "--jwt-audience", "a", "--jwt-max-lifetime",
+          "0"), "--jwt-max-lifetime must be > 0 seconds"),
     ],
 )
 def test_serve_refuses_with_a_precise_reason(flags, phrase):

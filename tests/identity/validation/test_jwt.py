@@ -84,6 +84,14 @@ CASES: list[tuple[str, Callable[[World], str], type[errors.IdentityError], str]]
     ("iat-in-future", lambda w: make_jwt(w.ec_jwt_key, claims={"iat": _now() + 120}), errors.TokenNotYetValid, "iat"),
     ("exp-before-iat", lambda w: make_jwt(w.ec_jwt_key, exp=_now() + 1, claims={"iat": _now() + 1}),
      errors.InvalidClaim, "exp is not after iat"),
+    ("exp-year-9999", lambda w: make_jwt(w.ec_jwt_key, exp=253402300799), errors.TokenLifetimeTooLong,
+     "over this server's maximum of 3600s"),
+    ("lifetime-over-an-hour", lambda w: make_jwt(w.ec_jwt_key, exp=_now() + 3700), errors.TokenLifetimeTooLong,
+     "lifetime (exp - iat) is 3700s"),
+    ("backdated-iat-far-exp", lambda w: make_jwt(w.ec_jwt_key, exp=_now() + 7200, claims={"iat": _now() - 10}),
+     errors.TokenLifetimeTooLong, "lifetime (exp - iat)"),
+    ("no-iat-far-exp", lambda w: make_jwt(w.ec_jwt_key, exp=_now() + 7200, drop=["iat"]), errors.TokenLifetimeTooLong,
+     "s from now, over this server's maximum lifetime of 3600s"),
     ("missing-sub", lambda w: make_jwt(w.ec_jwt_key, sub=None), errors.MissingClaim, "no sub"),
     ("sub-not-string", lambda w: make_jwt(w.ec_jwt_key, claims={"sub": 42}), errors.InvalidClaim, "sub must be"),
     ("sub-malformed", lambda w: make_jwt(w.ec_jwt_key, sub="spiffe://example.org/a/../admin"), errors.InvalidClaim,
@@ -244,9 +252,67 @@ def test_leeway_applies_to_exp(world: World) -> None:
         validate_jwt_svid(token, leeway=datetime.timedelta(0), **kwargs)
 
 
-def test_certificate_wins_over_bearer(world: World, authn: SpiffeAuthenticator) -> None:
+def test_token_lifetime_cap_is_configurable_and_iat_optional(world: World) -> None:
+    kwargs = dict(audience="mcp", trust_bundles=world.bundles)
+    day = make_jwt(world.ec_jwt_key, exp=_now() + 86400)
+    assert validate_jwt_svid(day, max_lifetime=datetime.timedelta(days=1, seconds=5), **kwargs)
+    short = make_jwt(world.ec_jwt_key, exp=_now() + 300, drop=["iat"])  # no iat: judged by exp - now alone
+    assert validate_jwt_svid(short, **kwargs)
+    with pytest.raises(errors.TokenLifetimeTooLong):
+        validate_jwt_svid(short, max_lifetime=datetime.timedelta(seconds=60), **kwargs)
+    with pytest.raises(ValueError, match="jwt_max_lifetime must be positive"):
+        SpiffeAuthenticator(world.bundles, jwt_audience="mcp", jwt_max_lifetime=datetime.timedelta(0))
+
+
+def test_certificate_and_bearer_naming_different_ids_are_refused(world: World, authn: SpiffeAuthenticator) -> None:
     leaf, _ = world.ca.issue_leaf("spiffe://example.org/by-cert")
     token = make_jwt(world.ec_jwt_key, sub="spiffe://example.org/by-token")
+    with pytest.raises(AuthenticationFailed) as info:
+        authn.authenticate(world.auth_context(leaf), {"authorization": f"Bearer {token}"})
+    assert type(info.value.__cause__) is errors.ConflictingIdentities
+    assert info.value.reason == (
+        "jwt-svid: the bearer token names spiffe://example.org/by-token but the client certificate names "
+        "spiffe://example.org/by-cert; they must name the same SPIFFE ID (or the certificate's must be a configured "
+        "JWT delegate)")
+
+
+def test_certificate_and_bearer_naming_the_same_id(world: World, authn: SpiffeAuthenticator) -> None:
+    leaf, _ = world.ca.issue_leaf("spiffe://example.org/same")
+    token = make_jwt(world.ec_jwt_key, sub="spiffe://example.org/same", exp=_now() + 60)
     principal = authn.authenticate(world.auth_context(leaf), {"authorization": f"Bearer {token}"})
-    assert principal.spiffe_id == "spiffe://example.org/by-cert"
-    assert principal.proven_by is ProofKind.X509
+    assert (principal.spiffe_id, principal.proven_by, principal.actor) == ("spiffe://example.org/same", ProofKind.X509,
+                                                                          None)
+    assert principal.not_after.timestamp() == _now() + 60  # the earlier of the two proofs' ends
+
+
+def test_a_configured_delegate_relays_its_callers_token(world: World) -> None:
+    authn = SpiffeAuthenticator(world.bundles, accepted_trust_domains=["example.org"], jwt_audience="mcp",
+                                jwt_delegates=["spiffe://example.org/proxy"])
+    leaf, _ = world.ca.issue_leaf("spiffe://example.org/proxy")
+    token = make_jwt(world.ec_jwt_key, sub="spiffe://example.org/caller")
+    principal = authn.authenticate(world.auth_context(leaf), {"authorization": f"Bearer {token}"})
+    assert (principal.spiffe_id, principal.proven_by, principal.actor) == (
+        "spiffe://example.org/caller", ProofKind.DELEGATED, "spiffe://example.org/proxy")
+    # The delegate alone is itself; a bad relayed token is refused, never downgraded to the delegate.
+    assert authn.authenticate(world.auth_context(leaf), {}).spiffe_id == "spiffe://example.org/proxy"
+    with pytest.raises(AuthenticationFailed, match="signature does not verify"):
+        authn.authenticate(world.auth_context(leaf), {"authorization": f"Bearer {make_jwt(cf.ec_key())}"})
+
+
+def test_jwt_only_listener_requires_a_token(world: World) -> None:
+    authn = SpiffeAuthenticator(world.bundles, jwt_audience="mcp", require_jwt=True)
+    leaf, _ = world.ca.issue_leaf("spiffe://example.org/w")
+    with pytest.raises(AuthenticationFailed) as info:
+        authn.authenticate(world.auth_context(leaf), {})
+    assert info.value.reason == (
+        "jwt-svid: this listener requires a JWT-SVID bearer token (authorization: Bearer <token>)")
+    with pytest.raises(ValueError, match="require_jwt needs"):
+        SpiffeAuthenticator(world.bundles, require_jwt=True)
+
+
+def test_a_token_on_a_server_without_jwt_is_refused_even_with_a_certificate(world: World) -> None:
+    authn = SpiffeAuthenticator(world.bundles, accepted_trust_domains=["example.org"])
+    leaf, _ = world.ca.issue_leaf("spiffe://example.org/w")
+    token = make_jwt(world.ec_jwt_key, sub="spiffe://example.org/w")
+    with pytest.raises(AuthenticationFailed, match="no JWT audience is configured"):
+        authn.authenticate(world.auth_context(leaf), {"authorization": f"Bearer {token}"})

@@ -11,6 +11,7 @@ import datetime
 from typing import Any, Callable
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from mcp_grpc.identity import errors
@@ -54,6 +55,10 @@ CASES: list[tuple[str, Callable[[World], Any], type[errors.IdentityError], str, 
     ("key-usage-not-critical", _leaf(key_usage_critical=False), errors.KeyUsageNotCritical, "not marked critical", None),
     ("eku-server-auth-only", _leaf(eku=[ExtendedKeyUsageOID.SERVER_AUTH]),
      errors.ExtendedKeyUsageMismatch, "clientAuth", None),
+    ("rsa-1024-key", _leaf(key=cf.rsa_key(1024)), errors.WeakKey, "1024-bit RSA key; at least 2048", None),
+    ("ec-p521-key", _leaf(key=ec.generate_private_key(ec.SECP521R1())), errors.WeakKey, "curve secp521r1", None),
+    ("ec-secp256k1-key", _leaf(key=ec.generate_private_key(ec.SECP256K1())), errors.WeakKey, "curve secp256k1", None),
+    ("ed25519-key", _leaf(key=ed25519.Ed25519PrivateKey.generate()), errors.WeakKey, "Ed25519 key", None),
     ("expired", _leaf(not_before=cf.now() - 2 * HOUR, not_after=cf.now() - HOUR),
      errors.CertificateExpired, "expired at", None),
     ("not-yet-valid", _leaf(not_before=cf.now() + HOUR, not_after=cf.now() + 2 * HOUR),
