@@ -15,6 +15,8 @@ import pathlib
 import sys
 from typing import Any
 
+from mcp_grpc.cli.transport_flags import add_transport_flags, port_number, transport_fields
+
 __all__ = ["TargetError", "load_app", "register", "server_security"]
 
 
@@ -115,7 +117,7 @@ def add_security_flags(parser: argparse.ArgumentParser) -> None:
     audit.add_argument("--audit-arguments", action="store_true", help="include argument values in audit records")
     parser.add_argument(
         "--health-port",
-        type=int,
+        type=port_number(1),
         metavar="PORT",
         help="also serve grpc.health.v1 alone, in plaintext, on this port (for kubelet probes)",
     )
@@ -221,6 +223,7 @@ def _serve(args: argparse.Namespace) -> int:
             uds=args.uds,
             insecure_local=args.insecure_local,
             drain_seconds=args.drain,
+            **transport_fields(args),
             **server_security(args),
         )
         config.check()
@@ -242,7 +245,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve = subparsers.add_parser("serve", help="serve an McpApp over gRPC")
     serve.add_argument("target", metavar="TARGET", help="package.module:app or path/to/file.py:app")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=50051, help="port to listen on (default 50051; 0 picks one)")
+    serve.add_argument("--port", type=port_number(0), default=50051, help="port to listen on (default 50051; 0 picks one)")
     serve.add_argument("--uds", metavar="PATH", help="listen on this Unix socket instead of host:port")
     serve.add_argument(
         "--insecure-local",
@@ -252,5 +255,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--drain", type=float, default=5.0, help="seconds calls in flight get on SIGTERM (default 5)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     add_security_flags(serve)
+    add_transport_flags(serve)
     add_telemetry_flags(serve)
     serve.set_defaults(handler=_serve)
