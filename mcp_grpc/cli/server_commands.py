@@ -1,26 +1,24 @@
-"""``mcp-grpc serve | tools | call``: run an app, list a server's tools, call one.
+"""``mcp-grpc serve``: run an app (the client commands are in client_commands.py).
 
     mcp-grpc serve examples/quickstart/server.py:app --insecure-local --port 50051
-    mcp-grpc tools 127.0.0.1:50051
-    mcp-grpc call 127.0.0.1:50051 greet --args '{"name": "Ada"}'
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import datetime
 import importlib
 import importlib.util
-import json
 import logging
 import os
 import pathlib
 import sys
 from typing import Any
 
-__all__ = ["TargetError", "load_app", "register", "server_security", "client_security"]
+from mcp_grpc.cli.transport_flags import add_transport_flags, port_number, transport_fields
+
+__all__ = ["TargetError", "load_app", "register", "server_security"]
 
 
 class TargetError(Exception):
@@ -148,7 +146,7 @@ def add_security_flags(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--health-port",
-        type=int,
+        type=port_number(1),
         metavar="PORT",
         help="also serve grpc.health.v1 alone, in plaintext, on this port (for kubelet probes)",
     )
@@ -233,38 +231,6 @@ def _check_jwt_flags(args: argparse.Namespace) -> None:
             raise TargetError(f"--jwt-delegate {delegate[:80]!r}: {exc}") from None
 
 
-def add_client_security_flags(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("identity (SPIFFE)")
-    group.add_argument(
-        "--spiffe-socket",
-        default=os.environ.get("SPIFFE_ENDPOINT_SOCKET"),
-        help="SPIFFE Workload API socket: call with this workload's X.509-SVID (default $SPIFFE_ENDPOINT_SOCKET)",
-    )
-    group.add_argument("--server-dns-name", help="DNS SAN the server's SVID carries (grpcio pins the server by it)")
-    group.add_argument("--server-trust-domain", help="the server's trust domain (default: ours)")
-    group.add_argument(
-        "--insecure-local", action="store_true", help="plaintext even if SPIFFE_ENDPOINT_SOCKET is set"
-    )
-
-
-def client_security(args: argparse.Namespace) -> dict[str, Any]:
-    """AsyncClient keyword arguments for the caller's identity: a rotating SPIFFE channel, or plaintext."""
-    if args.insecure_local or not args.spiffe_socket:
-        return {}  # plaintext: only an --insecure-local server (loopback or Unix socket) will answer
-    if not args.server_dns_name:
-        raise TargetError("--spiffe-socket needs --server-dns-name: grpcio verifies the server by a DNS SAN")
-    from mcp_grpc.client import ClientIdentity
-
-    try:
-        identity = ClientIdentity.from_workload_api(
-            args.spiffe_socket, server_dns_name=args.server_dns_name, server_trust_domain=args.server_trust_domain
-        )
-    except Exception as exc:
-        raise TargetError(f"cannot get an X.509-SVID from {args.spiffe_socket}: {exc}") from None
-    channel = identity.channel(args.address)
-    return {"channel_provider": lambda: channel.channel}
-
-
 def add_telemetry_flags(parser: argparse.ArgumentParser) -> None:
     """``--otel-console``: spans and metrics on stdout for development. Otherwise install OpenTelemetry SDK providers
     the standard way (e.g. run under ``opentelemetry-instrument``, configured by ``OTEL_*`` variables); the server
@@ -309,6 +275,7 @@ def _serve(args: argparse.Namespace) -> int:
             uds=args.uds,
             insecure_local=args.insecure_local,
             drain_seconds=args.drain,
+            **transport_fields(args),
             **server_security(args),
         )
         config.check()
@@ -326,104 +293,11 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _client(args: argparse.Namespace) -> Any:
-    from mcp_grpc.client import AsyncClient
-
-    return AsyncClient(args.address, timeout=args.timeout, **client_security(args))
-
-
-async def _tools(args: argparse.Namespace) -> int:
-    async with _client(args) as client:
-        tools = await client.list_tools()
-    if args.json:
-        print(json.dumps([dataclasses.asdict(tool) for tool in tools], indent=2))
-        return 0
-    if not tools:
-        print("(no tools)")
-    for tool in tools:
-        required = list(tool.input_schema.get("required", ()))
-        properties = tool.input_schema.get("properties", {})
-        # Struct keeps no key order: required arguments first (in their listed order), then the rest by name.
-        order = [name for name in required if name in properties] + sorted(set(properties) - set(required))
-        arguments = ", ".join(
-            f"{name}{'' if name in required else '?'}: {_type_name(properties[name])}" for name in order
-        )
-        print(f"{tool.name}({arguments})" + (f"  - {tool.description}" if tool.description else ""))
-    return 0
-
-
-def _type_name(schema: dict[str, Any]) -> str:
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        return "|".join(kind)
-    if kind:
-        return str(kind)
-    if "$ref" in schema:
-        return str(schema["$ref"]).rsplit("/", 1)[-1]
-    if "anyOf" in schema:
-        return "|".join(_type_name(option) for option in schema["anyOf"])
-    return "any"
-
-
-async def _call(args: argparse.Namespace) -> int:
-    try:
-        arguments = json.loads(args.args)
-    except json.JSONDecodeError as exc:
-        print(f"mcp-grpc call: --args is not valid JSON: {exc}", file=sys.stderr)
-        return 2
-    if not isinstance(arguments, dict):
-        print(f"mcp-grpc call: --args must be a JSON object, got {type(arguments).__name__}", file=sys.stderr)
-        return 2
-
-    def show_progress(update: Any) -> None:
-        total = f"/{update.total:g}" if update.total is not None else ""
-        print(f"progress {update.progress:g}{total} {update.message}".rstrip(), file=sys.stderr)
-
-    async with _client(args) as client:
-        result = await client.call_tool(args.tool, arguments, progress=show_progress if args.progress else None)
-    if result.is_error:
-        print(f"mcp-grpc call: tool {args.tool!r} failed: {result.text}", file=sys.stderr)
-        return 1
-    if result.structured is not None:
-        print(json.dumps(result.structured, indent=2, ensure_ascii=False))
-    else:
-        print(result.text)
-    return 0
-
-
-def _run_client_command(command: Any) -> Any:
-    def handler(args: argparse.Namespace) -> int:
-        from mcp_grpc.client import AddressError, McpCallError
-
-        try:
-            return asyncio.run(command(args))
-        except (AddressError, TargetError) as exc:
-            print(f"mcp-grpc {args.command}: {exc}", file=sys.stderr)
-            return 2
-        except McpCallError as exc:
-            print(f"mcp-grpc {args.command}: {_explain(exc, args)}", file=sys.stderr)
-            return 1
-
-    return handler
-
-
-def _explain(error: Any, args: argparse.Namespace) -> str:
-    import grpc
-
-    if error.status == grpc.StatusCode.UNAVAILABLE and error.message.startswith("authorization unavailable"):
-        return f"{args.address} could not authorize the call (its authorization backend failed): {error.message}"
-    if error.status == grpc.StatusCode.UNAVAILABLE:
-        return f"cannot reach {args.address}: {error.message}"
-    if error.status == grpc.StatusCode.DEADLINE_EXCEEDED:
-        return f"{args.address} did not answer within {args.timeout:g}s"
-    return f"{error.status.name}: {error.message}"
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     serve = subparsers.add_parser("serve", help="serve an McpApp over gRPC")
     serve.add_argument("target", metavar="TARGET", help="package.module:app or path/to/file.py:app")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=50051, help="port to listen on (default 50051; 0 picks one)")
+    serve.add_argument("--port", type=port_number(0), default=50051, help="port to listen on (default 50051; 0 picks one)")
     serve.add_argument("--uds", metavar="PATH", help="listen on this Unix socket instead of host:port")
     serve.add_argument(
         "--insecure-local",
@@ -433,21 +307,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--drain", type=float, default=5.0, help="seconds calls in flight get on SIGTERM (default 5)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     add_security_flags(serve)
+    add_transport_flags(serve)
     add_telemetry_flags(serve)
     serve.set_defaults(handler=_serve)
-
-    tools = subparsers.add_parser("tools", help="list the tools of a server")
-    tools.add_argument("address", metavar="ADDRESS", help="host:port, unix:PATH or a gRPC target")
-    tools.add_argument("--json", action="store_true", help="print the tools with their schemas as JSON")
-    tools.add_argument("--timeout", type=float, default=10.0, help="seconds to wait (default 10)")
-    add_client_security_flags(tools)
-    tools.set_defaults(handler=_run_client_command(_tools))
-
-    call = subparsers.add_parser("call", help="call a tool and print its result")
-    call.add_argument("address", metavar="ADDRESS", help="host:port, unix:PATH or a gRPC target")
-    call.add_argument("tool", metavar="TOOL")
-    call.add_argument("--args", default="{}", help="the arguments as a JSON object (default {})")
-    call.add_argument("--progress", action="store_true", help="stream progress to stderr (CallToolStream)")
-    call.add_argument("--timeout", type=float, default=30.0, help="seconds to wait (default 30)")
-    add_client_security_flags(call)
-    call.set_defaults(handler=_run_client_command(_call))

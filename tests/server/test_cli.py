@@ -28,8 +28,12 @@ async def test_tools_and_call(server, capsys):
     assert "add(a: integer, b: integer)" in listing
 
     assert await cli("tools", server.address, "--json") == 0
-    tools = json.loads(capsys.readouterr().out)
-    assert {"echo", "add"} <= {tool["name"] for tool in tools}
+    tools = {tool["name"]: tool for tool in json.loads(capsys.readouterr().out)["tools"]}
+    assert {"echo", "add"} <= set(tools)
+    # MCP's names (tools/list), not Python's: inputSchema, annotations.readOnlyHint
+    assert tools["echo"]["inputSchema"]["required"] == ["text"]
+    assert tools["echo"]["annotations"]["readOnlyHint"] is True
+    assert "input_schema" not in json.dumps(tools)
 
     assert await cli("call", server.address, "add", "--args", '{"a": 1, "b": 2}') == 0
     assert json.loads(capsys.readouterr().out) == {"result": 3}
@@ -42,13 +46,13 @@ async def test_tools_and_call(server, capsys):
 @pytest.mark.parametrize(
     ("argv", "code", "message"),
     [
-        (("call", "{address}", "nope"), 1, "NOT_FOUND: unknown tool 'nope'"),
-        (("call", "{address}", "add", "--args", "{not json"), 2, "--args is not valid JSON"),
-        (("call", "{address}", "add", "--args", "[1, 2]"), 2, "--args must be a JSON object, got list"),
+        (("call", "{address}", "nope"), 69, "NOT_FOUND: unknown tool 'nope'"),  # 64 + NOT_FOUND (5)
+        (("call", "{address}", "add", "--args", "{not json"), 2, "-d is not valid JSON"),
+        (("call", "{address}", "add", "--args", "[1, 2]"), 2, "-d must be a JSON object, got an array"),
         (("call", "{address}", "add", "--args", '{"a": 1}'), 1, "b: required argument is missing"),
         (("call", "{address}", "fails"), 1, "tool 'fails' failed: the disk is on fire"),
         (("tools", "not-an-address"), 2, "bad address 'not-an-address'"),
-        (("tools", "127.0.0.1:1", "--timeout", "3"), 1, "cannot reach 127.0.0.1:1"),
+        (("tools", "127.0.0.1:1", "--timeout", "3"), 78, "cannot reach 127.0.0.1:1"),  # 64 + UNAVAILABLE (14)
     ],
 )
 async def test_clear_errors(server, capsys, argv, code, message):
