@@ -105,10 +105,13 @@ class Spire:
     async def spawn(self, name: str, mode: str, *args: str) -> asyncio.subprocess.Process:
         env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "PYTHONUNBUFFERED": "1"}
         env.pop("SPIFFE_ENDPOINT_SOCKET", None)
+        # The workload's gid is set by setpriv (util-linux), not by subprocess's group=/extra_groups=: those make
+        # CPython fork instead of vfork, and a fork of this process, with grpc's threads running, ran grpc's atfork
+        # handlers and died now and then by SIGSEGV or SIGBUS before the exec.
         return await asyncio.create_subprocess_exec(
+            "setpriv", f"--regid={GIDS[name]}", "--clear-groups",
             sys.executable, str(WORKLOAD), mode, "--socket", self.agent.socket, *args,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=REPO_ROOT, env=env,
-            group=GIDS[name], extra_groups=[],
         )
 
 
