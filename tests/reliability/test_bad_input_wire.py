@@ -16,6 +16,8 @@ from typing import Annotated, Any, Iterator, Literal
 
 import grpc
 import pytest
+
+from mcp_grpc.wire.structs import non_finite_number
 from google.protobuf import message as protobuf_message
 from google.protobuf import message_factory
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
@@ -176,11 +178,14 @@ def test_random_arguments_are_a_tool_error_naming_the_field_or_a_success(example
             return
         response = call_tool(channel, "typed", arguments)
         text = "\n".join(item.text.text for item in response.content if item.HasField("text"))
+        non_finite = non_finite_number(sent)  # the server refuses NaN and Infinity before the schema, naming where
         try:
             tool.validate(sent)
             expected_fields: tuple[str, ...] | None = None
         except ArgumentError as exc:
             expected_fields = exc.fields
+        if non_finite is not None:
+            expected_fields = (non_finite,)
         if response.is_error:
             outcomes["tool error"] += 1
             assert expected_fields is not None, f"valid arguments refused: {text}"
