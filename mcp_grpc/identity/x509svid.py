@@ -87,7 +87,7 @@ def load_certificate(data: bytes) -> x509.Certificate:
         if data.lstrip().startswith(b"-----BEGIN"):
             return x509.load_pem_x509_certificate(data)
         return x509.load_der_x509_certificate(data)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, x509.InvalidVersion) as exc:  # InvalidVersion is no ValueError
         raise MalformedCertificate(f"peer certificate does not parse: {exc}") from None
 
 
@@ -95,7 +95,7 @@ def load_certificates(pem: bytes) -> list[x509.Certificate]:
     """Every certificate of a PEM bundle, in order; ``MalformedCertificate`` if any block does not parse."""
     try:
         return x509.load_pem_x509_certificates(pem)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, x509.InvalidVersion) as exc:  # InvalidVersion is no ValueError
         raise MalformedCertificate(f"peer certificate chain does not parse: {exc}") from None
 
 

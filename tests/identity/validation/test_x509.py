@@ -243,3 +243,16 @@ def test_validate_accepts_pem_and_der_bytes(world: World) -> None:
 def test_check_leaf_is_pure(world: World) -> None:
     leaf, _ = world.rogue_ca.issue_leaf("spiffe://example.org/x")
     assert str(check_leaf(leaf)) == "spiffe://example.org/x"  # leaf rules only: trust is validate_x509_svid's job
+
+
+def test_a_leaf_with_an_invalid_x509_version_is_malformed(world: World) -> None:
+    """cryptography raises InvalidVersion (no ValueError) for a version field other than v1/v3: found by the DER
+    fuzz test, it escaped as an unexpected failure instead of MalformedCertificate."""
+    from cryptography.hazmat.primitives import serialization
+
+    leaf, _ = world.ca.issue_leaf("spiffe://example.org/ns/prod/sa/billing")
+    der = leaf.public_bytes(serialization.Encoding.DER)
+    v3 = bytes.fromhex("a003020102")  # [0] EXPLICIT INTEGER 2 (v3)
+    assert der.count(v3) >= 1
+    with pytest.raises(errors.MalformedCertificate, match="does not parse"):
+        validate_x509_svid(der.replace(v3, bytes.fromhex("a003020101"), 1), trust_bundles=world.bundles)
