@@ -25,6 +25,7 @@ import logging
 from typing import Any, Awaitable, Callable, Iterable, Sequence
 
 from mcp_grpc.bridge.errors import BridgeError
+from mcp_grpc.contract.bounds import clip
 
 __all__ = ["HostOriginGuard", "default_allowed_hosts", "default_allowed_origins", "parse_allow_list"]
 
@@ -129,21 +130,15 @@ class HostOriginGuard:
                 origin = value.decode("latin-1")
         if host is None or not _matches(host, self.allowed_hosts, fold=True):
             log.warning("refused an HTTP request with Host %r (DNS-rebinding protection; allowed: %s; add one with "
-                        "--allowed-host)", _bounded(host), ", ".join(self.allowed_hosts))
+                        "--allowed-host)", None if host is None else clip(host, _SHOWN), ", ".join(self.allowed_hosts))
             await _refuse(scope, send, 421, b"Invalid Host header")
             return
         if origin is not None and not _matches(origin, self.allowed_origins, fold=True):
             log.warning("refused an HTTP request with Origin %r (DNS-rebinding protection; allowed: %s; add one with "
-                        "--allowed-origin)", _bounded(origin), ", ".join(self.allowed_origins))
+                        "--allowed-origin)", clip(origin, _SHOWN), ", ".join(self.allowed_origins))
             await _refuse(scope, send, 403, b"Invalid Origin header")
             return
         await self.app(scope, receive, send)
-
-
-def _bounded(value: str | None) -> str | None:
-    if value is None or len(value) <= _SHOWN:
-        return value
-    return value[:_SHOWN] + f"... ({len(value)} characters)"
 
 
 async def _refuse(scope: Scope, send: Send, status: int, body: bytes) -> None:
