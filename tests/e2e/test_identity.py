@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import pathlib
-from typing import Any, AsyncIterator
+from typing import AsyncIterator
 
 import grpc
 import pytest
 import pytest_asyncio
 
-from mcp_grpc.client import AsyncClient
 from tests.support.e2e import (
+    LOOKUP,
+    bundle_pem,
+    call_with_channel,
+    demo_server,
+    jwt_bearer,
+    jwt_call,
     BILLING_ID,
     FOREIGN_DOMAIN,
     FOREIGN_ID,
@@ -31,37 +35,12 @@ from tests.support.e2e import (
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 
-LOOKUP = ("lookup_invoice", {"invoice_id": "INV-1001"})
-
-
-def bundle_pem(api: Any) -> bytes:
-    return (pathlib.Path(api.socket_dir) / "bundle.pem").read_bytes()
-
-
-async def call_with_channel(channel: grpc.aio.Channel, tool: str = LOOKUP[0], arguments: dict | None = None,
-                            **client_options: Any):
-    client = AsyncClient(channel=channel, timeout=5, retry=None, **client_options)
-    try:
-        return await outcome(client.call_tool(tool, LOOKUP[1] if arguments is None else arguments))
-    finally:
-        await channel.close()
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="package")
 async def federated(workload_api, demo_authorizer, tmp_path_factory) -> AsyncIterator[RunningServer]:
     """The demo app on a server that accepts example.org AND other.org callers (named explicitly, as required)."""
-    from examples.demo.server import app
-    from mcp_grpc.server.security import ServerIdentity
-
-    identity = await asyncio.to_thread(
-        ServerIdentity.from_workload_api, workload_api.socket("server"),
-        accepted_trust_domains=[TRUST_DOMAIN, FOREIGN_DOMAIN],
-    )
-    running = await start_server(app, identity.config_fields(), demo_authorizer,
-                           tmp_path_factory.mktemp("fed-audit") / "audit.jsonl")
-    yield running
-    await running.stop()
-    identity.close()
+    async with demo_server(workload_api, demo_authorizer, tmp_path_factory.mktemp("fed-audit") / "audit.jsonl",
+                           accepted_trust_domains=[TRUST_DOMAIN, FOREIGN_DOMAIN]) as running:
+        yield running
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="package")
@@ -164,28 +143,15 @@ async def test_certificates_tls_accepts_but_spiffe_refuses(payments, workload_ap
 # -- JWT-SVID bearer tokens ----------------------------------------------------------------------------------------
 
 
-def _bearer(api: Any, workload: str, audience: str = JWT_AUDIENCE):
-    from mcp_grpc.identity.credentials import JwtBearer
-    from mcp_grpc.identity.sources import WorkloadJwtSource
-
-    source = WorkloadJwtSource(api.socket(workload))
-    return source, JwtBearer(source, audience)
-
-
-async def _jwt_call(server: RunningServer, api: Any, metadata: Any, tool=LOOKUP[0], arguments=None):
-    return await call_with_channel(tls_only_channel(server.address, bundle_pem(api)), tool, arguments,
-                                   metadata=metadata)
-
-
 async def test_jwt_svid_bearer_is_authenticated_and_authorized(behind_proxy, workload_api):
-    billing_source, billing = await asyncio.to_thread(_bearer, workload_api, "billing-agent")
-    support_source, support = await asyncio.to_thread(_bearer, workload_api, "support-agent")
+    billing_source, billing = await asyncio.to_thread(jwt_bearer, workload_api, "billing-agent")
+    support_source, support = await asyncio.to_thread(jwt_bearer, workload_api, "support-agent")
     try:
         mark = behind_proxy.audit_mark()
-        ok = await _jwt_call(behind_proxy, workload_api, billing.metadata, "refund",
+        ok = await jwt_call(behind_proxy, workload_api, billing.metadata, "refund",
                              {"invoice_id": "INV-1002", "amount": 50})
         assert ok.status == "OK", ok
-        denied = await _jwt_call(behind_proxy, workload_api, support.metadata, "refund",
+        denied = await jwt_call(behind_proxy, workload_api, support.metadata, "refund",
                                  {"invoice_id": "INV-1002", "amount": 50})
         assert denied.status == "PERMISSION_DENIED"
         assert denied.detail == "permission denied: requires can_call on tool:payments/refund"
@@ -198,8 +164,8 @@ async def test_jwt_svid_bearer_is_authenticated_and_authorized(behind_proxy, wor
 
 
 async def test_jwt_svid_refusals(behind_proxy, workload_api):
-    source, billing = await asyncio.to_thread(_bearer, workload_api, "billing-agent")
-    other_source, wrong_audience = await asyncio.to_thread(_bearer, workload_api, "billing-agent",
+    source, billing = await asyncio.to_thread(jwt_bearer, workload_api, "billing-agent")
+    other_source, wrong_audience = await asyncio.to_thread(jwt_bearer, workload_api, "billing-agent",
                                                            "spiffe://example.org/ns/mcp-tools/sa/another-server")
     try:
         header, payload, signature = (await asyncio.to_thread(billing.token)).split(".")
@@ -213,7 +179,7 @@ async def test_jwt_svid_refusals(behind_proxy, workload_api):
             "not a bearer": lambda: (("authorization", "Basic dXNlcjpwYXNz"),),
         }
         mark = behind_proxy.audit_mark()
-        results = {name: await _jwt_call(behind_proxy, workload_api, hook) for name, hook in cases.items()}
+        results = {name: await jwt_call(behind_proxy, workload_api, hook) for name, hook in cases.items()}
         assert {name: r.status for name, r in results.items()} == dict.fromkeys(cases, "UNAUTHENTICATED")
         assert results["no token"].detail == "x509-svid: no client certificate (mTLS) and no JWT-SVID bearer token"
         assert results["wrong audience"].detail.startswith(

@@ -4,16 +4,20 @@ replayed over the wire against the demo server (real SPIFFE mTLS, the embedded e
 from __future__ import annotations
 
 import asyncio
-import pathlib
-from typing import Any, AsyncIterator, Iterator
+from typing import AsyncIterator, Iterator
 
 import pytest
 import pytest_asyncio
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.e2e.test_identity import LOOKUP, _bearer, _jwt_call, call_with_channel
 from tests.support.certfactory import key_pem, pem, rsa_key
 from tests.support.e2e import (
+    LOOKUP,
+    bundle_pem,
+    call_with_channel,
+    demo_server,
+    jwt_bearer,
+    jwt_call,
     BILLING_ID,
     JWT_AUDIENCE,
     SERVER_DNS,
@@ -25,14 +29,9 @@ from tests.support.e2e import (
     agent_client,
     mtls_channel,
     outcome,
-    start_server,
 )
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
-
-
-def bundle_pem(api: Any) -> bytes:
-    return (pathlib.Path(api.socket_dir) / "bundle.pem").read_bytes()
 
 
 # -- 12: weak keys -------------------------------------------------------------------------------------------------
@@ -68,24 +67,17 @@ async def test_keys_spire_issues_are_accepted(payments, workload_api, our_ca, ma
 async def jwt_listener(workload_api, demo_authorizer, tmp_path_factory) -> AsyncIterator[RunningServer]:
     """The demo app on the listener for callers behind an L7 proxy: TLS authenticates the server only, every call
     carries a JWT-SVID (what ``serve --client-auth jwt --jwt-audience A`` builds)."""
-    from examples.demo.server import app
-    from mcp_grpc.server.security import ServerIdentity
-
-    identity = await asyncio.to_thread(ServerIdentity.from_workload_api, workload_api.socket("server"),
-                                       jwt_audience=JWT_AUDIENCE, client_auth="jwt")
-    running = await start_server(app, identity.config_fields(), demo_authorizer,
-                                 tmp_path_factory.mktemp("jwt-listener") / "audit.jsonl")
-    yield running
-    await running.stop()
-    identity.close()
+    async with demo_server(workload_api, demo_authorizer, tmp_path_factory.mktemp("jwt-listener") / "audit.jsonl",
+                           jwt_audience=JWT_AUDIENCE, client_auth="jwt") as running:
+        yield running
 
 
 async def test_jwt_listener_authenticates_bearers_and_refuses_calls_without_one(jwt_listener, workload_api):
-    source, billing = await asyncio.to_thread(_bearer, workload_api, "billing-agent")
+    source, billing = await asyncio.to_thread(jwt_bearer, workload_api, "billing-agent")
     try:
         mark = jwt_listener.audit_mark()
-        ok = await _jwt_call(jwt_listener, workload_api, billing.metadata)
-        refused = await _jwt_call(jwt_listener, workload_api, lambda: ())
+        ok = await jwt_call(jwt_listener, workload_api, billing.metadata)
+        refused = await jwt_call(jwt_listener, workload_api, lambda: ())
     finally:
         source.close()
     assert ok.status == "OK", ok
@@ -98,7 +90,7 @@ async def test_jwt_listener_authenticates_bearers_and_refuses_calls_without_one(
 
 async def test_certificate_and_token_of_different_callers_are_refused(payments, workload_api):
     """support-agent's mTLS connection carrying billing-agent's JWT-SVID: neither proof is silently chosen."""
-    source, billing_bearer = await asyncio.to_thread(_bearer, workload_api, "billing-agent")
+    source, billing_bearer = await asyncio.to_thread(jwt_bearer, workload_api, "billing-agent")
     try:
         mark = payments.audit_mark()
         async with agent_client(workload_api, "support-agent", payments.address, retry=None,
@@ -121,20 +113,13 @@ async def test_certificate_and_token_of_different_callers_are_refused(payments, 
 @pytest_asyncio.fixture(scope="module", loop_scope="package")
 async def delegating(workload_api, demo_authorizer, tmp_path_factory) -> AsyncIterator[RunningServer]:
     """mTLS as usual, with support-agent configured as a JWT delegate (a proxy relaying its callers' tokens)."""
-    from examples.demo.server import app
-    from mcp_grpc.server.security import ServerIdentity
-
-    identity = await asyncio.to_thread(ServerIdentity.from_workload_api, workload_api.socket("server"),
-                                       jwt_audience=JWT_AUDIENCE, jwt_delegates=[SUPPORT_ID])
-    running = await start_server(app, identity.config_fields(), demo_authorizer,
-                                 tmp_path_factory.mktemp("delegating") / "audit.jsonl")
-    yield running
-    await running.stop()
-    identity.close()
+    async with demo_server(workload_api, demo_authorizer, tmp_path_factory.mktemp("delegating") / "audit.jsonl",
+                           jwt_audience=JWT_AUDIENCE, jwt_delegates=[SUPPORT_ID]) as running:
+        yield running
 
 
 async def test_a_configured_delegate_is_authorized_as_the_token_subject(delegating, workload_api):
-    source, billing_bearer = await asyncio.to_thread(_bearer, workload_api, "billing-agent")
+    source, billing_bearer = await asyncio.to_thread(jwt_bearer, workload_api, "billing-agent")
     try:
         mark = delegating.audit_mark()
         async with agent_client(workload_api, "support-agent", delegating.address, retry=None,
@@ -164,20 +149,14 @@ def long_jwt_api() -> Iterator[DevWorkloadApi]:
 
 
 async def test_long_lived_jwt_svids_are_refused(long_jwt_api, demo_authorizer, tmp_path):
-    from examples.demo.server import app
-    from mcp_grpc.server.security import ServerIdentity
-
-    identity = await asyncio.to_thread(ServerIdentity.from_workload_api, long_jwt_api.socket("server"),
-                                       jwt_audience=JWT_AUDIENCE, client_auth="jwt")
-    server = await start_server(app, identity.config_fields(), demo_authorizer, tmp_path / "audit.jsonl")
-    source, billing = await asyncio.to_thread(_bearer, long_jwt_api, "billing-agent")
-    try:
-        result = await _jwt_call(server, long_jwt_api, billing.metadata)
-        [record] = server.audit_since(0, expect=1)
-    finally:
-        source.close()
-        await server.stop()
-        identity.close()
+    async with demo_server(long_jwt_api, demo_authorizer, tmp_path / "audit.jsonl",
+                           jwt_audience=JWT_AUDIENCE, client_auth="jwt") as server:
+        source, billing = await asyncio.to_thread(jwt_bearer, long_jwt_api, "billing-agent")
+        try:
+            result = await jwt_call(server, long_jwt_api, billing.metadata)
+            [record] = server.audit_since(0, expect=1)
+        finally:
+            source.close()
     assert (result.status, result.detail) == (
         "UNAUTHENTICATED", "jwt-svid: token lifetime (exp - iat) is 7200s, over this server's maximum of 3600s")
     assert (record["principal"], record["decision"], record["reason"]) == (None, "unauthenticated", result.detail)

@@ -20,13 +20,13 @@ import pytest
 
 from tests.peers.openfga_peer import OPENFGA_KEY
 from tests.peers.openfga_peer import OpenFgaServer
-from tests.peers.peer_calls import principal, target
+from tests.support.calls import principal, tool_target
 from mcp_grpc.authz.authorizer import FgaAuthorizer
 from mcp_grpc.authz.backend import CheckRequest, Outcome, TupleKey
 from mcp_grpc.authz.cache import ModelIndex
 from mcp_grpc.authz.remote import OpenFgaBackend
 from mcp_grpc.contract import Check, DecisionStatus, TargetKind
-from tests.support.payments_store import BILLING, MODEL, TUPLES
+from tests.support.payments_store import BILLING, MODEL, TUPLES, assert_allows_denies_and_limits
 
 UNKNOWN_STORE = "01JDQ3N3WW2K7ZFDJ9Y9Q2X5ZZ"
 
@@ -179,16 +179,10 @@ async def test_unknown_store_is_an_error(openfga_server):
 async def test_authorizer_allows_denies_and_limits(openfga_server, store):
     authorizer = real_authorizer(openfga_server, store)
     try:
-        assert (await authorizer.authorize(principal(), target("refund"))).allowed
-        denied = await authorizer.authorize(principal("ns/prod/sa/support"), target("refund"))
-        assert denied.status is DecisionStatus.DENY
+        await assert_allows_denies_and_limits(authorizer)
         limit = [Check("can_refund", "ledger:payments")]
-        assert (await authorizer.authorize(principal(), target("refund", {"amount": 50}, limit))).allowed
-        over = await authorizer.authorize(principal(), target("refund", {"amount": 500}, limit))
-        assert over.status is DecisionStatus.DENY and over.reason.endswith("can_refund on ledger:payments")
-        missing = await authorizer.authorize(principal(), target("refund", {}, limit))
+        missing = await authorizer.authorize(principal(), tool_target("refund", {}, limit))
         assert missing.status is DecisionStatus.UNAVAILABLE
-        assert await authorizer.visible(principal(), "payments", TargetKind.TOOL, ["refund", "x"]) == {"refund"}
     finally:
         await authorizer.close()
 
@@ -207,11 +201,11 @@ async def test_tuple_written_at_run_time_is_honoured_within_the_cache_ttl(openfg
     authorizer = real_authorizer(openfga_server, store)
     support = principal("ns/prod/sa/support")
     try:
-        assert (await authorizer.authorize(support, target("refund"))).status is DecisionStatus.DENY
+        assert (await authorizer.authorize(support, tool_target("refund"))).status is DecisionStatus.DENY
         openfga_server.write_tuples(store[0], store[1], [
             TupleKey("agent:example.org/ns/prod/sa/support", "can_call", "tool:payments/refund")])
         written = time.monotonic()
-        while not (await authorizer.authorize(support, target("refund"))).allowed:
+        while not (await authorizer.authorize(support, tool_target("refund"))).allowed:
             assert time.monotonic() - written < 3.0, "a tuple written on the server was not honoured within 3 s"
             await asyncio.sleep(0.05)
         assert time.monotonic() - written <= 1.5
@@ -225,7 +219,7 @@ async def test_hung_server_past_timeout_is_unavailable(openfga_server, store):
     try:
         loop = asyncio.get_running_loop()
         started = loop.time()
-        decision = await authorizer.authorize(principal(), target("refund"))
+        decision = await authorizer.authorize(principal(), tool_target("refund"))
         assert decision.status is DecisionStatus.UNAVAILABLE
         assert loop.time() - started < 3.0
     finally:
@@ -234,7 +228,7 @@ async def test_hung_server_past_timeout_is_unavailable(openfga_server, store):
     # and it answers again once resumed
     authorizer = real_authorizer(openfga_server, store, cache=False)
     try:
-        assert (await authorizer.authorize(principal(), target("refund"))).allowed
+        assert (await authorizer.authorize(principal(), tool_target("refund"))).allowed
     finally:
         await authorizer.close()
 
@@ -250,11 +244,11 @@ async def test_stopped_server_fails_closed():
         server.write_tuples(store_id, model_id, TUPLES)
         authorizer = real_authorizer(server, (store_id, model_id), timeout=1.0, cache=False)
         try:
-            assert (await authorizer.authorize(principal(), target("refund"))).allowed
+            assert (await authorizer.authorize(principal(), tool_target("refund"))).allowed
             server.stop()
             loop = asyncio.get_running_loop()
             started = loop.time()
-            decision = await authorizer.authorize(principal(), target("refund"))
+            decision = await authorizer.authorize(principal(), tool_target("refund"))
             assert decision.status is DecisionStatus.UNAVAILABLE
             assert [c.result for c in decision.checks] == ["error"]
             assert loop.time() - started < 5.0

@@ -11,6 +11,7 @@ process, agents calling it with their own SVIDs, and the audit log read back as 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import json
@@ -207,6 +208,25 @@ class Outcome:
     value: Any = None
 
 
+@contextlib.asynccontextmanager
+async def demo_server(api: DevWorkloadApi, authorizer: Any, audit_log: pathlib.Path,
+                      **identity_options: Any) -> AsyncIterator[RunningServer]:
+    """The demo app served with the identity ``api``'s server socket gives, built with ``identity_options``
+    (``ServerIdentity.from_workload_api``'s keywords); stopped and its identity closed on exit."""
+    from examples.demo.server import app
+    from mcp_grpc.server.security import ServerIdentity
+
+    identity = await asyncio.to_thread(ServerIdentity.from_workload_api, api.socket("server"), **identity_options)
+    try:
+        running = await start_server(app, identity.config_fields(), authorizer, audit_log)
+        try:
+            yield running
+        finally:
+            await running.stop()
+    finally:
+        identity.close()
+
+
 async def outcome(coroutine: Any) -> Outcome:
     try:
         result = await coroutine
@@ -241,6 +261,40 @@ def tls_only_channel(address: str, root_pem: bytes) -> grpc.aio.Channel:
     """A TLS channel that trusts the server but presents NO client certificate."""
     credentials = grpc.ssl_channel_credentials(root_certificates=root_pem)
     return grpc.aio.secure_channel(address, credentials, options=[("grpc.ssl_target_name_override", SERVER_DNS)])
+
+
+LOOKUP = ("lookup_invoice", {"invoice_id": "INV-1001"})
+
+
+def bundle_pem(api: Any) -> bytes:
+    """The trust bundle the development Workload API writes beside its sockets."""
+    return (pathlib.Path(api.socket_dir) / "bundle.pem").read_bytes()
+
+
+async def call_with_channel(channel: grpc.aio.Channel, tool: str = LOOKUP[0], arguments: dict | None = None,
+                            **client_options: Any) -> Outcome:
+    """One CallTool over ``channel`` (closed afterwards), as an Outcome."""
+    client = AsyncClient(channel=channel, timeout=5, retry=None, **client_options)
+    try:
+        return await outcome(client.call_tool(tool, LOOKUP[1] if arguments is None else arguments))
+    finally:
+        await channel.close()
+
+
+def jwt_bearer(api: Any, workload: str, audience: str = JWT_AUDIENCE) -> tuple[Any, Any]:
+    """(source, bearer): ``workload``'s JWT-SVIDs for ``audience`` as call metadata; close the source when done."""
+    from mcp_grpc.identity.credentials import JwtBearer
+    from mcp_grpc.identity.sources import WorkloadJwtSource
+
+    source = WorkloadJwtSource(api.socket(workload))
+    return source, JwtBearer(source, audience)
+
+
+async def jwt_call(server: Any, api: Any, metadata: Any, tool: str = LOOKUP[0],
+                   arguments: dict | None = None) -> Outcome:
+    """One CallTool over TLS without a client certificate, carrying ``metadata`` (a bearer token, or none)."""
+    return await call_with_channel(tls_only_channel(server.address, bundle_pem(api)), tool, arguments,
+                                   metadata=metadata)
 
 
 # -- certificates the Workload API would never issue (tests.support.certfactory.CA.mint) ---------------------------

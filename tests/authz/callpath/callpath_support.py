@@ -1,4 +1,4 @@
-"""Test helpers for the call path: principals, targets, and a small honest backend over direct tuples.
+"""Test helpers for the call path: a small honest backend over direct tuples.
 
 ``TupleBackend`` implements ``AuthorizationBackend`` over a set of direct tuples only (no usersets, no rewrites),
 with conditions given as Python predicates over the merged context (tuple context wins, as OpenFGA does; a missing
@@ -10,37 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import datetime
 from typing import Any, Callable, Mapping, Sequence
 
 from mcp_grpc.authz.backend import CheckRequest, CheckResult, ListResult, Outcome, TupleKey
-from mcp_grpc.contract import Principal, ProofKind
-from mcp_grpc.contract import CallTarget, TargetKind
-
-SERVER = "payments"
-
-
-def principal(path: str = "ns/prod/sa/billing", domain: str = "example.org") -> Principal:
-    return Principal(
-        spiffe_id=f"spiffe://{domain}/{path}",
-        trust_domain=domain,
-        proven_by=ProofKind.X509,
-        not_after=datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1),
-    )
-
-
-def tool_target(name: str, arguments: Mapping[str, Any] | None = None, checks=(), **kw: Any) -> CallTarget:
-    return CallTarget(
-        server_name=kw.pop("server_name", SERVER),
-        service="model_context_protocol.Mcp",
-        method="CallTool",
-        kind=kw.pop("kind", TargetKind.TOOL),
-        name=name,
-        arguments=dict(arguments or {}),
-        required_checks=tuple(checks),
-        peer=kw.pop("peer", "ipv4:127.0.0.1:40000"),
-        **kw,
-    )
 
 
 @dataclasses.dataclass

@@ -20,7 +20,7 @@ from mcp_grpc.authz.engine import EmbeddedBackend, Engine
 from mcp_grpc.authz.files import load_model_file
 from mcp_grpc.authz.policy import CallPolicy
 from mcp_grpc.contract import TargetKind
-from tests.authz.callpath.callpath_support import principal, tool_target
+from tests.support.calls import principal, tool_target
 
 HERE = pathlib.Path(__file__).resolve().parent
 

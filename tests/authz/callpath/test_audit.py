@@ -16,7 +16,8 @@ from mcp_grpc.authz.cache import DecisionCache
 from mcp_grpc.contract import Check
 from mcp_grpc.authz.telemetry import AuthzTelemetry
 from mcp_grpc.contract import AuditEvent, CheckOutcome
-from tests.authz.callpath.callpath_support import TupleBackend, principal, tool_target
+from tests.authz.callpath.callpath_support import TupleBackend
+from tests.support.calls import principal, tool_target
 
 BILLING = "agent:example.org/ns/prod/sa/billing"
 

@@ -12,7 +12,8 @@ from mcp_grpc.authz.cache import DecisionCache
 from mcp_grpc.authz.policy import CallPolicy, CheckArgumentError
 from mcp_grpc.contract import Check
 from mcp_grpc.contract import DecisionStatus, TargetKind
-from tests.authz.callpath.callpath_support import Condition, TupleBackend, principal, tool_target
+from tests.authz.callpath.callpath_support import Condition, TupleBackend
+from tests.support.calls import principal, tool_target
 
 BILLING = "agent:example.org/ns/prod/sa/billing"
 SUPPORT = "agent:example.org/ns/prod/sa/support"

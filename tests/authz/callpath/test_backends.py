@@ -13,7 +13,7 @@ from mcp_grpc.authz.engine import EmbeddedBackend, Engine
 from mcp_grpc.authz.files import load_model_file, load_tuples
 from mcp_grpc.contract import Check
 from mcp_grpc.contract import DecisionStatus, TargetKind
-from tests.authz.callpath.callpath_support import principal, tool_target
+from tests.support.calls import principal, tool_target
 from tests.support.fake_openfga import MODEL_ID, STORE_ID, FakeOpenFga
 from tests.support.paths import AUTHZ_DIR
 

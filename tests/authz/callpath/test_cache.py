@@ -10,7 +10,8 @@ from mcp_grpc.authz.cache import DecisionCache, ModelIndex, context_digest
 from mcp_grpc.authz.files import load_model_file
 from mcp_grpc.authz.policy import CallPolicy
 from mcp_grpc.contract import Check
-from tests.authz.callpath.callpath_support import TupleBackend, principal, tool_target
+from tests.authz.callpath.callpath_support import TupleBackend
+from tests.support.calls import principal, tool_target
 from tests.support.paths import AUTHZ_DIR
 
 ALLOW = CheckResult(Outcome.ALLOWED)

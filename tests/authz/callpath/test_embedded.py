@@ -12,7 +12,7 @@ from mcp_grpc.authz.backend import TupleKey
 from mcp_grpc.authz.cache import DecisionCache
 from mcp_grpc.contract import Check
 from mcp_grpc.contract import DecisionStatus, TargetKind
-from tests.authz.callpath.callpath_support import principal, tool_target
+from tests.support.calls import principal, tool_target
 from tests.support.paths import AUTHZ_DIR
 from mcp_grpc.authz.policy import CallPolicy
 

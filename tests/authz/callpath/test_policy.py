@@ -17,7 +17,7 @@ from mcp_grpc.authz.policy import (
 )
 from mcp_grpc.contract import Check
 from mcp_grpc.contract import TargetKind
-from tests.authz.callpath.callpath_support import principal, tool_target
+from tests.support.calls import principal, tool_target
 
 NOW = datetime.datetime(2026, 11, 27, 15, 30, 45, 678000, tzinfo=datetime.timezone.utc).timestamp()
 

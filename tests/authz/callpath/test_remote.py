@@ -11,12 +11,11 @@ from mcp_grpc.authz.backend import CheckRequest, Outcome, TupleKey
 from mcp_grpc.authz.cache import ModelIndex
 from mcp_grpc.authz.engine import EmbeddedBackend, Engine
 from mcp_grpc.authz.remote import OpenFgaBackend
-from mcp_grpc.contract import Check
-from mcp_grpc.contract import DecisionStatus, TargetKind
-from tests.authz.callpath.callpath_support import principal, tool_target
+from mcp_grpc.contract import DecisionStatus
+from tests.support.calls import principal, tool_target
 from tests.support.fake_openfga import MODEL_ID, STORE_ID, FakeOpenFga
 from tests.support.ports import free_port
-from tests.support.payments_store import BILLING, MODEL, TUPLES
+from tests.support.payments_store import BILLING, MODEL, TUPLES, assert_allows_denies_and_limits
 
 
 @pytest.fixture
@@ -218,14 +217,7 @@ def test_malformed_configuration_is_refused_at_construction():
 async def test_authorizer_over_remote_allows_denies_and_limits(fake):
     authorizer = FgaAuthorizer.from_openfga(fake.url, STORE_ID, model_id=MODEL_ID, timeout=2.0)
     try:
-        assert (await authorizer.authorize(principal(), tool_target("refund"))).allowed
-        denied = await authorizer.authorize(principal("ns/prod/sa/support"), tool_target("refund"))
-        assert denied.status is DecisionStatus.DENY
-        limit = [Check("can_refund", "ledger:payments")]
-        assert (await authorizer.authorize(principal(), tool_target("refund", {"amount": 50}, limit))).allowed
-        over = await authorizer.authorize(principal(), tool_target("refund", {"amount": 500}, limit))
-        assert over.status is DecisionStatus.DENY and over.reason.endswith("can_refund on ledger:payments")
-        assert await authorizer.visible(principal(), "payments", TargetKind.TOOL, ["refund", "x"]) == {"refund"}
+        await assert_allows_denies_and_limits(authorizer)
     finally:
         await authorizer.close()
 
