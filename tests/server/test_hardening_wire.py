@@ -38,17 +38,26 @@ class SyncStorage(StorageService):
 
 
 class Audit:
+    """The records of one server. ``last`` waits for a record: a status sent by ``context.abort`` can reach the
+    client before the pipeline has written the call's record."""
+
     def __init__(self) -> None:
         self.events: list[AuditEvent] = []
-        self.lock = threading.Lock()
+        self.written = threading.Condition()
 
     def emit(self, event: AuditEvent) -> None:
-        with self.lock:
+        with self.written:
             self.events.append(event)
+            self.written.notify_all()
 
-    def last(self, method: str) -> AuditEvent:
-        with self.lock:
-            return [event for event in self.events if event.method == method][-1]
+    def last(self, method: str, timeout: float = 5.0) -> AuditEvent:
+        def matching() -> list[AuditEvent]:
+            return [event for event in self.events if event.method == method]
+
+        with self.written:
+            if not self.written.wait_for(matching, timeout):
+                raise AssertionError(f"no audit record for {method} within {timeout} s")
+            return matching()[-1]
 
 
 class RefuseEveryone:
