@@ -23,9 +23,11 @@ any operand fails; a tuple-to-userset inside contributes nothing (``fastPathNoop
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
+from . import resolver as _resolver  # circular (the resolver calls in here): attributes are read at call time
 from .errors import RESOLUTION_TOO_COMPLEX
+from .strategy import RECURSIVE, WEIGHT2
 from .typesystem import COMPUTED, DIFFERENCE, INTERSECTION, THIS, TTU, UNION
 
 if TYPE_CHECKING:
@@ -35,11 +37,6 @@ if TYPE_CHECKING:
 __all__ = ["user_objects", "weight2", "recursive"]
 
 _EMPTY: frozenset[str] = frozenset()
-
-
-def _failure_cls():
-    from .resolver import Failure
-    return Failure
 
 
 def user_objects(res: "Resolver", otype: str, relation: str, user: "UserRef", user_str: str) -> Any:
@@ -64,7 +61,7 @@ def _objects(res: "Resolver", otype: str, relation: str, user: "UserRef", user_s
 
 
 def _rewrite(res: "Resolver", otype: str, info: Any, rw: tuple, user: "UserRef", user_str: str) -> tuple[Any, bool]:
-    Failure = _failure_cls()
+    Failure = _resolver.Failure
     kind = rw[0]
     if kind == THIS:
         return _direct(res, otype, info, user, user_str), False
@@ -111,16 +108,28 @@ def _rewrite(res: "Resolver", otype: str, info: Any, rw: tuple, user: "UserRef",
 
 def _direct(res: "Resolver", otype: str, info: Any, user: "UserRef", user_str: str) -> Any:
     relation = info.relation
-    wildcard = user.type + ":*" if user.type in info.wildcard_types else None
-    candidates: dict[str, None] = {}
     prefix = otype + ":"
+    if user.type not in info.wildcard_types:  # no wildcard to merge: the user's own tuples are the answer
+        passed: set[str] = set()
+        failures = None
+        for t in res.tuples_with_user(user_str):
+            if t.relation != relation or not t.object.startswith(prefix):
+                continue
+            c = True if t.condition_name is None else res.condition(t)
+            if c is True:
+                passed.add(t.object)
+            elif c is not False:
+                failures = [c] if failures is None else failures + [c]
+        if not passed and failures:
+            return failures[-1]
+        return frozenset(passed)
+    wildcard = user.type + ":*"
+    candidates: dict[str, None] = {}
     for subject in (user_str, wildcard):
-        if subject is None:
-            continue
         for t in res.tuples_with_user(subject):
             if t.relation == relation and t.object.startswith(prefix):
                 candidates[t.object] = None
-    passed: set[str] = set()
+    passed = set()
     failures = []
     for obj in candidates:
         tuples = res.tuples_of((obj, relation)) or {}
@@ -139,41 +148,57 @@ def _direct(res: "Resolver", otype: str, info: Any, user: "UserRef", user_str: s
     return frozenset(passed)
 
 
-def _filtered(res: "Resolver", tuples: Iterable[Any], target) -> Any:
-    """Condition-filtered read: the targets of the tuples that passed, or the last error when none passed."""
+def tuple_targets(res: "Resolver", tuples: Iterable[Any]) -> Any:
+    """Condition-filtered read of tupleset tuples: the parents of those that passed, or the last error when none
+    passed."""
     out: list[str] = []
-    failures = []
+    failures = None
     for t in tuples:
         c = True if t.condition_name is None else res.condition(t)
         if c is True:
-            out.append(target(t))
+            out.append(t.user)
         elif c is not False:
-            failures.append(c)
-    if not out and failures:
-        return failures[-1]
-    return out
+            failures = [c] if failures is None else failures + [c]
+    return failures[-1] if failures and not out else out
 
 
-def _left(res: "Resolver", parents: Iterable[tuple[str, str]], user: "UserRef", user_str: str) -> Any:
+def userset_targets(res: "Resolver", entries: Iterable[Any]) -> Any:
+    """Condition-filtered read of userset entries ``(object, type, relation, tuple)``: the objects of those that
+    passed, or the last error when none passed."""
+    out: list[str] = []
+    failures = None
+    for e in entries:
+        t = e[3]
+        c = True if t.condition_name is None else res.condition(t)
+        if c is True:
+            out.append(e[0])
+        elif c is not False:
+            failures = [c] if failures is None else failures + [c]
+    return failures[-1] if failures and not out else out
+
+
+def _left(res: "Resolver", parents: Sequence[tuple[str, str]], user: "UserRef", user_str: str) -> Any:
     """The union of the user's objects over (type, relation) pairs; a Failure if one failed and none met."""
-    Failure = _failure_cls()
+    Failure = _resolver.Failure
     left: set[str] = set()
     failure = None
-    for ptype, prel in parents:
-        if (ptype, prel) not in res.relinfo:
+    relinfo = res.relinfo
+    for key in parents:
+        if key not in relinfo:
             continue
-        r = user_objects(res, ptype, prel, user, user_str)
+        r = _objects(res, key[0], key[1], user, user_str)[0]
         if isinstance(r, Failure):
             failure = failure or r
+        elif len(parents) == 1:
+            return r, None
         else:
             left |= r
     return left, failure
 
 
-def weight2(res: "Resolver", right_tuples: Iterable[Any], target, parents: Iterable[tuple[str, str]],
-            user: "UserRef", user_str: str) -> Any:
-    Failure = _failure_cls()
-    right = _filtered(res, right_tuples, target)
+def weight2(res: "Resolver", right: Any, parents: Sequence[tuple[str, str]], user: "UserRef", user_str: str) -> Any:
+    """``right``: the object's side, read by :func:`tuple_targets` or :func:`userset_targets`."""
+    Failure = _resolver.Failure
     if isinstance(right, Failure):
         return right
     if not right:
@@ -187,13 +212,11 @@ def weight2(res: "Resolver", right_tuples: Iterable[Any], target, parents: Itera
     return failure if failure is not None else False
 
 
-def recursive(res: "Resolver", right_tuples: Iterable[Any], target, read_level, parents: Iterable[tuple[str, str]],
-              user: "UserRef", user_str: str, depth: int) -> Any:
-    """``read_level(obj)`` gives the next level's tuples for ``obj`` (its tupleset tuples, or its usersets)."""
-    Failure = _failure_cls()
-    from .resolver import MAX_RESOLUTION_DEPTH
-
-    right = _filtered(res, right_tuples, target)
+def recursive(res: "Resolver", right: Any, read_level, parents: Sequence[tuple[str, str]], user: "UserRef",
+              user_str: str, depth: int) -> Any:
+    """``right`` as for :func:`weight2`; ``read_level(obj)`` reads the next level the same way for ``obj`` (its
+    tupleset tuples, or its usersets)."""
+    Failure = _resolver.Failure
     if isinstance(right, Failure):
         return right
     if not right:
@@ -210,16 +233,16 @@ def recursive(res: "Resolver", right_tuples: Iterable[Any], target, read_level, 
     error = None
     while True:
         depth += 1  # as breadthFirstRecursiveMatch: the depth is counted before an empty level ends the walk
-        if depth >= MAX_RESOLUTION_DEPTH:
+        if depth >= _resolver.MAX_RESOLUTION_DEPTH:
             return Failure(RESOLUTION_TOO_COMPLEX, "resolution too complex: depth limit of 25 reached")
         if not level:
             break
         nxt: set[str] = set()
-        for obj in sorted(level):
+        for obj in (sorted(level) if len(level) > 1 else level):
             if obj in visited:
                 continue
             visited.add(obj)
-            found = _filtered(res, read_level(obj), target)
+            found = read_level(obj)
             if isinstance(found, Failure):
                 error = found
                 continue
@@ -236,14 +259,13 @@ def recursive(res: "Resolver", right_tuples: Iterable[Any], target, read_level, 
 def ttu(res: "Resolver", strategy: str, obj: str, otype: str, tupleset: str, computed: str, user: "UserRef",
         user_str: str, depth: int) -> Any:
     """``computed from tupleset`` on ``obj`` under the weight2 or recursive strategy (checkTTU)."""
-    from .strategy import WEIGHT2
-
     tuples = (res.tuples_of((obj, tupleset)) or {}).values()
     parents = [(ptype, computed) for ptype in sorted(res.ts.direct_plain_types(otype, tupleset))]
     if strategy == WEIGHT2:
-        r = weight2(res, tuples, _tuple_user, parents, user, user_str)
+        r = weight2(res, tuple_targets(res, tuples), parents, user, user_str)
     else:
-        r = recursive(res, tuples, _tuple_user, lambda o: (res.tuples_of((o, tupleset)) or {}).values(), parents,
+        r = recursive(res, tuple_targets(res, tuples),
+                      lambda o: tuple_targets(res, (res.tuples_of((o, tupleset)) or {}).values()), parents,
                       user, user_str, depth)
     if res.tracing:
         via = f" (via {obj}#{tupleset}@{res.fast_match})" if r is True and strategy == WEIGHT2 else ""
@@ -251,28 +273,25 @@ def ttu(res: "Resolver", strategy: str, obj: str, otype: str, tupleset: str, com
     return r
 
 
-def usersets(res: "Resolver", entries, user: "UserRef", user_str: str, depth: int, otype: str, relation: str,
-             allowed: frozenset) -> Any:
+def usersets(res: "Resolver", entries, user: "UserRef", user_str: str, depth: int, otype: str, relation: str) -> Any:
     """The usersets of ``obj#relation`` (checkDirectUsersetTuples): recursive for all of them, or weight2 per
     userset type where it applies and the default strategy for the rest, as one union."""
-    from .resolver import combine_union
-    from .strategy import RECURSIVE, WEIGHT2
-
     strat = res.strategies
     utype = user.type
-    if strat.for_usersets(otype, relation, utype) == RECURSIVE:
-        r = recursive(res, [e[3] for e in entries], _userset_object,
-                      lambda o: [e[3] for e in (res.usersets_of((o, relation)) or ())], [(otype, relation)],
+    key = (otype, relation, utype)
+    if strat.userset.get(key) == RECURSIVE:
+        r = recursive(res, userset_targets(res, entries),
+                      lambda o: userset_targets(res, res.usersets_of((o, relation)) or ()), [key[:2]],
                       user, user_str, depth)
         if res.tracing:
             res.on_strategy(RECURSIVE, f"usersets of {otype}#{relation}", r)
         return r
-    weight2_types = [us for us in sorted(allowed) if strat.userset_weight2.get((otype, relation, utype) + us)]
-    if not weight2_types:
+    weight2_types = strat.weight2_usersets.get(key)
+    if weight2_types is None:
         return res.usersets(entries, user, user_str, depth, otype, relation)
     results = []
     for us in weight2_types:
-        r = weight2(res, [e[3] for e in entries if (e[1], e[2]) == us], _userset_object, [us], user, user_str)
+        r = weight2(res, userset_targets(res, [e for e in entries if (e[1], e[2]) == us]), [us], user, user_str)
         if res.tracing:
             via = f" (via userset {res.fast_match}#{us[1]})" if r is True else ""
             res.on_strategy(WEIGHT2, f"usersets {us[0]}#{us[1]}{via}", r)
@@ -285,12 +304,4 @@ def usersets(res: "Resolver", entries, user: "UserRef", user_str: str, depth: in
         if r is True:
             return True
         results.append(r)
-    return combine_union(results)
-
-
-def _tuple_user(t: Any) -> str:
-    return t.user
-
-
-def _userset_object(t: Any) -> str:
-    return t.user.partition("#")[0]
+    return _resolver.combine_union(results)

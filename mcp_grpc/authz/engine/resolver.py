@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from .conditions import ConditionError
 from .errors import RESOLUTION_TOO_COMPLEX, VALIDATION_ERROR
 from . import fastpath
-from .strategy import DEFAULT, RECURSIVE
+from .strategy import RECURSIVE
 from .tuples import Tuple, UserRef
 from .typesystem import COMPUTED, DIFFERENCE, INTERSECTION, THIS, TTU, UNION, RelationInfo, TypeSystem
 
@@ -301,8 +301,8 @@ class Resolver:
         if info.usersets:
             entries = self.usersets_of((obj, info.relation))
             if entries:
-                if user.relation is None and self.tuples_with_user is not None:
-                    r = fastpath.usersets(self, entries, user, user_str, depth, otype, info.relation, info.usersets)
+                if user.relation is None and user.type in info.fast_usersets and self.tuples_with_user is not None:
+                    r = fastpath.usersets(self, entries, user, user_str, depth, otype, info.relation)
                 else:
                     r = self.usersets(entries, user, user_str, depth, otype, info.relation)
                 if r is True:
@@ -371,9 +371,9 @@ class Resolver:
         tuples = self.tuples_of((obj, tupleset))
         if not tuples:
             return False
-        if user.relation is None and self.tuples_with_user is not None:
-            strategy = self.strategies.for_ttu(otype, relation, tupleset, computed, user.type)
-            if strategy != DEFAULT:
+        if user.relation is None and self.strategies.ttu and self.tuples_with_user is not None:
+            strategy = self.strategies.ttu.get((otype, relation, tupleset, computed, user.type))
+            if strategy is not None:
                 return fastpath.ttu(self, strategy, obj, otype, tupleset, computed, user, user_str, depth)
         relinfo = self.relinfo
         results = failures = None

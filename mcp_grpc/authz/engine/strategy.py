@@ -32,7 +32,7 @@ DEFAULT, WEIGHT2, RECURSIVE = "default", "weight2", "recursive"
 class Strategies:
     """The strategy OpenFGA takes per relation and user type. Built once per model version."""
 
-    __slots__ = ("graph", "ttu", "userset", "userset_weight2", "user_types")
+    __slots__ = ("graph", "ttu", "userset", "userset_weight2", "weight2_usersets", "user_types")
 
     def __init__(self, model: Mapping[str, Any]) -> None:
         self.graph = wg.build(model)
@@ -42,6 +42,9 @@ class Strategies:
         """(object type, relation, user type) -> RECURSIVE or DEFAULT for all its usersets at once."""
         self.userset_weight2: dict[tuple[str, str, str, str, str], bool] = {}
         """(object type, relation, user type, userset type, userset relation) -> weight2 applies."""
+        self.weight2_usersets: dict[tuple[str, str, str], tuple[tuple[str, str], ...]] = {}
+        """(object type, relation, user type) -> the userset types weight2 applies to, sorted (the resolver's
+        per-call lookup: absent when there are none)."""
         self.user_types = tuple(sorted(td["type"] for td in model.get("type_definitions") or []))
         if self.graph is None:
             return
@@ -65,6 +68,9 @@ class Strategies:
                             for us in usersets:
                                 if self.userset_w2(tname, rname, ut, us):
                                     self.userset_weight2[(tname, rname, ut) + us] = True
+                            w2 = tuple(sorted(us for us in set(usersets) if self.userset_weight2.get((tname, rname, ut) + us)))
+                            if w2:
+                                self.weight2_usersets[(tname, rname, ut)] = w2
 
     # --- lookups used by the resolver ------------------------------------------------------------------------------
 
@@ -73,6 +79,11 @@ class Strategies:
 
     def for_usersets(self, otype: str, relation: str, user_type: str) -> str:
         return self.userset.get((otype, relation, user_type), DEFAULT)
+
+    def fast_userset_types(self, otype: str, relation: str) -> frozenset[str]:
+        """User types whose usersets of ``otype#relation`` take the recursive or (for some userset type) the weight2
+        strategy."""
+        return frozenset(k[2] for k in (*self.userset, *self.weight2_usersets) if k[:2] == (otype, relation))
 
     # --- the predicates of pkg/typesystem/typesystem.go ------------------------------------------------------------
 

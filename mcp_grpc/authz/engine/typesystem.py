@@ -94,6 +94,9 @@ class RelationInfo:
     may_cycle: bool = True
     """Whether this relation lies on a cycle of the model's relation graph. Only then can a resolution path come
     back to the same ``object#relation@user``, so only then does the resolver track it for cycle detection."""
+    fast_usersets: frozenset[str] = frozenset()
+    """User types for which OpenFGA answers this relation's usersets by its weight2 or recursive strategy
+    (:mod:`.strategy`); for the others the resolver dispatches into each userset."""
 
 
 class TypeSystem:
@@ -179,6 +182,7 @@ class TypeSystem:
                     nodes,
                     any((tname, rname) in self.reachable_relations(*succ)
                         for succ in self._successors(tname, rname)),
+                    self.strategies.fast_userset_types(tname, rname),
                 )
 
     @classmethod
