@@ -45,8 +45,7 @@ class StorageService(storage_pb2_grpc.StorageServiceServicer):
         return storage_pb2.GetObjectResponse(info=self._info(request.key, content), content=content)
 
     def PutObject(self, request, context):  # a sync method: runs in the server's thread pool
-        if not request.key:  # the proto marks key required; the servicer still refuses an empty one itself
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "key must not be empty")
+        # An empty key never gets here: the proto marks it required, and both doors enforce the proto's rules.
         if request.key.endswith("/"):
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "a key ending in '/' names a folder, not an object")
         with self._lock:

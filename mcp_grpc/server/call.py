@@ -28,7 +28,8 @@ log = logging.getLogger("mcp_grpc.server")
 
 
 class Rejected(Exception):
-    """Ends a call with ``status``; ``decision`` is what its audit record says."""
+    """Ends a call with ``status``; ``decision`` is what its audit record says; ``trailing`` is sent with the
+    status (e.g. ``grpc-status-details-bin``)."""
 
     def __init__(
         self,
@@ -38,6 +39,7 @@ class Rejected(Exception):
         *,
         mcp_code: int | None = None,
         checks: Sequence[CheckOutcome] = (),
+        trailing: Sequence[tuple[str, str | bytes]] = (),
     ) -> None:
         super().__init__(reason)
         self.status = status
@@ -45,6 +47,7 @@ class Rejected(Exception):
         self.decision = AuditDecision(decision)
         self.mcp_code = mcp_code
         self.checks = checks
+        self.trailing = tuple(trailing)
 
     @classmethod
     def from_mcp_error(cls, error: McpError) -> "Rejected":
@@ -201,7 +204,7 @@ async def abort(context: Any, rejected: Rejected) -> None:
     An authorization outage is UNAVAILABLE but must not be retried by clients' retry policies (which retry
     UNAVAILABLE for transport failures): retries would multiply the load on a backend that is already failing.
     """
-    trailing: tuple[tuple[str, str], ...] = ()
+    trailing: tuple[tuple[str, str | bytes], ...] = rejected.trailing
     if rejected.mcp_code is not None:
         trailing += ((MCP_ERROR_CODE_KEY, str(rejected.mcp_code)),)
     if rejected.decision is AuditDecision.UNAVAILABLE:

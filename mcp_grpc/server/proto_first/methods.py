@@ -1,5 +1,9 @@
 """The typed gRPC methods of a proto-first service, each down the pipeline (authenticate,
-resolve, authorize, handle, audit).
+resolve and validate, authorize, handle, audit).
+
+A request that breaks its message's rules (``validation``) is answered INVALID_ARGUMENT with a
+``google.rpc.BadRequest`` in the status details, after the target's default check and before any check that reads
+the arguments.
 
 A typed call of an rpc that is a tool is authorized exactly as the tool (kind TOOL, same name, same checks,
 arguments from the request message), one that is a resource exactly as a read of the URI its request names (kind
@@ -23,6 +27,7 @@ from mcp_grpc.contract import AuditDecision, TargetKind
 from mcp_grpc.server.call import Rejected, abort
 from mcp_grpc.server.context import _CURRENT, Context
 from mcp_grpc.server.pipeline import Pipeline
+from mcp_grpc.server.proto_first import validation
 from mcp_grpc.server.proto_first.contexts import ServicerAborted, SyncServicerContext, run_method
 from mcp_grpc.server.decoding import checked_requests, method_handlers
 from mcp_grpc.server.proto_first.tools import ProtoMethod, ProtoService, lookup
@@ -58,6 +63,14 @@ def generic_handler(
                 target = pipeline.target(call, TargetKind.RESOURCE, uri, values, resource.checks)
             else:
                 target = pipeline.target(call, TargetKind.METHOD, method.full_method, arguments)
+            if method.validator is not None and request is not None:
+                violations = method.validator(request)
+                if violations:
+                    # As for MCP calls: the target's default check first (no checks that read the arguments), so
+                    # a caller who may not use it learns nothing of its rules; then the violations, audited.
+                    await pipeline.authorize(call, pipeline.target(call, target.kind, target.name))
+                    call.target = target
+                    raise validation.rejection(method.validator.message_name, violations)
             await pipeline.authorize(call, target)
         except Rejected as rejected:
             if call is not None:

@@ -20,6 +20,7 @@ from mcp_grpc.server.context import _CURRENT, Context
 from mcp_grpc.server.entries import ResourceContent, ToolAnnotations, ToolResult
 from mcp_grpc.server.proto_first.contexts import ServicerAborted, ToolServicerContext, run_method
 from mcp_grpc.server.proto_first.schema import message_schema, snake_case
+from mcp_grpc.server.proto_first.validation import RequestValidator, Violation, argument_error, request_validator
 from mcp_grpc.server.schema import ArgumentError, render_text
 from mcp_grpc.server.uri_template import UriTemplate, UriTemplateError
 from mcp_grpc.wire import errors, leading_comments, options_pb2
@@ -39,6 +40,21 @@ def _field_path_exists(message: _descriptor.Descriptor, path: str) -> bool:
             return False
         current = current.fields_by_name[part].message_type
     return True
+
+
+def _describe_problem(error: Any) -> tuple[str, str, bool]:
+    """A JSON Schema error as (location in dotted form, text, whether it is about the arguments' shape: a missing,
+    unexpected or mistyped one)."""
+    location = ".".join(str(part) for part in error.absolute_path) or "(arguments)"
+    if error.validator == "required":
+        missing = re.findall(r"'([^']+)' is a required property", error.message)
+        location = ".".join(filter(None, [location if error.absolute_path else "", *missing]))
+        return location, f"{location}: required argument is missing", True
+    if error.validator == "additionalProperties":
+        extra = re.findall(r"'([^']+)'", error.message)
+        location = ".".join(filter(None, [location if error.absolute_path else "", *extra[:1]]))
+        return location, f"{location}: unexpected argument", True
+    return location, f"{location}: {error.message}", error.validator == "type"
 
 
 def lookup(data: Mapping[str, Any], path: str) -> Any:
@@ -71,25 +87,25 @@ class ProtoTool:
     _validator: Any = None
 
     def validate(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        """The arguments with their request message, or ArgumentError: first the input schema, then the proto's
+        rules (``validation``); when both find problems, each rule's own message stands for the schema's at its
+        path."""
         if self._validator is None:
             self._validator = jsonschema.Draft202012Validator(self.input_schema)
         problems = sorted(self._validator.iter_errors(arguments), key=lambda error: list(error.absolute_path))
         if problems:
-            parts, fields = [], []
-            for error in problems:
-                location = ".".join(str(part) for part in error.absolute_path) or "(arguments)"
-                if error.validator == "required":
-                    missing = re.findall(r"'([^']+)' is a required property", error.message)
-                    location = ".".join(filter(None, [location if error.absolute_path else "", *missing]))
-                    parts.append(f"{location}: required argument is missing")
-                elif error.validator == "additionalProperties":
-                    extra = re.findall(r"'([^']+)'", error.message)
-                    location = ".".join(filter(None, [location if error.absolute_path else "", *extra[:1]]))
-                    parts.append(f"{location}: unexpected argument")
-                else:
-                    parts.append(f"{location}: {error.message}")
-                fields.append(location)
-            raise ArgumentError("invalid arguments: " + "; ".join(parts), tuple(fields))
+            described = [_describe_problem(error) for error in problems]
+            # A missing, unexpected or mistyped argument keeps the schema's words; a broken rule gets its own.
+            structural = {location for location, _, kept in described if kept}
+            violations = [v for v in self._violations(arguments) if v.dotted not in structural]
+            if violations:
+                named = {violation.dotted for violation in violations}
+                others = [(location, text) for location, text, kept in described if kept or location not in named]
+                raise argument_error(violations, others)
+            raise ArgumentError(
+                "invalid arguments: " + "; ".join(text for _, text, _ in described),
+                tuple(location for location, _, _ in described),
+            )
         for path in _placeholders(self.checks):
             value = lookup(arguments, path)
             if value is None or value == "":
@@ -99,7 +115,23 @@ class ProtoTool:
             validated.message = json_format.ParseDict(arguments, self.method.request_class())
         except json_format.ParseError as exc:
             raise ArgumentError(f"invalid arguments: {exc}", ()) from None
+        check = self.method.validator
+        if check is not None:
+            violations = check(validated.message)
+            if violations:
+                raise argument_error(violations)
         return validated
+
+    def _violations(self, arguments: Mapping[str, Any]) -> list[Violation]:
+        """The rules' violations of arguments the schema refused, when they still make a request message."""
+        check = self.method.validator
+        if check is None:
+            return []
+        try:
+            message = json_format.ParseDict(arguments, self.method.request_class())
+        except (json_format.ParseError, TypeError, ValueError):
+            return []
+        return check(message)
 
     async def run(
         self, arguments: dict[str, Any], ctx: Context, executor: concurrent.futures.Executor | None
@@ -139,6 +171,11 @@ class ProtoResource:
             validated.message = json_format.ParseDict(dict(variables), self.method.request_class())
         except json_format.ParseError as exc:
             raise ArgumentError(f"invalid URI variables: {exc}", tuple(variables)) from None
+        check = self.method.validator
+        if check is not None:
+            violations = check(validated.message)
+            if violations:
+                raise argument_error(violations)
         return validated
 
     async def read(
@@ -177,6 +214,8 @@ class ProtoMethod:
     handler: Callable[..., Any]
     tool: ProtoTool | None = None
     resource: ProtoResource | None = None
+    validator: RequestValidator | None = None
+    """The request's rules (``validation``); None when there are none or protovalidate is not installed."""
 
 
 @dataclasses.dataclass(slots=True)
@@ -206,6 +245,7 @@ class ProtoService:
                 request_class=message_factory.GetMessageClass(method.input_type),
                 response_class=message_factory.GetMessageClass(method.output_type),
                 handler=handler,
+                validator=request_validator(method.input_type),
             )
             options = method.GetOptions()
             if options.HasExtension(options_pb2.tool):
