@@ -74,6 +74,11 @@ class Servicer:
         self.seen.append(request)
         return self.pb2.PlainResponse(text=request.text, n=request.n)
 
+    async def Upload(self, request_iterator, context):
+        async for item in request_iterator:
+            self.seen.append(item)
+        return self.pb2.SubmitResponse(accepted=",".join(item.name for item in self.seen))
+
 
 def build(gen):
     pb2, _ = gen
@@ -199,6 +204,26 @@ async def test_validation_comes_before_the_checks_that_read_the_arguments(gen):
         AuditDecision.INVALID_ARGUMENT, AuditDecision.DENY, AuditDecision.DENY, AuditDecision.INVALID_ARGUMENT,
     ]
     assert "lacks can_call on tool:submit" in audit.events[2].reason  # bob: the default check, not the rules
+
+
+async def test_each_message_of_a_client_stream_is_held_to_its_rules(gen):
+    pb2, pb2_grpc = gen
+    app, servicer = build(gen)
+    audit = ListAuditSink()
+    async with running(app, audit_sink=audit) as server:
+        async with grpc.aio.insecure_channel(server.address) as channel:
+            stub = pb2_grpc.CheckedServiceStub(channel)
+            ok = await stub.Upload(iter([pb2.Item(name="a"), pb2.Item(name="b")]), timeout=10)
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await stub.Upload(iter([pb2.Item(name="c"), pb2.Item(name=""), pb2.Item(name="d")]), timeout=10)
+    assert ok.accepted == "a,b"
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    bad_request = error_details_pb2.BadRequest()
+    rpc_status.from_call(caught.value).details[0].Unpack(bad_request)
+    assert [(v.field, v.reason) for v in bad_request.field_violations] == [("name", "string.min_len")]
+    assert [item.name for item in servicer.seen] == ["a", "b", "c"]  # the stream ended at the invalid one
+    assert [e.decision for e in audit.events] == [AuditDecision.ALLOW, AuditDecision.INVALID_ARGUMENT]
+    assert audit.events[1].reason == caught.value.details() and audit.events[1].kind == "method"
 
 
 async def test_a_message_without_rules_is_served_as_before(gen):

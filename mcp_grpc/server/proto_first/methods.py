@@ -169,7 +169,8 @@ def generic_handler(
         async def behavior(request_iterator: Any, context: Any) -> Any:
             call = await admit(method, None, context)
             try:
-                result = method.handler(checked_requests(request_iterator, call, context), context)
+                requests = valid_requests(checked_requests(request_iterator, call, context), method, call, context)
+                result = method.handler(requests, context)
                 return await result if inspect.isawaitable(result) else result
             finally:
                 call.finish()
@@ -180,7 +181,8 @@ def generic_handler(
         async def behavior(request_iterator: Any, context: Any) -> Any:
             call = await admit(method, None, context)
             call.finish()
-            async for item in method.handler(checked_requests(request_iterator, call, context), context):
+            requests = valid_requests(checked_requests(request_iterator, call, context), method, call, context)
+            async for item in method.handler(requests, context):
                 yield item
 
         return behavior
@@ -200,3 +202,22 @@ def generic_handler(
 
 
 _END_OF_STREAM = object()
+
+
+def valid_requests(requests: Any, method: ProtoMethod, call: Any, context: Any) -> Any:
+    """A client stream's requests, ending the call INVALID_ARGUMENT (with BadRequest details) at the first that
+    breaks its message's rules; the stream was authorized before its first message, as for undecodable ones."""
+    check = method.validator
+    if check is None:
+        return requests
+
+    async def checked() -> Any:
+        async for request in requests:
+            violations = check(request)
+            if violations:
+                rejected = validation.rejection(check.message_name, violations)
+                call.fail(rejected)  # no-op when the call's audit record was already written
+                await abort(context, rejected)
+            yield request
+
+    return checked()
