@@ -281,3 +281,39 @@ async def test_the_example_refuses_an_empty_key_at_both_doors():
     bad_request = error_details_pb2.BadRequest()
     rpc_status.from_call(caught.value).details[0].Unpack(bad_request)
     assert [(v.field, v.reason) for v in bad_request.field_violations] == [("key", "required")]
+
+
+def test_a_rule_that_does_not_compile_is_refused_at_registration(gen):
+    pb2, _ = gen
+
+    class Broken:
+        async def Do(self, request, context):
+            return pb2.PlainResponse()
+
+    with pytest.raises(ValueError, match=r"validated.v1.BrokenRequest: its buf.validate rules do not compile"):
+        McpApp("broken").add_proto_service(Broken(), pb2.DESCRIPTOR.services_by_name["BrokenService"])
+
+
+async def test_a_proto_first_resource_is_held_to_its_rules_at_both_doors():
+    from examples.proto_tools.gen import storage_pb2, storage_pb2_grpc
+    from examples.proto_tools.server import StorageService
+    from mcp_grpc.client import McpCallError
+
+    app = McpApp("storage")
+    app.add_proto_service(StorageService(), storage_pb2.DESCRIPTOR.services_by_name["StorageService"])
+    audit = ListAuditSink()
+    async with running(app, audit_sink=audit) as server:
+        async with AsyncClient(server.address) as client:
+            with pytest.raises(McpCallError) as via_mcp:
+                await client.read_resource("storage://BAD!/index")
+        async with grpc.aio.insecure_channel(server.address) as channel:
+            with pytest.raises(grpc.aio.AioRpcError) as typed:
+                await storage_pb2_grpc.StorageServiceStub(channel).GetBucketIndex(
+                    storage_pb2.GetBucketIndexRequest(bucket="BAD!"), timeout=10
+                )
+    rule = "bucket: does not match regex pattern `^[a-z0-9][a-z0-9.-]*$` [string.pattern]"
+    assert via_mcp.value.status == grpc.StatusCode.INVALID_ARGUMENT and via_mcp.value.mcp_code == -32602
+    assert via_mcp.value.message == f"resource 'storage://BAD!/index': invalid arguments: {rule}"
+    assert typed.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert typed.value.details() == f"invalid acme.storage.v1.GetBucketIndexRequest: {rule}"
+    assert [(e.decision, e.kind) for e in audit.events] == [(AuditDecision.INVALID_ARGUMENT, "resource")] * 2

@@ -16,9 +16,13 @@ the tool (kind TOOL, same name, same checks, arguments from the request message)
 a read of the URI its request names (kind RESOURCE), so permissions cannot differ by path; other rpcs are
 authorized as kind METHOD with the full method name.
 
-Modules: ``schema`` (JSON Schema of messages), ``tools`` (the entries and ``ProtoService``), ``contexts`` (the
-servicer contexts a method sees), and ``methods`` (the
-typed methods behind the pipeline).
+A request's ``buf.validate`` rules and ``google.api.field_behavior = REQUIRED`` are in its tool's input schema
+and, with the ``protovalidate`` extra, enforced at both doors before the checks that read the arguments: a typed
+call gets INVALID_ARGUMENT with ``google.rpc.BadRequest`` details, an MCP call a tool error.
+
+Modules: ``schema`` (JSON Schema of messages), ``constraints`` (the rules as schema keywords), ``validation`` (their
+enforcement), ``tools`` (the entries and ``ProtoService``), ``contexts`` (the servicer contexts a method sees), and
+``methods`` (the typed methods behind the pipeline).
 """
 
 from mcp_grpc.server.proto_first.schema import message_schema, snake_case
