@@ -4,7 +4,7 @@
    UNAUTHENTICATED. Without an authenticator only insecure-local mode is possible, where every caller gets the
    insecure-local principal. Then the MCP protocol revision is checked (UNIMPLEMENTED for one we do not speak).
 2. resolve and validate: the rpc's declaration finds its target in the registry and validates the arguments
-   (pydantic). An unknown name or invalid arguments are answered only after the target's default check passed, so
+   (pydantic; a proto-first tool's input schema and proto rules, ``proto_first.validation``). An unknown name or invalid arguments are answered only after the target's default check passed, so
    a caller who may not use a name cannot tell whether it exists or what its schema is.
 3. authorize: the ``Authorizer`` decides on the ``CallTarget`` with the validated arguments (the policy reads
    them); DENY is PERMISSION_DENIED with its reason, UNAVAILABLE or an authorizer fault is UNAVAILABLE (fail closed).
