@@ -77,3 +77,55 @@ async def test_published_stubs_list_and_call_our_tools(app):
     assert out["missing"]["is_error"] and "b: required argument is missing" in out["missing"]["text"][0]
     assert out["mistyped"]["is_error"] and "text: Input should be a valid string" in out["mistyped"]["text"][0]
     assert out["unknown"] == ["NOT_FOUND", "unknown tool 'no_such_tool'", {"mcp-error-code": "-32602"}]
+
+
+PROTO_CLIENT = textwrap.dedent(
+    """
+    import json, sys
+    import grpc
+    from google.protobuf import json_format
+    from mcp_grpc_transport_proto import mcp_messages_pb2 as pb, mcp_pb2_grpc
+
+    metadata = [("mcp-protocol-version", "2026-07-28")]
+    with grpc.insecure_channel(sys.argv[1]) as channel:
+        stub = mcp_pb2_grpc.McpStub(channel)
+        listed = stub.ListTools(pb.ListToolsRequest(), metadata=metadata, timeout=20)
+        request = pb.CallToolRequest()
+        request.request.name = "read_object"
+        request.request.arguments.update({"bucket": "docs", "key": ""})
+        refused = stub.CallTool(request, metadata=metadata + [("mcp_tool", "read_object")], timeout=20)
+    print(json.dumps({
+        "schemas": {t.name: json_format.MessageToDict(t.input_schema) for t in listed.tools},
+        "refused": {"is_error": refused.is_error, "text": [c.text.text for c in refused.content]},
+    }))
+    """
+)
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("mcp_grpc_transport_proto") is None, reason="mcp-grpc-transport-proto is not installed"
+)
+async def test_published_stubs_see_the_proto_constraints_of_proto_first_tools():
+    """Issue 19: the Google stubs list the same constrained schema our client lists, and get the same refusal."""
+    from examples.proto_tools.gen import storage_pb2
+    from examples.proto_tools.server import StorageService
+    from mcp_grpc.client import AsyncClient
+    from mcp_grpc.server import McpApp
+
+    app = McpApp("storage")
+    app.add_proto_service(StorageService(), storage_pb2.DESCRIPTOR.services_by_name["StorageService"])
+    async with running(app) as server:
+        async with AsyncClient(server.address) as client:
+            ours = {tool.name: tool.input_schema for tool in await client.list_tools()}
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", PROTO_CLIENT, server.address,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, stderr.decode()
+    out = json.loads(stdout)
+    assert out["schemas"] == json.loads(json.dumps(ours))  # JSON numbers: the Struct carries doubles
+    assert out["schemas"]["list_objects"]["properties"]["bucket"]["pattern"] == "^[a-z0-9][a-z0-9.-]*$"
+    assert out["schemas"]["read_object"]["required"] == ["bucket", "key"]
+    assert out["refused"]["is_error"], out["refused"]
+    assert out["refused"]["text"][0].startswith("invalid arguments: key: "), out["refused"]
