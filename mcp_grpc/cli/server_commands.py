@@ -121,6 +121,14 @@ def add_security_flags(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="close connections after this long so they never outlive identities (default 300)",
     )
+    identity.add_argument(
+        "--max-connection-age-grace",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="calls still running on a connection past --max-connection-age get this long, then the connection "
+        "closes, streams included (default 5)",
+    )
     authz = parser.add_argument_group("authorization (OpenFGA)")
     authz.add_argument("--authz-dir", help="model and tuples for the embedded engine, reloaded on change (e.g. authz/)")
     authz.add_argument("--openfga-url", help="URL of an OpenFGA server (instead of the embedded engine)")
@@ -176,6 +184,10 @@ def server_security(args: argparse.Namespace) -> dict[str, Any]:
                 "(or --no-authz to let every authenticated caller use every tool)"
             )
         _check_jwt_flags(args)
+        if not args.max_connection_age > 0:
+            raise TargetError("--max-connection-age must be > 0 seconds")
+        if not args.max_connection_age_grace >= 0:
+            raise TargetError("--max-connection-age-grace must be >= 0 seconds")
         try:
             identity = security.ServerIdentity.from_workload_api(
                 args.spiffe_socket,
@@ -185,6 +197,7 @@ def server_security(args: argparse.Namespace) -> dict[str, Any]:
                 jwt_delegates=args.jwt_delegate,
                 jwt_max_lifetime=datetime.timedelta(seconds=args.jwt_max_lifetime),
                 max_connection_age=args.max_connection_age,
+                max_connection_age_grace=args.max_connection_age_grace,
             )
         except Exception as exc:  # X509SourceError and friends: say why and stop
             raise TargetError(f"cannot get an X.509-SVID from {args.spiffe_socket}: {exc}") from None

@@ -1,4 +1,5 @@
-"""``serve``'s transport flags: keepalive, message size, concurrency and compression, as ServerConfig fields.
+"""``serve``'s transport flags: keepalive, message size, concurrency, Listen streams per caller and compression, as
+ServerConfig fields.
 
 Each flag is checked by argparse with the flag's own name in the message (``--health-port: 0 is not ...``), never
 the Python field's. Defaults are ServerConfig's, so the flags and the library agree.
@@ -64,6 +65,9 @@ def add_transport_flags(parser: argparse.ArgumentParser) -> None:
                        help="calls in flight on the whole server; more are refused RESOURCE_EXHAUSTED (default: no limit)")
     group.add_argument("--max-concurrent-streams", type=count, metavar="N",
                        help="calls in flight on one connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS; default: gRPC's)")
+    group.add_argument("--max-listen-streams", type=count, default=defaults.max_listen_streams, metavar="N",
+                       help="McpStreaming Listen streams one caller (SPIFFE ID) may hold at once; more are refused "
+                       f"RESOURCE_EXHAUSTED (default {defaults.max_listen_streams})")
     group.add_argument("--compression", choices=_COMPRESSION, default="none",
                        help="compress responses (gzip or deflate; clients decompress transparently; default none)")
 
@@ -84,5 +88,6 @@ def transport_fields(args: argparse.Namespace) -> dict[str, Any]:
         "keepalive_min_ping_interval": args.keepalive_min_ping_interval,
         "max_message_bytes": args.max_message_bytes,
         "max_concurrent_rpcs": args.max_concurrent_rpcs,
+        "max_listen_streams": args.max_listen_streams,
         "grpc_options": tuple(options),
     }

@@ -134,6 +134,17 @@ class Call:
         self._telemetry = telemetry
         self._audit_arguments = audit_arguments
 
+    def successor(self) -> "Call":
+        """A new call of the same caller, method and target, timed from now: the audit record of how a stream
+        ended after its first record (e.g. when the caller's credential expired)."""
+        call = Call(
+            self.service, self.method, self.metadata, self.peer,
+            sink=self._sink, telemetry=self._telemetry, audit_arguments=self._audit_arguments,
+        )
+        call.principal = self.principal
+        call.target = self.target
+        return call
+
     def finish(self, reason: str = "") -> None:
         self._end(AuditDecision.ALLOW, reason, None, grpc.StatusCode.OK)
 

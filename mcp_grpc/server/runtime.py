@@ -34,9 +34,20 @@ from mcp_grpc.server.pipeline import Pipeline
 from mcp_grpc.server.proto_first.methods import generic_handler
 from mcp_grpc.server.registry import Registry
 from mcp_grpc.server.servicer import McpServicer
+from mcp_grpc.server.stream_limits import DEFAULT_MAX_LISTEN_STREAMS
 from mcp_grpc.server.streaming import McpStreamingServicer
 from mcp_grpc.wire import mcp_messages_pb2 as pb
 from mcp_grpc.wire import mcp_pb2, streaming_pb2
+
+__all__ = [
+    "DEFAULT_CONNECTION_AGE_GRACE",
+    "INSECURE_LOCAL_WARNING",
+    "ConfigError",
+    "Served",
+    "Server",
+    "ServerConfig",
+    "serve",
+]
 
 log = logging.getLogger("mcp_grpc.server")
 
@@ -47,6 +58,10 @@ INSECURE_LOCAL_WARNING = (
     "mcp-grpc is running with --insecure-local: plaintext, no caller identity, every caller is "
     "spiffe://insecure.local/dev. For development on this machine only."
 )
+
+
+#: Seconds calls get past ``max_connection_age`` when no grace is configured.
+DEFAULT_CONNECTION_AGE_GRACE = 5.0
 
 
 class ConfigError(ValueError):
@@ -92,7 +107,13 @@ class ServerConfig:
     """The shortest ping interval clients may use (grpc.http2.min_ping_interval_without_data_ms)."""
     max_message_bytes: int = 4 * 1024 * 1024
     max_connection_age: float | None = None
+    """Close each connection after this long (clients reconnect with their current SVID)."""
     max_connection_age_grace: float | None = None
+    """How long calls still running on a connection past its age get; None with ``max_connection_age`` set:
+    ``DEFAULT_CONNECTION_AGE_GRACE`` (without a grace gRPC waits forever, so a long stream keeps the connection)."""
+    max_listen_streams: int | None = DEFAULT_MAX_LISTEN_STREAMS
+    """Concurrent ``McpStreaming/Listen`` streams one caller (SPIFFE ID) may hold; more are RESOURCE_EXHAUSTED.
+    None: no limit."""
     max_concurrent_rpcs: int | None = None
     handler_threads: int = 16
     """Thread pool size for synchronous handlers (they never run on the event loop)."""
@@ -131,6 +152,10 @@ class ServerConfig:
             )
         if self.page_size < 1:
             raise ConfigError("page_size must be at least 1")
+        if self.max_listen_streams is not None and self.max_listen_streams < 1:
+            raise ConfigError("max_listen_streams must be at least 1 (or None for no limit)")
+        if self.max_connection_age_grace is not None and self.max_connection_age_grace < 0:
+            raise ConfigError("max_connection_age_grace must be >= 0 seconds")
         if self.health_port is not None and (not self.health or not 0 < self.health_port <= 65535):
             raise ConfigError("health_port needs health checking on and a port in 1-65535")
 
@@ -152,10 +177,13 @@ class ServerConfig:
             ("grpc.max_send_message_length", self.max_message_bytes),
             ("grpc.so_reuseport", 0),
         ]
+        grace = self.max_connection_age_grace
         if self.max_connection_age is not None:
             options.append(("grpc.max_connection_age_ms", int(self.max_connection_age * 1000)))
-        if self.max_connection_age_grace is not None:
-            options.append(("grpc.max_connection_age_grace_ms", int(self.max_connection_age_grace * 1000)))
+            if grace is None:
+                grace = DEFAULT_CONNECTION_AGE_GRACE
+        if grace is not None:
+            options.append(("grpc.max_connection_age_grace_ms", int(grace * 1000)))
         options.extend(self.grpc_options)
         return options
 
@@ -222,7 +250,7 @@ class Server:
             executor=self._executor,
             lists=ListSettings(config.page_size, config.list_ttl, cache_scope),
         )
-        self._streaming = McpStreamingServicer(mcp)
+        self._streaming = McpStreamingServicer(mcp, max_listen_streams=config.max_listen_streams)
         for servicer, descriptor in ((mcp, MCP_DESCRIPTOR), (self._streaming, STREAMING_DESCRIPTOR)):
             # Not the generated add_*_to_server: those deserialize with FromString, which answers undecodable
             # bytes UNKNOWN before our code runs; method_handlers answers INVALID_ARGUMENT and audits it.

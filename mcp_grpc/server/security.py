@@ -34,6 +34,8 @@ class ServerIdentity:
     client_auth: str = "mtls"
     """``mtls``: callers present an X.509-SVID (and may add their own JWT-SVID); ``jwt``: TLS authenticates the
     server only and every call carries a JWT-SVID (callers behind an L7 proxy that ends their TLS)."""
+    max_connection_age_grace: float = 5.0
+    """Seconds calls still running on a connection past ``max_connection_age`` get before it is closed."""
 
     def credentials(self, accepted_trust_domains: Sequence[str] | None = None) -> grpc.ServerCredentials:
         """New rotating mTLS credentials: grpcio hands a dynamic credentials object's first certificate to one
@@ -57,6 +59,7 @@ class ServerIdentity:
         jwt_max_lifetime: datetime.timedelta | None = None,
         authorize: Callable[[Any], None] | None = None,
         max_connection_age: float = 300.0,
+        max_connection_age_grace: float = 5.0,
         timeout: float = 10.0,
     ) -> "ServerIdentity":
         """Connect to the Workload API (``socket_path`` or ``$SPIFFE_ENDPOINT_SOCKET``) and wait for the first SVID.
@@ -66,7 +69,8 @@ class ServerIdentity:
         listener for callers behind an L7 proxy: TLS authenticates the server only and every call must carry a
         JWT-SVID (needs ``jwt_audience``). ``jwt_delegates``: SPIFFE IDs whose mTLS connections may carry other
         callers' JWT-SVIDs (they are then authorized as the token's subject, audited with the delegate as actor).
-        ``jwt_max_lifetime``: the longest a JWT-SVID may live (default one hour).
+        ``jwt_max_lifetime``: the longest a JWT-SVID may live (default one hour). ``max_connection_age`` and
+        ``max_connection_age_grace``: connections close after the first, calls still on them get the second.
         """
         from mcp_grpc.identity.authenticator import SpiffeAuthenticator
         from mcp_grpc.identity.sources import WorkloadIdentity
@@ -95,15 +99,16 @@ class ServerIdentity:
             workload.close()
             raise
         log.info("SPIFFE identity %s; accepting trust domains %s", workload.x509.svid.spiffe_id, ", ".join(domains))
-        return cls(workload, tuple(domains), authenticator, max_connection_age, client_auth)
+        return cls(workload, tuple(domains), authenticator, max_connection_age, client_auth, max_connection_age_grace)
 
     def config_fields(self) -> dict[str, Any]:
         """``ServerConfig`` keyword arguments for one server: new credentials, the authenticator, a bounded
-        connection age."""
+        connection age and its grace (so a long stream cannot keep a connection past its age)."""
         return {
             "credentials": self.credentials(),
             "authenticator": self.authenticator,
             "max_connection_age": self.max_connection_age,
+            "max_connection_age_grace": self.max_connection_age_grace,
         }
 
     def close(self) -> None:

@@ -1,13 +1,16 @@
 """``mcp_grpc.v1.McpStreaming``: tool calls with progress, and change notifications, down the same pipeline.
 
 ``CallToolStream`` is ``CallTool``'s declaration run with a progress sink: progress frames while the tool runs, then
-one result frame. ``Listen`` authorizes every resource subscription before its acknowledgement and ends with OK when
-the server shuts down.
+one result frame. ``Listen`` needs ``can_call`` on its method target (``method:<server>//mcp_grpc.v1.McpStreaming/
+Listen``) and authorizes every resource subscription before its acknowledgement; one caller (SPIFFE ID) holds at
+most ``max_listen_streams`` of them (RESOURCE_EXHAUSTED beyond). It ends with OK when the server shuts down. Both
+streams end UNAUTHENTICATED, audited, when the caller's certificate or token expires while they are open.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from typing import Any
 
@@ -15,25 +18,48 @@ import grpc
 
 from mcp_grpc import wire
 from mcp_grpc.contract import AuditDecision, TargetKind
-from mcp_grpc.server.call import Rejected
+from mcp_grpc.server.call import Call, Rejected, abort
 from mcp_grpc.server.context import Progress
 from mcp_grpc.server.registry import Notification, offer
 from mcp_grpc.server.servicer import McpServicer
+from mcp_grpc.server.stream_limits import (
+    DEFAULT_MAX_LISTEN_STREAMS,
+    EXPIRED,
+    StreamCounter,
+    credential_deadline,
+    credential_expired,
+    next_item,
+    too_many_streams,
+)
 from mcp_grpc.wire import streaming_pb2, streaming_pb2_grpc
 
-__all__ = ["McpStreamingServicer"]
+__all__ = ["LISTEN_METHOD", "McpStreamingServicer"]
+
+#: The name of Listen's METHOD target (the policy's default object is ``method:<server>/<this name>``).
+LISTEN_METHOD = f"/{wire.STREAMING_SERVICE}/Listen"
 
 _END = object()
+
+
+async def _end_expired(call: Call, context: Any) -> None:
+    """End a stream whose caller's credential expired: audited (a new record when the call's own one was written
+    already), then UNAUTHENTICATED. Always raises."""
+    assert call.principal is not None
+    rejected = credential_expired(call.principal)
+    (call.successor() if call.done else call).fail(rejected)
+    await abort(context, rejected)
 
 
 class McpStreamingServicer(streaming_pb2_grpc.McpStreamingServicer):
     """``mcp_grpc.v1.McpStreaming``: tool calls with progress, and change notifications."""
 
-    def __init__(self, mcp: McpServicer) -> None:
+    def __init__(self, mcp: McpServicer, *, max_listen_streams: int | None = DEFAULT_MAX_LISTEN_STREAMS) -> None:
         self.mcp = mcp
         self.pipeline = mcp.pipeline
         self.registry = mcp.registry
         self._listeners: set[tuple[Any, asyncio.Queue]] = set()
+        #: Open Listen streams per SPIFFE ID (``max_listen_streams`` None: counted, unbounded).
+        self.listen_streams = StreamCounter(max_listen_streams)
 
     def close(self) -> None:
         """End every Listen stream with OK (the server is shutting down; clients reconnect elsewhere)."""
@@ -55,9 +81,13 @@ class McpStreamingServicer(streaming_pb2_grpc.McpStreamingServicer):
 
         task = asyncio.ensure_future(pipeline.run(call, self.mcp.call_tool, request, context, sink))
         task.add_done_callback(lambda _: queue.put_nowait(_END))
+        deadline = credential_deadline(call.principal)
         try:
             while True:
-                item = await queue.get()
+                item = await next_item(queue, deadline)
+                if item is EXPIRED:
+                    task.cancel()
+                    await _end_expired(call, context)
                 if item is _END:
                     break
                 frame = streaming_pb2.CallToolStreamResponse()
@@ -83,9 +113,13 @@ class McpStreamingServicer(streaming_pb2_grpc.McpStreamingServicer):
     async def Listen(self, request: streaming_pb2.ListenRequest, context: Any):  # type: ignore[override]
         pipeline = self.pipeline
         call = await pipeline.admit(context, wire.STREAMING_SERVICE, "Listen")
+        assert call.principal is not None
+        caller = call.principal.spiffe_id
         wanted = request.notifications
         subscriptions = list(dict.fromkeys(wanted.resource_subscriptions))
+        streams = self.listen_streams
         try:
+            await pipeline.authorize(call, pipeline.target(call, TargetKind.METHOD, LISTEN_METHOD))
             visible = set(await pipeline.visible(call, TargetKind.RESOURCE, subscriptions))
             denied = [uri for uri in subscriptions if uri not in visible]
             if denied:
@@ -94,9 +128,20 @@ class McpStreamingServicer(streaming_pb2_grpc.McpStreamingServicer):
                     f"not allowed to subscribe to resource {denied[0][:256]!r}",
                     AuditDecision.DENY,
                 )
+            if not streams.acquire(caller):
+                assert streams.limit is not None
+                raise too_many_streams(caller, streams.limit)
         except Exception as exc:  # noqa: BLE001
             await pipeline.reject(call, context, exc)
-        call.target = pipeline.target(call, TargetKind.METHOD, f"/{wire.STREAMING_SERVICE}/Listen")
+        try:  # the slot is held from here: released however the stream ends
+            async with contextlib.aclosing(self._notifications(call, context, wanted, subscriptions)) as frames:
+                async for frame in frames:
+                    yield frame
+        finally:
+            streams.release(caller)
+
+    async def _notifications(self, call: Call, context: Any, wanted: Any, subscriptions: list[str]):
+        """The acknowledgement, then the notifications asked for, until shutdown or the credential's expiry."""
         entry = self.registry.subscribe()
         self._listeners.add(entry)
         try:
@@ -111,8 +156,12 @@ class McpStreamingServicer(streaming_pb2_grpc.McpStreamingServicer):
             }
             subscribed = set(subscriptions)
             queue = entry[1]
+            deadline = credential_deadline(call.principal)
             while True:
-                kind, uri = await queue.get()
+                item = await next_item(queue, deadline)
+                if item is EXPIRED:
+                    await _end_expired(call, context)
+                kind, uri = item
                 if kind is _END:
                     return
                 frame = streaming_pb2.ListenResponse()

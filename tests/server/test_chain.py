@@ -24,6 +24,8 @@ def identity(spiffe_id: str):
     return lambda: [("x-test-identity", spiffe_id)]
 
 
+LISTEN = "method:/mcp_grpc.v1.McpStreaming/Listen"
+
 ALLOWED = {
     (ALICE, "can_call", "tool:read_bucket"),
     (ALICE, "can_read", "bucket:reports"),
@@ -213,7 +215,7 @@ async def test_any_server_credentials_are_accepted(app, tmp_path):
 
 
 async def test_listen_refuses_subscriptions_to_resources_the_caller_cannot_see(app):
-    authorizer = TableAuthorizer({(ALICE, "can_call", "resource:config://app")})
+    authorizer = TableAuthorizer({(ALICE, "can_call", "resource:config://app"), (ALICE, "can_call", LISTEN)})
     audit = ListAuditSink()
     async with running(
         app, authenticator=HeaderAuthenticator(), authorizer=authorizer, audit_sink=audit, insecure_local=True
@@ -228,6 +230,22 @@ async def test_listen_refuses_subscriptions_to_resources_the_caller_cannot_see(a
     assert caught.value.status == grpc.StatusCode.PERMISSION_DENIED
     assert "files://secret.txt" in caught.value.message
     assert [(e.method, e.decision) for e in audit.events] == [("Listen", "allow"), ("Listen", "deny")]
+
+
+async def test_listen_without_a_grant_on_its_method_is_denied_and_audited(app):
+    authorizer = TableAuthorizer({(BOB, "can_call", "resource:config://app")})
+    audit = ListAuditSink()
+    async with running(
+        app, authenticator=HeaderAuthenticator(), authorizer=authorizer, audit_sink=audit, insecure_local=True
+    ) as server:
+        async with AsyncClient(server.address, metadata=identity(BOB)) as client:
+            with pytest.raises(McpCallError) as caught:
+                await client.listen(resource_uris=["config://app"]).__anext__()
+    assert caught.value.status == grpc.StatusCode.PERMISSION_DENIED
+    assert LISTEN in caught.value.message
+    [event] = audit.events
+    assert (event.method, event.decision, event.kind, event.target) == (
+        "Listen", "deny", "method", "/mcp_grpc.v1.McpStreaming/Listen")
 
 
 async def test_an_argument_that_cannot_name_an_object_is_invalid_argument(app, observed, tmp_path):
