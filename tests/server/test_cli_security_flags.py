@@ -40,6 +40,10 @@ def serve(*flags: str) -> subprocess.CompletedProcess:
           "spiffe://example.org/p/"), "--jwt-delegate 'spiffe://example.org/p/': "),
         (("--spiffe-socket", "/nonexistent/agent.sock", "--no-authz", "--jwt-audience", "a", "--jwt-max-lifetime",
           "0"), "--jwt-max-lifetime must be > 0 seconds"),
+        (("--spiffe-socket", "/nonexistent/agent.sock", "--no-authz", "--max-connection-age", "0"),
+         "--max-connection-age must be > 0 seconds"),
+        (("--spiffe-socket", "/nonexistent/agent.sock", "--no-authz", "--max-connection-age-grace", "-1"),
+         "--max-connection-age-grace must be >= 0 seconds"),
     ],
 )
 def test_serve_refuses_with_a_precise_reason(flags, phrase):

@@ -41,6 +41,18 @@ async def test_message_size_compression_and_concurrency_reach_the_server(app):
         assert failed.value.status == grpc.StatusCode.RESOURCE_EXHAUSTED
 
 
+async def test_max_listen_streams_reaches_the_server(app):
+    fields = _fields("--max-listen-streams", "3")
+    assert fields["max_listen_streams"] == 3
+    async with running(app, **fields) as server:
+        assert server._streaming is not None and server._streaming.listen_streams.limit == 3
+
+
+def test_max_connection_age_grace_defaults_to_five_seconds():
+    args = build_parser().parse_args(["serve", "x.py:app"])
+    assert (args.max_connection_age, args.max_connection_age_grace) == (300.0, 5.0)
+
+
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
@@ -50,6 +62,7 @@ async def test_message_size_compression_and_concurrency_reach_the_server(app):
         (("--keepalive-time", "0"), "argument --keepalive-time: 0 must be greater than 0"),
         (("--max-message-bytes", "lots"), "argument --max-message-bytes: 'lots' is not a whole number"),
         (("--compression", "brotli"), "argument --compression: invalid choice: 'brotli'"),
+        (("--max-listen-streams", "0"), "argument --max-listen-streams: 0 must be greater than 0"),
     ],
 )
 def test_bad_values_are_refused_in_flag_names(flags, message):

@@ -76,6 +76,14 @@ def test_channel_options_carry_the_config():
     assert options["grpc.max_receive_message_length"] == 4 * 1024 * 1024
 
 
+def test_a_connection_age_comes_with_a_short_grace_by_default():
+    """Without a grace gRPC lets calls on an aged connection run forever: a Listen stream would keep it open."""
+    from mcp_grpc.server import ServerConfig
+
+    assert dict(ServerConfig(max_connection_age=2).channel_options())["grpc.max_connection_age_grace_ms"] == 5_000
+    assert "grpc.max_connection_age_grace_ms" not in dict(ServerConfig().channel_options())
+
+
 async def test_a_taken_port_is_a_clear_error(app):
     from mcp_grpc.server import ConfigError, Server, ServerConfig
 
