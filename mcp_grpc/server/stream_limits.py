@@ -104,6 +104,8 @@ async def next_item(queue: asyncio.Queue, deadline: float | None) -> Any:
     remaining = deadline - asyncio.get_running_loop().time()
     if remaining <= 0:
         return EXPIRED
+    if not queue.empty():  # no timer for an item already there (progress frames come in bursts)
+        return queue.get_nowait()
     try:
         return await asyncio.wait_for(queue.get(), remaining)
     except asyncio.TimeoutError:
