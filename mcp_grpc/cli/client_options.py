@@ -192,10 +192,35 @@ def _static_credentials(args: argparse.Namespace) -> dict[str, Any]:
         if b"-----BEGIN " not in data:
             raise CommandError(f"--{flag} {path}: not a PEM file (no -----BEGIN line)")
         contents[flag] = data
+    if contents["cert"] is not None:
+        _check_client_certificate(args.cert, contents["cert"])
     credentials = grpc.ssl_channel_credentials(
         root_certificates=contents["cacert"], private_key=contents["key"], certificate_chain=contents["cert"]
     )
     return {"credentials": credentials, "server_name_override": args.server_dns_name}
+
+
+def _check_client_certificate(path: str, data: bytes) -> None:
+    """Refuse a ``--cert`` whose leaf is not valid now: the server's TLS handshake would refuse it before any
+    mcp-grpc code runs, so the caller would only see UNAVAILABLE and the server would audit nothing."""
+    import datetime
+
+    from cryptography import x509
+
+    try:
+        leaf = x509.load_pem_x509_certificates(data)[0]
+    except ValueError as exc:
+        raise CommandError(f"--cert {path}: not a PEM certificate ({exc})") from None
+    now = datetime.datetime.now(datetime.timezone.utc)
+    if leaf.not_valid_after_utc <= now:
+        raise CommandError(
+            f"--cert {path}: the certificate expired at {leaf.not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ}; a server's "
+            "TLS handshake refuses it before the call (fetch a fresh SVID, or use --spiffe-socket)"
+        )
+    if leaf.not_valid_before_utc > now:
+        raise CommandError(
+            f"--cert {path}: the certificate is not valid before {leaf.not_valid_before_utc:%Y-%m-%dT%H:%M:%SZ}"
+        )
 
 
 def open_client(args: argparse.Namespace) -> Any:

@@ -156,7 +156,21 @@ def add_security_flags(parser: argparse.ArgumentParser) -> None:
         "--health-port",
         type=port_number(1),
         metavar="PORT",
-        help="also serve grpc.health.v1 alone, in plaintext, on this port (for kubelet probes)",
+        help="also serve grpc.health.v1 alone, in plaintext, on this port (for kubelet probes); it answers only "
+        "the overall status",
+    )
+    parser.add_argument(
+        "--health-port-services",
+        action="store_true",
+        help="let --health-port also answer each service's status (it then confirms service names to anyone)",
+    )
+    parser.add_argument(
+        "--reflection",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="serve gRPC server reflection to authenticated callers allowed can_call on "
+        "method:SERVER//grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo, audited "
+        "(default: only with --insecure-local)",
     )
 
 
@@ -223,6 +237,10 @@ def server_security(args: argparse.Namespace) -> dict[str, Any]:
     fields["audit_required"] = args.audit_required
     if args.health_port is not None:
         fields["health_port"] = args.health_port
+    elif args.health_port_services:
+        raise TargetError("--health-port-services needs --health-port PORT")
+    fields["health_port_services"] = args.health_port_services
+    fields["reflection"] = args.reflection
     return fields
 
 

@@ -23,12 +23,13 @@ from typing import Any, Protocol, Sequence
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 
 from mcp_grpc import wire
 from mcp_grpc.contract import AuditSink, Authenticator, Authorizer
 from mcp_grpc.contract.address import is_loopback_host, join_host_port
 from mcp_grpc.server.decoding import method_handlers
+from mcp_grpc.server.ecosystem import GuardedReflection, ProbeHealth
 from mcp_grpc.server.messages import ListSettings
 from mcp_grpc.server.pipeline import Pipeline
 from mcp_grpc.server.proto_first.methods import generic_handler
@@ -96,8 +97,14 @@ class ServerConfig:
     health: bool = True
     health_port: int | None = None
     """Also serve grpc.health.v1 alone, in plaintext, on this port of ``host`` (kubelet probes cannot present an
-    SVID). It reports the main server's status and serves nothing else."""
-    reflection: bool = True
+    SVID). It reports the main server's overall status (service ``""``) and serves nothing else."""
+    health_port_services: bool = False
+    """Let the plaintext health port also answer each service's status (it then confirms service names to anyone
+    who reaches the port)."""
+    reflection: bool | None = None
+    """Serve gRPC server reflection, authenticated, authorized (``can_call`` on
+    ``method:{server}//grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo``) and audited. None: only in
+    insecure-local development; a server with transport security serves it only when this is True."""
     drain_seconds: float = 5.0
     """On SIGTERM/SIGINT: health turns NOT_SERVING, new calls are refused, calls in flight get this long."""
     handle_signals: bool = True
@@ -158,6 +165,12 @@ class ServerConfig:
             raise ConfigError("max_connection_age_grace must be >= 0 seconds")
         if self.health_port is not None and (not self.health or not 0 < self.health_port <= 65535):
             raise ConfigError("health_port needs health checking on and a port in 1-65535")
+        if self.health_port_services and self.health_port is None:
+            raise ConfigError("health_port_services needs a health_port")
+
+    @property
+    def serves_reflection(self) -> bool:
+        return self.insecure_local if self.reflection is None else self.reflection
 
     def max_send_bytes(self) -> int:
         """The largest message the server sends (``max_message_bytes`` unless ``grpc_options`` overrides it)."""
@@ -218,6 +231,7 @@ class Server:
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._health: Any = None
         self._health_server: grpc.aio.Server | None = None
+        self._probe_health: ProbeHealth | None = None
         self._streaming: McpStreamingServicer | None = None
         self._stopping = False
 
@@ -266,9 +280,11 @@ class Server:
             self._health = health.aio.HealthServicer()
             health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
             service_names.append(health.SERVICE_NAME)
-        if config.reflection:
+        if config.serves_reflection:
             service_names.append(reflection.SERVICE_NAME)
-            reflection.enable_server_reflection(service_names, server)
+            reflection_pb2_grpc.add_ServerReflectionServicer_to_server(
+                GuardedReflection(service_names, self.pipeline), server
+            )
         target = f"unix:{config.uds}" if config.uds is not None else join_host_port(config.host, config.port)
         try:
             if config.credentials is not None:
@@ -288,6 +304,8 @@ class Server:
             for name in ("", *service_names):
                 await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
         if config.health_port is not None:
+            self._probe_health = ProbeHealth(services=config.health_port_services)
+            await self._probe_health.serving(service_names)
             await self._start_health_port(config)
         log.info("mcp-grpc serving %r on %s", self.app.name, self.address)
         return self.address
@@ -307,7 +325,8 @@ class Server:
 
     async def _start_health_port(self, config: ServerConfig) -> None:
         health_server = grpc.aio.server()
-        health_pb2_grpc.add_HealthServicer_to_server(self._health, health_server)
+        assert self._probe_health is not None
+        health_pb2_grpc.add_HealthServicer_to_server(self._probe_health.servicer, health_server)
         address = join_host_port("127.0.0.1" if config.uds is not None else config.host, config.health_port or 0)
         try:
             bound = health_server.add_insecure_port(address)
@@ -320,7 +339,8 @@ class Server:
             raise ConfigError(f"cannot listen for health checks on {address}: {error or 'in use'}")
         await health_server.start()
         self._health_server = health_server
-        log.info("health checks (plaintext, grpc.health.v1 only) on %s", address)
+        log.info("health checks (plaintext, grpc.health.v1 only, %s) on %s",
+                 "every service" if config.health_port_services else "overall status only", address)
 
     async def stop(self, grace: float | None = None) -> None:
         """Drain: health NOT_SERVING, refuse new calls, give calls in flight ``grace`` seconds, then stop."""
@@ -329,6 +349,8 @@ class Server:
         self._stopping = True
         if self._health is not None:
             await self._health.enter_graceful_shutdown()
+        if self._probe_health is not None:
+            await self._probe_health.enter_graceful_shutdown()
         if self._streaming is not None:
             self._streaming.close()
         await self._server.stop(self.config.drain_seconds if grace is None else grace)

@@ -189,6 +189,45 @@ async def test_static_certificates_call_an_mtls_server_and_plaintext_gets_a_hint
         assert "not a PEM file" in capsys.readouterr().err
 
 
+async def test_an_expired_client_certificate_is_refused_at_the_handshake_and_named_by_the_cli(app, capsys, mtls):
+    """Issue 12, finding 14, as it is: grpcio's TLS handshake refuses an expired client certificate before any
+    mcp-grpc code runs (its Python API has no mode that requests a certificate without verifying it), so the
+    caller sees UNAVAILABLE and the server audits nothing. The CLI checks its own --cert first and says why."""
+    import datetime
+
+    from tests.server.server_support import ListAuditSink
+
+    d = mtls["dir"]
+    ca = cf.make_ca("example.org")
+    server_cert, server_key = ca.issue_leaf(
+        "spiffe://example.org/ns/prod/sa/server", dns_names=["server.example.org"], with_eku=True)
+    expired_cert, expired_key = ca.issue_leaf(
+        AGENT, with_eku=True, not_before=cf.now() - datetime.timedelta(hours=2),
+        not_after=cf.now() - datetime.timedelta(hours=1))
+    (d / "expired.pem").write_bytes(cf.pem(expired_cert))
+    (d / "expired.key").write_bytes(cf.key_pem(expired_key))
+    credentials = grpc.ssl_server_credentials(
+        [(cf.key_pem(server_key), cf.pem(server_cert))], root_certificates=cf.pem(ca.cert), require_client_auth=True)
+    authenticator = SpiffeAuthenticator(StaticTrustBundles(x509_bundles={"example.org": [ca.cert]}))
+    sink = ListAuditSink()
+    async with running(app, credentials=credentials, authenticator=authenticator, audit_sink=sink) as server:
+        channel = grpc.aio.secure_channel(
+            server.address, grpc.ssl_channel_credentials(cf.pem(ca.cert), cf.key_pem(expired_key), cf.pem(expired_cert)),
+            options=[("grpc.ssl_target_name_override", "server.example.org")])
+        async with channel:
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await channel.unary_unary("/model_context_protocol.Mcp/ListTools")(b"", timeout=5)
+        assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+        await asyncio.sleep(0.2)
+        assert sink.events == []  # no call reached the pipeline
+
+        code = await cli("tools", server.address, "--cacert", str(d / "cacert.pem"), "--cert", str(d / "expired.pem"),
+                         "--key", str(d / "expired.key"), "--server-dns-name", "server.example.org")
+    assert code == 2
+    err = capsys.readouterr().err
+    assert f"--cert {d / 'expired.pem'}: the certificate expired at " in err and "handshake refuses it" in err
+
+
 async def test_a_client_spiffe_socket_that_does_not_exist_fails_at_once(server, capsys, tmp_path):
     missing = tmp_path / "agent.sock"
     started = asyncio.get_running_loop().time()

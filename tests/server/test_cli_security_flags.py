@@ -44,6 +44,7 @@ def serve(*flags: str) -> subprocess.CompletedProcess:
          "--max-connection-age must be > 0 seconds"),
         (("--spiffe-socket", "/nonexistent/agent.sock", "--no-authz", "--max-connection-age-grace", "-1"),
          "--max-connection-age-grace must be >= 0 seconds"),
+        (("--insecure-local", "--health-port-services"), "--health-port-services needs --health-port PORT"),
     ],
 )
 def test_serve_refuses_with_a_precise_reason(flags, phrase):
@@ -51,3 +52,17 @@ def test_serve_refuses_with_a_precise_reason(flags, phrase):
     assert done.returncode == 2, done.stderr
     assert phrase in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_serve_passes_reflection_and_health_port_choices_to_the_server():
+    import argparse
+
+    from mcp_grpc.cli import server_commands
+
+    parser = argparse.ArgumentParser()
+    server_commands.add_security_flags(parser)
+    defaults = server_commands.server_security(parser.parse_args([]))
+    chosen = server_commands.server_security(parser.parse_args(
+        ["--no-reflection", "--health-port", "8081", "--health-port-services"]))
+    assert (defaults["reflection"], defaults["health_port_services"]) == (None, False)
+    assert (chosen["reflection"], chosen["health_port"], chosen["health_port_services"]) == (False, 8081, True)
