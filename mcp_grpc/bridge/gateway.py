@@ -76,8 +76,14 @@ class GrpcBackend:
         self._client_factory = client_factory
         self._close = close
 
-    def client(self) -> AsyncClient:
-        return self._client_factory()
+    def client(self, *, bearer: str | None = None) -> AsyncClient:
+        """The client for the next call; with ``bearer``, one on the same channel that sends ``authorization:
+        Bearer <bearer>`` with every call (a JWT-SVID the bridge forwards for its caller)."""
+        base = self._client_factory()
+        if bearer is None:
+            return base
+        metadata = (("authorization", f"Bearer {bearer}"),)
+        return AsyncClient(channel=base.channel, timeout=base.timeout, metadata=lambda: metadata)
 
     async def close(self) -> None:
         await self._close()

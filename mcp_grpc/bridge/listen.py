@@ -18,7 +18,7 @@ from mcp.shared.exceptions import MCPError
 from mcp.shared.subscriptions import PromptsListChanged, ResourcesListChanged, ResourceUpdated, ToolsListChanged
 
 from mcp_grpc.bridge.errors import jsonrpc_error, status_text, unreachable
-from mcp_grpc.client import McpCallError
+from mcp_grpc.client import AsyncClient, McpCallError
 
 if TYPE_CHECKING:
     from mcp_grpc.bridge.gateway import GrpcBackend
@@ -62,11 +62,12 @@ class _StreamBus:
 
 
 async def forward_listen(
-    backend: GrpcBackend, ctx: ServerRequestContext, params: types.SubscriptionsListenRequestParams
+    backend: GrpcBackend, ctx: ServerRequestContext, params: types.SubscriptionsListenRequestParams,
+    client: AsyncClient | None = None,
 ) -> types.SubscriptionsListenResult:
-    """Serve one MCP listen stream from one gRPC listen stream opened through ``backend``."""
+    """Serve one MCP listen stream from one gRPC listen stream opened through ``client`` (default: the bridge's)."""
     wanted = params.notifications
-    events = backend.client().listen(
+    events = (client or backend.client()).listen(
         tools=bool(wanted.tools_list_changed),
         prompts=bool(wanted.prompts_list_changed),
         resources=bool(wanted.resources_list_changed),

@@ -16,6 +16,7 @@ from mcp.server.context import ServerRequestContext
 from mcp.shared.exceptions import MCPError
 
 from mcp_grpc.bridge import conversions
+from mcp_grpc.bridge.bearer import bearer_token
 from mcp_grpc.bridge.errors import TOOL_ERROR_STATUSES, jsonrpc_error, status_text, unreachable
 from mcp_grpc.bridge.listen import forward_listen
 from mcp_grpc.client import AsyncClient, McpCallError
@@ -41,18 +42,34 @@ def _version() -> str:
 
 
 def build_bridge_server(
-    backend: GrpcBackend, *, name: str = "mcp-grpc-bridge", instructions: str | None = None
+    backend: GrpcBackend,
+    *,
+    name: str = "mcp-grpc-bridge",
+    instructions: str | None = None,
+    forward_bearer: bool = False,
 ) -> Server:
     """A low-level SDK ``Server`` whose every handler forwards to the gRPC server through ``backend``.
 
     Calls are authorized by the gRPC server as the bridge's identity (``backend.identity``), not as the JSON-RPC
-    client's.
+    client's, unless ``forward_bearer``: then each HTTP request's ``Authorization: Bearer <JWT-SVID>`` goes with
+    its call (:mod:`.bearer`), and a request without one is refused.
     """
 
-    async def forward(call: Callable[[AsyncClient], Awaitable[T]]) -> T:
+    def caller(ctx: ServerRequestContext) -> AsyncClient:
+        """The client for this request: the bridge's own, or the bridge's carrying the request's JWT-SVID."""
+        if not forward_bearer:
+            return backend.client()
+        headers = getattr(ctx.request, "headers", None)
+        token = bearer_token(headers.get("authorization") if headers is not None else None)
+        if token is None:
+            raise MCPError(code=types.INVALID_REQUEST,
+                           message="this bridge forwards each client's JWT-SVID: send Authorization: Bearer <JWT-SVID>")
+        return backend.client(bearer=token)
+
+    async def forward(ctx: ServerRequestContext, call: Callable[[AsyncClient], Awaitable[T]]) -> T:
         """Run one client call; a protocol failure becomes a JSON-RPC error."""
         try:
-            return await call(backend.client())
+            return await call(caller(ctx))
         except McpCallError as error:
             raise jsonrpc_error(error) from None
         except Exception as error:  # noqa: BLE001 - e.g. the identity was removed: the channel cannot be built
@@ -61,7 +78,7 @@ def build_bridge_server(
             raise jsonrpc_error(unreachable(error)) from None
 
     async def list_tools(ctx: ServerRequestContext, params: Paging) -> types.ListToolsResult:
-        tools = await forward(lambda client: client.list_tools())
+        tools = await forward(ctx, lambda client: client.list_tools())
         return types.ListToolsResult(tools=[conversions.tool(info) for info in tools])
 
     async def call_tool(ctx: ServerRequestContext, params: types.CallToolRequestParams) -> types.CallToolResult:
@@ -72,10 +89,10 @@ def build_bridge_server(
 
         try:
             try:
-                result = await backend.client().call_tool(
+                result = await caller(ctx).call_tool(
                     params.name, params.arguments or {}, progress=progress if wants_progress else None
                 )
-            except McpCallError:
+            except (McpCallError, MCPError):  # MCPError: no bearer to forward, a JSON-RPC error
                 raise
             except Exception as error:  # noqa: BLE001
                 raise unreachable(error) from None
@@ -92,11 +109,11 @@ def build_bridge_server(
         )
 
     async def list_resources(ctx: ServerRequestContext, params: Paging) -> types.ListResourcesResult:
-        resources = await forward(lambda client: client.list_resources())
+        resources = await forward(ctx, lambda client: client.list_resources())
         return types.ListResourcesResult(resources=[conversions.resource(r) for r in resources])
 
     async def list_resource_templates(ctx: ServerRequestContext, params: Paging) -> types.ListResourceTemplatesResult:
-        templates = await forward(lambda client: client.list_resource_templates())
+        templates = await forward(ctx, lambda client: client.list_resource_templates())
         return types.ListResourceTemplatesResult(
             resource_templates=[conversions.resource_template(t) for t in templates]
         )
@@ -104,15 +121,15 @@ def build_bridge_server(
     async def read_resource(
         ctx: ServerRequestContext, params: types.ReadResourceRequestParams
     ) -> types.ReadResourceResult:
-        contents = await forward(lambda client: client.read_resource(str(params.uri)))
+        contents = await forward(ctx, lambda client: client.read_resource(str(params.uri)))
         return types.ReadResourceResult(contents=[conversions.resource_contents(c) for c in contents])
 
     async def list_prompts(ctx: ServerRequestContext, params: Paging) -> types.ListPromptsResult:
-        prompts = await forward(lambda client: client.list_prompts())
+        prompts = await forward(ctx, lambda client: client.list_prompts())
         return types.ListPromptsResult(prompts=[conversions.prompt(p) for p in prompts])
 
     async def get_prompt(ctx: ServerRequestContext, params: types.GetPromptRequestParams) -> types.GetPromptResult:
-        result = await forward(lambda client: client.get_prompt(params.name, params.arguments or {}))
+        result = await forward(ctx, lambda client: client.get_prompt(params.name, params.arguments or {}))
         return types.GetPromptResult(
             description=result.description or None, messages=conversions.prompt_messages(result.messages)
         )
@@ -123,7 +140,7 @@ def build_bridge_server(
         resource = ref.uri if isinstance(ref, types.ResourceTemplateReference) else None
         context_arguments = params.context.arguments if params.context and params.context.arguments else None
         result = await forward(
-            lambda client: client.complete(
+            ctx, lambda client: client.complete(
                 params.argument.name, params.argument.value, prompt=prompt, resource=resource,
                 context_arguments=context_arguments,
             )
@@ -135,7 +152,7 @@ def build_bridge_server(
     async def listen(
         ctx: ServerRequestContext, params: types.SubscriptionsListenRequestParams
     ) -> types.SubscriptionsListenResult:
-        return await forward_listen(backend, ctx, params)
+        return await forward_listen(backend, ctx, params, caller(ctx))
 
     return Server(
         name,

@@ -9,6 +9,7 @@ from typing import Any, AsyncIterator, Sequence
 from mcp.server import Server
 from mcp.server.transport_security import TransportSecuritySettings
 
+from mcp_grpc.bridge.bearer import BearerRequired
 from mcp_grpc.bridge.errors import BridgeError
 from mcp_grpc.bridge.http_guard import (
     HostOriginGuard,
@@ -49,6 +50,7 @@ async def serve_http(
     path: str = "/mcp",
     allowed_hosts: Sequence[str] = (),
     allowed_origins: Sequence[str] = (),
+    require_bearer: bool = False,
     startup_timeout: float = 10.0,
 ) -> AsyncIterator[HttpEndpoint]:
     """Serve streamable HTTP at ``http://host:port/path`` (port 0 picks one) until the block exits.
@@ -58,7 +60,8 @@ async def serve_http(
     DNS-rebinding protection is on for every ``host`` (``mcp_grpc.bridge.http_guard``): Host headers must match the
     bound address (and the loopback names on a loopback or wildcard address) or ``allowed_hosts``; Origin headers,
     when sent, must be ``http(s)://`` of an allowed host or in ``allowed_origins``. Refusals are 421 (Host) and 403
-    (Origin), as in the official SDK, and logged.
+    (Origin), as in the official SDK, and logged. ``require_bearer``: every request must carry ``Authorization:
+    Bearer <JWT-SVID>`` (401 otherwise; see ``mcp_grpc.bridge.bearer``).
     Signals are left to the caller (uvicorn's own handling would re-raise them after shutdown).
     """
     import uvicorn
@@ -77,7 +80,8 @@ async def serve_http(
         streamable_http_path=path, host=host,
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
     )
-    asgi = HostOriginGuard(unguarded, allowed_hosts=hosts, allowed_origins=origins)
+    inner = BearerRequired(unguarded) if require_bearer else unguarded
+    asgi = HostOriginGuard(inner, allowed_hosts=hosts, allowed_origins=origins)
     uv = _Uvicorn(uvicorn.Config(asgi, host=host, port=port, log_level="warning", lifespan="on", access_log=False))
 
     async def run() -> None:

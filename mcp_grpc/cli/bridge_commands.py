@@ -26,6 +26,10 @@ IDENTITY: the bridge authenticates to the gRPC server with its OWN identity (its
 insecure-local development principal), and every call made through it is authorized AS THE BRIDGE. The MCP clients
 behind the bridge are not identified to the server: anyone who can reach the bridge acts with the bridge's
 permissions. Give the bridge an identity with only the permissions its clients should share.
+
+With --forward-bearer (HTTP only), every MCP client must send its own JWT-SVID (Authorization: Bearer ...) and the
+bridge forwards it: a server started with --jwt-audience and --jwt-delegate <the bridge's SPIFFE ID> authorizes each
+call as the token's SPIFFE ID and audits the bridge as its actor.
 """
 
 
@@ -57,18 +61,21 @@ def _build_backend(args: argparse.Namespace) -> Any:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    from mcp_grpc.bridge.gateway import build_bridge_server, serve_http, serve_stdio
+    from mcp_grpc.bridge.gateway import BridgeError, build_bridge_server, serve_http, serve_stdio
 
     backend = _build_backend(args)
     try:
-        server = build_bridge_server(backend, name=args.name)
+        if args.forward_bearer and args.stdio:
+            raise BridgeError("--forward-bearer needs --http: a stdio client sends no HTTP Authorization header")
+        server = build_bridge_server(backend, name=args.name, forward_bearer=args.forward_bearer)
         if args.stdio:
             print(f"mcp-grpc bridge: {args.address} on stdio as {backend.identity}", file=sys.stderr)
             await serve_stdio(server)
             return 0
         async with serve_http(server, host=args.host, port=args.http, allowed_hosts=args.allowed_host,
-                              allowed_origins=args.allowed_origin) as endpoint:
-            shown = f"mcp-grpc bridge: {args.address} at {endpoint.url} as {backend.identity}"
+                              allowed_origins=args.allowed_origin, require_bearer=args.forward_bearer) as endpoint:
+            who = f"{backend.identity}, forwarding each client's JWT-SVID" if args.forward_bearer else backend.identity
+            shown = f"mcp-grpc bridge: {args.address} at {endpoint.url} as {who}"
             print(shown, file=sys.stderr, flush=True)
             await _until_signal_or(endpoint.wait_closed())
         return 0
@@ -149,6 +156,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="ORIGIN",
         help="also accept this Origin header (SCHEME://NAME[:PORT|:*]; repeatable). Default: http(s):// of every "
         "allowed host; others get 403. Requests without an Origin (clients that are not browsers) pass",
+    )
+    bridge.add_argument(
+        "--forward-bearer",
+        action="store_true",
+        help="require Authorization: Bearer <JWT-SVID> from every HTTP client (401 without) and forward it; the "
+        "server must list the bridge as --jwt-delegate to authorize calls as each token's SPIFFE ID",
     )
     identity = bridge.add_argument_group(
         "the bridge's identity (calls are authorized as the bridge, not as its MCP clients)"

@@ -94,3 +94,19 @@ def test_a_malformed_address_is_refused_before_anything_is_dialled(capsys: pytes
 def test_a_bad_allowed_host_is_refused_before_listening(capsys: pytest.CaptureFixture[str]):
     code, err = _run(capsys, "127.0.0.1:50051", "--insecure-local", "--http", "0", "--allowed-host", "a b")
     assert code == 2 and "--allowed-host 'a b': expected NAME, NAME:PORT or NAME:*" in err
+
+
+def test_forwarding_bearers_needs_http(capsys: pytest.CaptureFixture[str]):
+    code, err = _run(capsys, "127.0.0.1:1", "--insecure-local", "--stdio", "--forward-bearer")
+    assert code == 2 and "--forward-bearer needs --http" in err
+
+
+@pytest.mark.parametrize(("value", "token"), [
+    ("Bearer aaa.bbb.ccc", "aaa.bbb.ccc"), ("bearer  aaa.bbb.ccc ", "aaa.bbb.ccc"), ("Bearer aaa.bbb", None),
+    ("Basic aaa.bbb.ccc", None), ("Bearer aaa.bbb.ccc\n", None), ("Bearer a.b.c.d", None), (None, None),
+    ("Bearer " + "a" * 9000 + ".b.c", None),
+])
+def test_bearer_values_the_bridge_forwards(value, token):
+    from mcp_grpc.bridge.bearer import bearer_token
+
+    assert bearer_token(value) == token

@@ -19,6 +19,7 @@ from mcp_grpc.client import AsyncClient
 from tests.support.certfactory import CA, make_ca
 from tests.support.e2e import (
     AUDITOR_ID,
+    BRIDGE_ID,
     BILLING_ID,
     FOREIGN_DOMAIN,
     FOREIGN_ID,
@@ -64,7 +65,8 @@ def workload_apis(
     billing agent. Both run on CAs we hold the keys of, so tests can mint certificates they would never issue."""
     ours = DevWorkloadApi(
         TRUST_DOMAIN,
-        {"server": SERVER_ID, "billing-agent": BILLING_ID, "support-agent": SUPPORT_ID, "auditor": AUDITOR_ID},
+        {"server": SERVER_ID, "billing-agent": BILLING_ID, "support-agent": SUPPORT_ID, "auditor": AUDITOR_ID,
+         "bridge": BRIDGE_ID},
         dns_names={"server": SERVER_DNS},
         federate={FOREIGN_DOMAIN: foreign_ca.cert_file},
         extra_args=["--ca-cert", str(our_ca.cert_file), "--ca-key", str(our_ca.key_file)],

@@ -38,6 +38,7 @@ SERVER_ID = f"{PREFIX}/payments-server"
 BILLING_ID = f"{PREFIX}/billing-agent"
 SUPPORT_ID = f"{PREFIX}/support-agent"
 AUDITOR_ID = f"{PREFIX}/security-auditor"
+BRIDGE_ID = f"{PREFIX}/mcp-bridge"
 SERVER_DNS = "payments.mcp-tools.local"
 #: The audience of JWT-SVIDs the payments server accepts as bearer tokens.
 JWT_AUDIENCE = SERVER_ID
