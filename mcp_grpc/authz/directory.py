@@ -13,6 +13,8 @@ from typing import Any, Callable, Sequence
 
 from mcp_grpc.authz.backend import CheckRequest, CheckResult
 from mcp_grpc.authz.cache import DecisionCache, ModelIndex
+from mcp_grpc.authz.engine.errors import FgaError
+from mcp_grpc.authz.files import ModelFileError, TupleFileError, load_model_file, load_tuples, tuple_line
 
 __all__ = ["AuthzDirectory", "MODEL_FILE_NAMES", "TUPLE_FILE_GLOBS"]
 
@@ -83,14 +85,21 @@ class AuthzDirectory:
 
     def _load(self, signature: Any) -> tuple[Any, Any, Callable[[], None], ModelIndex]:
         from mcp_grpc.authz.engine import EmbeddedBackend, Engine
-        from mcp_grpc.authz.files import load_model_file, load_tuples
 
         model = load_model_file(self.model_file())
-        tuples = [t for f in self.tuple_files() for t in load_tuples(f)]
         engine = Engine()
-        engine.write_model(model)
-        if tuples:
-            engine.write(tuples)
+        try:
+            engine.write_model(model)
+        except FgaError as exc:  # the files parsed but the engine refuses the model (e.g. a cycle)
+            raise ModelFileError(self.model_file(), exc.message) from None
+        tuples = []
+        for file in self.tuple_files():
+            file_tuples = load_tuples(file)
+            try:
+                engine.write(file_tuples)
+            except FgaError as exc:
+                raise _located(engine, file, file_tuples, exc) from None
+            tuples.extend(file_tuples)
         remove = lambda: None  # noqa: E731
         if self.cache is not None:
             cache = self.cache
@@ -168,3 +177,15 @@ class AuthzDirectory:
     async def close(self) -> None:
         self._remove_listener()
         await self._backend.close()
+
+
+def _located(engine: Any, file: pathlib.Path, tuples: Sequence[Any], error: FgaError) -> TupleFileError:
+    """The engine's refusal of a file's tuples, at the first tuple it refuses on its own (file, line, index). A
+    tuple that is valid alone but not with the others (a duplicate) keeps the engine's message, at the file."""
+    for index, key in enumerate(tuples):
+        try:
+            engine.write([key])
+        except FgaError as alone:
+            return TupleFileError(file, alone.message, index=index, line=tuple_line(file, index))
+        engine.delete([key])
+    return TupleFileError(file, error.message)

@@ -217,9 +217,14 @@ def server_security(args: argparse.Namespace) -> dict[str, Any]:
             raise TargetError(f"cannot get an X.509-SVID from {args.spiffe_socket}: {exc}") from None
         fields.update(identity.config_fields())
     if args.authz_dir:
-        fields["authorizer"] = security.authorizer_from_authz_dir(
-            args.authz_dir, cache=not args.no_authz_cache, timeout=args.authz_timeout
-        )
+        from mcp_grpc.authz.files import FileFormatError
+
+        try:
+            fields["authorizer"] = security.authorizer_from_authz_dir(
+                args.authz_dir, cache=not args.no_authz_cache, timeout=args.authz_timeout
+            )
+        except (FileFormatError, OSError) as exc:  # file:line: what is wrong, not a traceback
+            raise TargetError(f"--authz-dir {args.authz_dir}: {exc}") from None
     elif args.openfga_url:
         try:
             fields["authorizer"] = security.authorizer_from_openfga(

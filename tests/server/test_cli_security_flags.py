@@ -66,3 +66,35 @@ def test_serve_passes_reflection_and_health_port_choices_to_the_server():
         ["--no-reflection", "--health-port", "8081", "--health-port-services"]))
     assert (defaults["reflection"], defaults["health_port_services"]) == (None, False)
     assert (chosen["reflection"], chosen["health_port"], chosen["health_port_services"]) == (False, 8081, True)
+
+
+MODEL = (REPO_ROOT / "authz" / "model.fga").read_text()
+TUPLES = "- user: agent:example.org/ns/a\n  relation: member\n  object: team:finance\n"
+
+
+@pytest.mark.parametrize(
+    ("model", "files", "message"),
+    [
+        (MODEL.replace("define member: [agent, team#member]", "define member: [agnt, team#member]"),
+         {"tuples.yaml": TUPLES}, "model.fga:11: 1 validation error: `agnt` is not a valid type."),
+        (MODEL, {"tuples.yaml": "# first\n" + TUPLES + TUPLES.replace("relation: member", "relation: membr")},
+         "tuples.yaml:5: tuple 1: invalid tuple team:finance#membr@agent:example.org/ns/a: relation team#membr not found"),
+        (MODEL, {"tuples.yaml": TUPLES.replace("team:finance", "finance")},
+         "tuples.yaml:3: tuple 0: 'object' 'finance' must be 'type:id'"),
+        (MODEL, {"tuples.jsonl": '\n{"user": "agent:a", "relation": "member", "object": "team:x"}\n'
+                                 '{"user": "agent:a", "relation": "reader", "object": "team:x"}\n'},
+         "tuples.jsonl:3: tuple 1: invalid tuple team:x#reader@agent:a: relation team#reader not found"),
+        (MODEL, {"tuples.yaml": TUPLES, "tuples-2.yaml": TUPLES},
+         "tuples.yaml:1: tuple 0: cannot write a tuple which already exists: team:finance#member@"),  # after -2
+    ],
+    ids=["model-typo", "undefined-relation", "object-without-type", "jsonl-line", "duplicate-across-files"],
+)
+def test_serve_names_the_file_and_line_of_a_broken_authz_folder(tmp_path, model, files, message):
+    (tmp_path / "model.fga").write_text(model)
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    done = serve("--insecure-local", "--authz-dir", str(tmp_path))
+    assert done.returncode == 2, done.stderr
+    assert f"mcp-grpc serve: --authz-dir {tmp_path}: {tmp_path}/" in done.stderr
+    assert message in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr

@@ -23,7 +23,14 @@ from __future__ import annotations
 from .errors import FileFormatError, ModelFileError, TupleFileError
 from .located_yaml import line_of, located_yaml_load, plain
 from .models import MODEL_FILE_SUFFIXES, load_model_file, model_from_dsl_text, model_from_json_text
-from .tuples import TUPLE_FILE_SUFFIXES, load_tuples, parse_tuple_entries, parse_tuple_entry, tuple_to_dict
+from .tuples import (
+    TUPLE_FILE_SUFFIXES,
+    load_tuples,
+    parse_tuple_entries,
+    parse_tuple_entry,
+    tuple_line,
+    tuple_to_dict,
+)
 
 __all__ = [
     "FileFormatError",
@@ -40,5 +47,6 @@ __all__ = [
     "parse_tuple_entries",
     "parse_tuple_entry",
     "plain",
+    "tuple_line",
     "tuple_to_dict",
 ]

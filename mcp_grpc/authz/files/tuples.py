@@ -225,6 +225,35 @@ def _parse_csv(text: str, path: str | os.PathLike[str]) -> list[TupleKey]:
     return tuples
 
 
+def tuple_line(path: str | os.PathLike[str], index: int) -> int | None:
+    """The line of the ``index``-th tuple (0-based, as ``load_tuples`` returns them) of a file that loaded, for an
+    error found later (the engine refusing the tuple); None for ``.json`` or when the file changed since."""
+    file = pathlib.Path(path)
+    suffix = file.suffix.lower()
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if suffix in (".yaml", ".yml"):
+        try:
+            document = located_yaml_load(text, path)
+        except FileFormatError:
+            return None
+        return line_of(document, index) if isinstance(document, list) and index < len(document) else None
+    if suffix == ".jsonl":
+        lines = [number for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
+        return lines[index] if index < len(lines) else None
+    if suffix == ".csv":
+        reader = csv.reader(io.StringIO(text))
+        try:
+            next(reader)
+            rows = [reader.line_num for row in reader if row and any(cell.strip() for cell in row)]
+        except (StopIteration, csv.Error):
+            return None
+        return rows[index] if index < len(rows) else None
+    return None
+
+
 def tuple_to_dict(key: TupleKey) -> dict[str, Any]:
     """The ``{user, relation, object, condition?}`` form the OpenFGA CLI reads and writes."""
     entry: dict[str, Any] = {"user": key.user, "relation": key.relation, "object": key.object}
