@@ -135,6 +135,11 @@ class JsonAuditSink:
         self._thread = threading.Thread(target=self._run, name="mcp-grpc-audit", daemon=True)
         self._thread.start()
 
+    @property
+    def pending(self) -> int:
+        """Records queued, not yet written."""
+        return len(self._pending)
+
     def emit(self, event: AuditEvent) -> None:
         """Queue one event; never blocks. Fills ``trace_id`` from the current span when the event has none."""
         if self._closed:

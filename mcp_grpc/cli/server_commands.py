@@ -216,6 +216,7 @@ def server_security(args: argparse.Namespace) -> dict[str, Any]:
         except Exception as exc:  # X509SourceError and friends: say why and stop
             raise TargetError(f"cannot get an X.509-SVID from {args.spiffe_socket}: {exc}") from None
         fields.update(identity.config_fields())
+        args.svid_not_after = identity.svid_not_after  # for the expiry gauge (configure_telemetry)
     if args.authz_dir:
         from mcp_grpc.authz.files import FileFormatError
 
@@ -284,16 +285,75 @@ def add_telemetry_flags(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="with --otel-console: seconds between metric printouts (default 10)",
     )
+    group.add_argument(
+        "--otlp",
+        action="store_true",
+        help="export spans and metrics over OTLP/HTTP, configured by OTEL_EXPORTER_OTLP_ENDPOINT and the other "
+        "OTEL_* variables (extra: mcp-grpc[otel])",
+    )
+    group.add_argument(
+        "--metrics-port",
+        type=port_number(0),
+        metavar="PORT",
+        help="serve Prometheus /metrics in plaintext on this port of --host (0 picks one; extra: mcp-grpc[otel])",
+    )
+    group.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="json: one JSON object per log line (time, level, logger, message); gRPC's own C-core logging is "
+        "quieted to errors unless GRPC_VERBOSITY is set",
+    )
 
 
-def configure_telemetry(args: argparse.Namespace, service_name: str) -> None:
-    """Install the console exporters when ``--otel-console`` was given."""
-    if getattr(args, "otel_console", False):
-        if args.otel_metrics_interval <= 0:
-            raise TargetError("--otel-metrics-interval must be > 0")
-        from mcp_grpc.server.telemetry import install_console_exporters
+def configure_telemetry(args: argparse.Namespace, service_name: str, config: Any = None) -> None:
+    """Install the exporters asked for (``--otel-console``, ``--otlp``, ``--metrics-port``) and the operational
+    gauges of ``config``'s audit sink."""
+    console, otlp = getattr(args, "otel_console", False), getattr(args, "otlp", False)
+    metrics_port = getattr(args, "metrics_port", None)
+    if console and args.otel_metrics_interval <= 0:
+        raise TargetError("--otel-metrics-interval must be > 0")
+    if console or otlp or metrics_port is not None:
+        from mcp_grpc.server.exporters import ExporterMissing, install_exporters
 
-        install_console_exporters(service_name=service_name, metrics_interval=args.otel_metrics_interval)
+        try:
+            bound = install_exporters(
+                service_name=service_name, otlp=otlp, console=console, console_interval=args.otel_metrics_interval,
+                prometheus=(args.host, metrics_port) if metrics_port is not None else None,
+            )
+        except (ExporterMissing, ValueError) as exc:
+            raise TargetError(str(exc)) from None
+        if bound is not None:
+            logging.getLogger("mcp_grpc.server").info("Prometheus metrics on http://%s:%d/metrics", args.host, bound)
+    if config is not None:
+        from mcp_grpc.server.exporters import observe_operations
+
+        observe_operations(audit_sink=config.audit_sink, svid_not_after=getattr(args, "svid_not_after", None))
+
+
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per record: ``time`` (UTC, ms), ``level``, ``logger``, ``message`` (and ``exception``)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        import datetime
+        import json
+
+        stamp = datetime.datetime.fromtimestamp(record.created, datetime.timezone.utc)
+        out = {"time": stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z"), "level": record.levelname,
+               "logger": record.name, "message": record.getMessage()}
+        if record.exc_info:
+            out["exception"] = self.formatException(record.exc_info)
+        return json.dumps(out, ensure_ascii=False)
+
+
+def configure_logging(args: argparse.Namespace) -> None:
+    if getattr(args, "log_format", "text") == "json":
+        os.environ.setdefault("GRPC_VERBOSITY", "ERROR")  # read by grpc's core when it starts
+        handler = logging.StreamHandler()
+        handler.setFormatter(JsonLogFormatter())
+        logging.basicConfig(level=args.log_level.upper(), handlers=[handler])
+    else:
+        logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 # -- commands -----------------------------------------------------------------------------------------------------
@@ -302,7 +362,7 @@ def configure_telemetry(args: argparse.Namespace, service_name: str) -> None:
 def _serve(args: argparse.Namespace) -> int:
     from mcp_grpc.server import ConfigError, ServerConfig, serve
 
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(args)
     try:
         app = load_app(args.target)
         config = ServerConfig(
@@ -315,7 +375,7 @@ def _serve(args: argparse.Namespace) -> int:
             **server_security(args),
         )
         config.check()
-        configure_telemetry(args, app.name)
+        configure_telemetry(args, app.name, config)
     except (TargetError, ConfigError) as exc:
         print(f"mcp-grpc serve: {exc}", file=sys.stderr)
         return 2

@@ -101,6 +101,10 @@ class ServerIdentity:
         log.info("SPIFFE identity %s; accepting trust domains %s", workload.x509.svid.spiffe_id, ", ".join(domains))
         return cls(workload, tuple(domains), authenticator, max_connection_age, client_auth, max_connection_age_grace)
 
+    def svid_not_after(self) -> datetime.datetime:
+        """When the server's current X.509-SVID expires (it rotates before that while the Workload API is up)."""
+        return self.workload.x509.svid.leaf.not_valid_after_utc
+
     def config_fields(self) -> dict[str, Any]:
         """``ServerConfig`` keyword arguments for one server: new credentials, the authenticator, a bounded
         connection age and its grace (so a long stream cannot keep a connection past its age)."""
