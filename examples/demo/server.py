@@ -11,7 +11,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from mcp_grpc.contract import Check
-from mcp_grpc.server import McpApp, ToolAnnotations
+from mcp_grpc.server import Context, McpApp, ToolAnnotations
 
 app = McpApp("payments", instructions="Invoices, reports and refunds for the demo.")
 
@@ -67,11 +67,16 @@ def read_report(
 def refund(
     invoice_id: Annotated[str, Field(description="The invoice to refund.")],
     amount: Annotated[float, Field(gt=0, description="How much to refund.")],
+    ctx: Context,
 ) -> Refund:
-    """Refund part of an invoice; the ledger's condition limits the amount per agent."""
+    """Refund part of an invoice; the ledger's condition limits the amount per agent. Reports its two steps as
+    progress to a caller that asked for it (CallToolStream)."""
     if invoice_id not in INVOICES:
         raise KeyError(f"no invoice {invoice_id}")
-    return Refund(invoice_id=invoice_id, refunded=amount)
+    ctx.report_progress(1, 2, "invoice checked")
+    refund = Refund(invoice_id=invoice_id, refunded=amount)
+    ctx.report_progress(2, 2, "refund recorded")
+    return refund
 
 
 @app.resource("docs://policies/refunds.md", mime_type="text/markdown")

@@ -64,6 +64,12 @@ class ClientIdentity:
         spiffe_channel = self.channel(address)
         return AsyncClient(channel_provider=lambda: spiffe_channel.channel, **client_options)
 
+    async def close_channel(self, channel: Any) -> None:
+        """Close one channel made by :meth:`channel` before the identity itself is closed."""
+        if channel in self._channels:
+            self._channels.remove(channel)
+            await channel.close()
+
     async def aclose(self) -> None:
         """Close every channel made here, then the X.509 source."""
         for channel in self._channels:

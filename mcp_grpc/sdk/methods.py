@@ -1,0 +1,129 @@
+"""One JSON-RPC request of the SDK's ``ClientSession`` as one call of ``AsyncClient``, answered with its result dict.
+
+``server/discover`` and ``initialize`` are answered here without a call: the gRPC wire is stateless (every rpc
+carries its protocol revision), so there is no handshake to forward. ``ping`` is answered here too.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable, Mapping
+
+import mcp_types as types
+from mcp.shared.exceptions import MCPError
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, LATEST_HANDSHAKE_VERSION
+
+from mcp_grpc import wire
+from mcp_grpc.client import AsyncClient, ProgressUpdate
+from mcp_grpc.sdk import convert
+
+__all__ = ["ServerInfo", "call", "capabilities"]
+
+Progress = Callable[[ProgressUpdate], Awaitable[None]]
+
+
+class ServerInfo:
+    """What discover and initialize answer with: the server's name, version and instructions (the wire has no
+    rpc that returns them, so they are given to :func:`mcp_grpc.sdk.connect`)."""
+
+    def __init__(self, name: str, version: str = "", instructions: str | None = None) -> None:
+        self.name = name
+        self.version = version
+        self.instructions = instructions
+
+    def implementation(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version}
+
+
+def capabilities() -> dict[str, Any]:
+    """What every mcp-grpc server serves: tools, resources with subscriptions, prompts, completions, and change
+    notifications (over McpStreaming.Listen)."""
+    return {
+        "tools": {"listChanged": True},
+        "resources": {"subscribe": True, "listChanged": True},
+        "prompts": {"listChanged": True},
+        "completions": {},
+    }
+
+
+def _discover(info: ServerInfo) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "supportedVersions": list(wire.SUPPORTED_PROTOCOL_VERSIONS),
+        "capabilities": capabilities(),
+        "cacheScope": "private",
+        "ttlMs": 0,
+        "resultType": "complete",
+        "_meta": {types.SERVER_INFO_META_KEY: info.implementation()},
+    }
+    if info.instructions:
+        result["instructions"] = info.instructions
+    return result
+
+
+def _initialize(info: ServerInfo, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The legacy handshake, answered at the revision the session asked for when it knows it. The rpcs underneath
+    still speak the wire's revision (``mcp-protocol-version`` metadata)."""
+    asked = params.get("protocolVersion")
+    result: dict[str, Any] = {
+        "protocolVersion": asked if asked in HANDSHAKE_PROTOCOL_VERSIONS else LATEST_HANDSHAKE_VERSION,
+        "capabilities": capabilities(),
+        "serverInfo": info.implementation(),
+    }
+    if info.instructions:
+        result["instructions"] = info.instructions
+    return result
+
+
+def _require(params: Mapping[str, Any], key: str) -> Any:
+    value = params.get(key)
+    if value is None:
+        raise MCPError(code=types.INVALID_PARAMS, message=f"missing params.{key}")
+    return value
+
+
+async def _complete(client: AsyncClient, params: Mapping[str, Any]) -> dict[str, Any]:
+    ref = _require(params, "ref")
+    argument = _require(params, "argument")
+    context = (params.get("context") or {}).get("arguments")
+    if ref.get("type") == "ref/prompt":
+        result = await client.complete(argument["name"], argument.get("value", ""), prompt=ref["name"],
+                                       context_arguments=context)
+    else:
+        result = await client.complete(argument["name"], argument.get("value", ""), resource=ref["uri"],
+                                       context_arguments=context)
+    return convert.completion_result(result.values, result.total, result.has_more)
+
+
+async def call(
+    client: AsyncClient, info: ServerInfo, method: str, params: Mapping[str, Any], progress: Progress | None
+) -> dict[str, Any]:
+    """The result dict of ``method``; raises ``McpCallError`` from the rpc, or ``MCPError`` for a method or params
+    the wire cannot carry."""
+    if method == "server/discover":
+        return _discover(info)
+    if method == "initialize":
+        return _initialize(info, params)
+    if method == "ping":
+        return {}
+    if method == "tools/list":
+        return convert.list_result("tools", map(convert.tool, await client.list_tools()))
+    if method == "tools/call":
+        result = await client.call_tool(_require(params, "name"), params.get("arguments") or {}, progress=progress)
+        return convert.call_tool_result(result)
+    if method == "resources/list":
+        return convert.list_result("resources", map(convert.resource, await client.list_resources()))
+    if method == "resources/templates/list":
+        templates = await client.list_resource_templates()
+        return convert.list_result("resourceTemplates", map(convert.resource_template, templates))
+    if method == "resources/read":
+        return convert.read_result(await client.read_resource(str(_require(params, "uri"))))
+    if method == "prompts/list":
+        return convert.list_result("prompts", map(convert.prompt, await client.list_prompts()))
+    if method == "prompts/get":
+        arguments = {key: str(value) for key, value in (params.get("arguments") or {}).items()}
+        return convert.prompt_result(await client.get_prompt(_require(params, "name"), arguments))
+    if method == "completion/complete":
+        return await _complete(client, params)
+    if method == "logging/setLevel":
+        return {}  # the wire carries no log messages: there is nothing to filter
+    raise MCPError(code=types.METHOD_NOT_FOUND, message=f"{method} is not served over mcp-grpc",
+                   data={"grpcStatus": "UNIMPLEMENTED"})
