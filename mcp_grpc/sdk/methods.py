@@ -6,6 +6,7 @@ carries its protocol revision), so there is no handshake to forward. ``ping`` is
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Awaitable, Callable, Mapping
 
 import mcp_types as types
@@ -16,19 +17,22 @@ from mcp_grpc import wire
 from mcp_grpc.client import AsyncClient, ProgressUpdate
 from mcp_grpc.sdk import convert
 
-__all__ = ["ServerInfo", "call", "capabilities"]
+__all__ = ["UNSERVED_CAPABILITIES", "ServerInfo", "call", "capabilities"]
+
+#: Client capabilities only server-to-client requests could use; mcp-grpc servers send none (MRTR is not served yet).
+UNSERVED_CAPABILITIES = ("sampling", "elicitation", "roots")
 
 Progress = Callable[[ProgressUpdate], Awaitable[None]]
 
 
+@dataclasses.dataclass(frozen=True)
 class ServerInfo:
     """What discover and initialize answer with: the server's name, version and instructions (the wire has no
     rpc that returns them, so they are given to :func:`mcp_grpc.sdk.connect`)."""
 
-    def __init__(self, name: str, version: str = "", instructions: str | None = None) -> None:
-        self.name = name
-        self.version = version
-        self.instructions = instructions
+    name: str
+    version: str = ""
+    instructions: str | None = None
 
     def implementation(self) -> dict[str, Any]:
         return {"name": self.name, "version": self.version}
@@ -57,6 +61,18 @@ def _discover(info: ServerInfo) -> dict[str, Any]:
     if info.instructions:
         result["instructions"] = info.instructions
     return result
+
+
+def _refuse_unserved(capabilities: Any) -> None:
+    """A session that declares sampling, elicitation or roots would wait for requests that never come: say so."""
+    declared = [name for name in UNSERVED_CAPABILITIES if isinstance(capabilities, Mapping) and name in capabilities]
+    if declared:
+        raise MCPError(
+            code=types.INVALID_REQUEST,
+            message=f"client capabilities {', '.join(declared)} are not served over mcp-grpc: the server sends no "
+            "sampling, elicitation or roots requests yet (MRTR); drop the callbacks",
+            data={"grpcStatus": "UNIMPLEMENTED"},
+        )
 
 
 def _initialize(info: ServerInfo, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -99,8 +115,10 @@ async def call(
     """The result dict of ``method``; raises ``McpCallError`` from the rpc, or ``MCPError`` for a method or params
     the wire cannot carry."""
     if method == "server/discover":
+        _refuse_unserved((params.get("_meta") or {}).get(types.CLIENT_CAPABILITIES_META_KEY))
         return _discover(info)
     if method == "initialize":
+        _refuse_unserved(params.get("capabilities"))
         return _initialize(info, params)
     if method == "ping":
         return {}

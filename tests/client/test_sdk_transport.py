@@ -10,11 +10,13 @@ from typing import Any
 import anyio
 import mcp_types as types
 import pytest
+from mcp import ClientSession
 from mcp.client.subscriptions import listen
 from mcp.shared.exceptions import MCPError
 from mcp.shared.subscriptions import ResourceUpdated, ToolsListChanged
 
 import mcp_grpc.sdk
+from mcp_grpc.client import AsyncClient
 from mcp_grpc.server import Context
 from tests.client.client_support import small_app
 from tests.support.servers import running
@@ -113,3 +115,25 @@ async def test_resources_subscribe_of_a_2025_session_gets_updated_notifications(
             app.notify_resource_updated("text://hello")
             assert await asyncio.wait_for(updated.get(), 10) == "text://hello"
             await session.unsubscribe_resource("text://hello")
+
+
+async def test_a_session_built_on_the_transport_with_callbacks_is_refused_at_negotiation():
+    """connect() refuses the callbacks outright; a session built directly on GrpcTransport learns it at discover or
+    initialize, instead of waiting for requests the server never sends."""
+
+    async def sample(context: Any, params: Any) -> Any:
+        raise AssertionError("never called")
+
+    async with running(small_app()) as server:
+        client = AsyncClient(server.address, timeout=5)
+        try:
+            transport = mcp_grpc.sdk.GrpcTransport(client, mcp_grpc.sdk.ServerInfo("client-test"))
+            async with transport as (read, write), ClientSession(read, write, sampling_callback=sample) as session:
+                for negotiate in (session.discover, session.initialize):
+                    with pytest.raises(MCPError) as refused:
+                        await negotiate()
+                    assert refused.value.error.code == types.INVALID_REQUEST and "sampling" in refused.value.error.message
+            async with transport as (read, write), ClientSession(read, write) as session:
+                assert (await session.discover()).supported_versions == ["2026-07-28"]
+        finally:
+            await client.close()
