@@ -18,6 +18,7 @@ class AuditDecision(str, enum.Enum):
     DENY = "deny"  # PERMISSION_DENIED
     UNAUTHENTICATED = "unauthenticated"  # UNAUTHENTICATED
     UNAVAILABLE = "unavailable"  # UNAVAILABLE: the authorization backend could not decide
+    LIMITED = "limited"  # RESOURCE_EXHAUSTED: over a rate limit or a concurrency cap (retry-after says when)
     INVALID_ARGUMENT = "invalid_argument"  # INVALID_ARGUMENT, NOT_FOUND, UNIMPLEMENTED (the request was wrong)
     ERROR = "error"  # INTERNAL, CANCELLED, RESOURCE_EXHAUSTED for a reply over the size limit (it did not complete)
 

@@ -2,7 +2,8 @@
 
     app = McpApp("files")
 
-    @app.tool(annotations=ToolAnnotations(read_only=True), authorize=[Check("can_read", "bucket:{bucket}")])
+    @app.tool(annotations=ToolAnnotations(read_only=True), authorize=[Check("can_read", "bucket:{bucket}")],
+              limits=[RateLimit(rate=5, burst=10)])   # per caller of this tool (mcp_grpc.contract.limits)
     def list_files(bucket: str, limit: int = 10) -> list[str]:
         '''List the files of a bucket.'''
 
@@ -15,7 +16,7 @@ import asyncio
 import dataclasses
 from typing import Any, Callable, Iterable, Sequence, TypeVar
 
-from mcp_grpc.contract import Check
+from mcp_grpc.contract import Check, ConcurrencyLimit, RateLimit
 from mcp_grpc.server.context import Context
 from mcp_grpc.server.entries import (
     CompletionHandler,
@@ -83,13 +84,21 @@ class McpApp:
         description: str | None = None,
         annotations: ToolAnnotations | None = None,
         authorize: Sequence[Check] = (),
+        limits: Sequence[RateLimit | ConcurrencyLimit] = (),
     ) -> Callable[[F], F]:
         """Register a function as a tool. Arguments come from its parameters, the output schema from its return type.
+
+        ``limits``: rate limits (per caller of this tool unless ``per`` says otherwise) and concurrency caps, checked
+        before authorization, beside those of the security team's limits.yaml.
 
         Usable as ``@app.tool`` or ``@app.tool(...)``.
         """
         if callable(name):
             return self.tool()(name)  # type: ignore[return-value]
+
+        for declared in limits:
+            if not isinstance(declared, (RateLimit, ConcurrencyLimit)):
+                raise TypeError(f"limits takes RateLimit and ConcurrencyLimit values, not {type(declared).__name__}")
 
         def register(fn: F) -> F:
             tool_name = name or fn.__name__
@@ -105,6 +114,7 @@ class McpApp:
                     signature=signature,
                     annotations=annotations or ToolAnnotations(),
                     checks=tuple(authorize),
+                    limits=tuple(limit.bound_to(tool_name, i) for i, limit in enumerate(limits)),
                 )
             )
             return fn

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import grpc
 
@@ -47,6 +47,7 @@ class Rejected(Exception):
         self.decision = AuditDecision(decision)
         self.mcp_code = mcp_code
         self.checks = checks
+        #: Extra trailing metadata sent with the status (BadRequest details, a limit's ``retry-after``).
         self.trailing = tuple(trailing)
 
     @classmethod
@@ -106,7 +107,7 @@ class Call:
 
     __slots__ = (
         "service", "method", "principal", "metadata", "peer", "started", "target", "checks", "done", "span",
-        "_sink", "_telemetry", "_audit_arguments",
+        "release", "note", "_sink", "_telemetry", "_audit_arguments",
     )
 
     def __init__(
@@ -130,6 +131,10 @@ class Call:
         self.checks: Sequence[CheckOutcome] = ()
         self.done = False
         self.span: CallSpan | None = None
+        #: Run once when the call ends (the limiter's concurrency slots).
+        self.release: Callable[[], None] | None = None
+        #: Added to the audit record's reason (e.g. that rate limits could not be checked).
+        self.note = ""
         self._sink = sink
         self._telemetry = telemetry
         self._audit_arguments = audit_arguments
@@ -157,6 +162,13 @@ class Call:
         if self.done:
             return
         self.done = True
+        if self.release is not None:
+            try:
+                self.release()
+            except Exception:  # noqa: BLE001
+                log.exception("releasing the limits of %s/%s failed", self.service, self.method)
+        if self.note:
+            reason = f"{reason}; {self.note}" if reason else self.note
         if len(reason) > MAX_MESSAGE:  # reasons quote what the caller sent
             reason = clip(reason, MAX_MESSAGE)
         sink = self._sink

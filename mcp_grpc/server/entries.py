@@ -128,6 +128,8 @@ class FunctionTool:
     signature: Signature
     annotations: ToolAnnotations
     checks: Sequence[Check]
+    limits: Sequence[Any] = ()
+    """Rate limits and concurrency caps declared on the tool (``RateLimit``, ``ConcurrencyLimit``), bound to it."""
 
     @property
     def input_schema(self) -> Mapping[str, Any]:

@@ -3,6 +3,8 @@
 1. authenticate: the ``Authenticator`` turns the peer (auth context + metadata) into a ``Principal``; failure is
    UNAUTHENTICATED. Without an authenticator only insecure-local mode is possible, where every caller gets the
    insecure-local principal. Then the MCP protocol revision is checked (UNIMPLEMENTED for one we do not speak).
+   A tool call then meets its rate limits and concurrency caps (``mcp_grpc.server.limits``): over one is
+   RESOURCE_EXHAUSTED (audited ``limited``) before any validation or FGA work.
 2. resolve and validate: the rpc's declaration finds its target in the registry and validates the arguments
    (pydantic; a proto-first tool's input schema and proto rules, ``proto_first.validation``). An unknown name or invalid arguments are answered only after the target's default check passed, so
    a caller who may not use a name cannot tell whether it exists or what its schema is.
@@ -155,6 +157,7 @@ class Pipeline:
         telemetry: CallTelemetry | None = None,
         audit_required: bool = False,
         max_reply_bytes: int | None = None,
+        limiter: Any = None,
     ) -> None:
         if authenticator is None and not insecure_local:
             raise ValueError("an Authenticator is required unless insecure_local is set")
@@ -173,6 +176,8 @@ class Pipeline:
             raise ValueError("audit_required needs an audit sink that reports whether it can write (writable)")
         #: Spans and metrics of calls; the default follows the global OpenTelemetry providers. None turns it off.
         self.telemetry: CallTelemetry | None = telemetry if telemetry is not None else CallTelemetry()
+        #: The ``mcp_grpc.server.limits.Limiter`` of tool calls, or None.
+        self.limiter = limiter
 
     # -- the whole pipeline, per rpc shape ------------------------------------------------------------------------
 
@@ -212,6 +217,8 @@ class Pipeline:
     ) -> Response:
         """Steps 2-5 of an admitted call. Raises what ends the call (``reject`` turns it into a status)."""
         resolution = rpc.resolve(request)
+        if self.limiter is not None and resolution.kind is TargetKind.TOOL:
+            await self.limit(call, resolution.name, resolution.entry)
         if resolution.entry is None:
             await self.authorize(call, self.target(call, resolution.kind, resolution.name))
             raise resolution.missing or McpError(grpc.StatusCode.NOT_FOUND, INVALID_PARAMS, "not found")
@@ -323,6 +330,31 @@ class Pipeline:
                 unauthenticated,
             )
         return principal
+
+    # -- between steps 1 and 3: limits ----------------------------------------------------------------------------
+
+    async def limit(self, call: Call, tool: str, entry: Any) -> None:
+        """The tool call's rate limits and concurrency caps. Raises ``Rejected`` (after auditing) over one."""
+        limiter = self.limiter
+        if limiter is None or not limiter.applies(entry):
+            return
+        assert call.principal is not None
+        try:
+            admission = await limiter.admit(call.principal, tool, entry)
+        except Exception as exc:  # noqa: BLE001 - fail closed on a limiter fault
+            if isinstance(exc, Rejected):
+                rejected = exc
+            else:
+                log.exception("limiter raised for tool %r", clip(tool))
+                rejected = Rejected(
+                    grpc.StatusCode.UNAVAILABLE, f"rate limits unavailable: internal error ({type(exc).__name__})",
+                    AuditDecision.UNAVAILABLE,
+                )
+            call.target = self.target(call, TargetKind.TOOL, tool)
+            call.fail(rejected)
+            raise rejected from None
+        call.release = admission.release
+        call.note = admission.note
 
     # -- step 3 ---------------------------------------------------------------------------------------------------
 

@@ -88,6 +88,9 @@ class ServerConfig:
     audit_required: bool = False
     """Fail closed on audit: while the sink cannot write records (its ``writable`` is False: a full disk, a full
     queue), every call is refused with UNAVAILABLE."""
+    limiter: Any = None
+    """The ``mcp_grpc.server.limits.Limiter`` of tool calls (limits.yaml, a Redis store); None: one that enforces
+    only the limits declared on tools, in this process."""
     audit_arguments: bool = False
     """Copy validated arguments into audit events (off by default: arguments may be sensitive)."""
     insecure_local: bool = False
@@ -225,6 +228,7 @@ class Server:
             audit_arguments=self.config.audit_arguments,
             audit_required=self.config.audit_required,
             max_reply_bytes=self.config.max_send_bytes(),
+            limiter=self._limiter(),
         )
         self.port: int | None = None
         self._server: grpc.aio.Server | None = None
@@ -234,6 +238,13 @@ class Server:
         self._probe_health: ProbeHealth | None = None
         self._streaming: McpStreamingServicer | None = None
         self._stopping = False
+
+    def _limiter(self) -> Any:
+        from mcp_grpc.server.limits import Limiter
+
+        limiter = self.config.limiter if self.config.limiter is not None else Limiter()
+        limiter.attach(self.app.name, self.config.authorizer)
+        return limiter
 
     @property
     def address(self) -> str:
@@ -359,6 +370,7 @@ class Server:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
         await self._flush_audit()
+        await self.pipeline.limiter.close()
 
     async def _flush_audit(self) -> None:
         """Write every record of the calls that ended, including those cancelled at the end of the drain."""

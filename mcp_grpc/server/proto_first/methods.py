@@ -49,6 +49,8 @@ def generic_handler(
         call = None
         try:
             call = pipeline.begin(context, service_name, method.descriptor.name, check_version=False)
+            if method.tool is not None and pipeline.limiter is not None:
+                await pipeline.limit(call, method.tool.name, method.tool)
             arguments = (
                 json_format.MessageToDict(request, preserving_proto_field_name=True)
                 if request is not None and (needs_arguments or method.resource is not None)
