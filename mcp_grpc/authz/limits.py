@@ -66,6 +66,17 @@ class LimitPolicy:
     read_only_open: bool = True
     other_open: bool = False
 
+    def __post_init__(self) -> None:
+        """Unnamed limits are named by their place (``rate_limits[0]``), as the file's are: names key the buckets."""
+        object.__setattr__(self, "rates", tuple(
+            rule if rule.name else dataclasses.replace(rule, name=f"rate_limits[{i}]")
+            for i, rule in enumerate(self.rates)
+        ))
+        object.__setattr__(self, "concurrency", tuple(
+            cap if cap.name else dataclasses.replace(cap, name=f"concurrency[{i}]")
+            for i, cap in enumerate(self.concurrency)
+        ))
+
 
 def load_limits(path: str | os.PathLike[str]) -> LimitPolicy:
     """Parse a limits file; raises ``LimitsFileError``."""

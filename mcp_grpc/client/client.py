@@ -29,24 +29,31 @@ ProgressCallback = Callable[["ProgressUpdate"], Any]
 
 
 class McpCallError(Exception):
-    """A call ended with a non-OK gRPC status. ``mcp_code`` is the MCP error code when the server sent one."""
+    """A call ended with a non-OK gRPC status. ``mcp_code`` is the MCP error code when the server sent one;
+    ``retry_after`` the seconds a rate-limited call (RESOURCE_EXHAUSTED) should wait, when the server said."""
 
-    def __init__(self, status: grpc.StatusCode, message: str, mcp_code: int | None = None) -> None:
+    def __init__(
+        self, status: grpc.StatusCode, message: str, mcp_code: int | None = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(f"{status.name}: {message}" + (f" (MCP error {mcp_code})" if mcp_code is not None else ""))
         self.status = status
         self.message = message
         self.mcp_code = mcp_code
+        self.retry_after = retry_after
 
     @classmethod
     def from_rpc_error(cls, error: grpc.aio.AioRpcError) -> "McpCallError":
         code = None
+        retry_after = None
         for key, value in error.trailing_metadata() or ():
             if key == wire.ERROR_CODE_METADATA_KEY:
                 try:
                     code = int(value)
                 except ValueError:
                     pass
-        return cls(error.code(), error.details() or "", code)
+            elif key == "retry-after" and isinstance(value, str) and value.isdigit() and len(value) < 10:
+                retry_after = float(value)
+        return cls(error.code(), error.details() or "", code, retry_after)
 
 
 @dataclasses.dataclass(frozen=True)
