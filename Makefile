@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint proto proto-check breaking bench reliability clean peers
+.PHONY: venv demo test lint proto proto-check breaking bench reliability clean peers redis
 
 venv: $(STAMP)
 
@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (Python 3.11+ is required; set PYTHON=...)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,bench,protovalidate,otel]'
+	$(PY) -m pip install --quiet -e '.[test,bench,protovalidate,otel,redis]'
 	touch $(STAMP)
 
 demo: venv
@@ -73,8 +73,21 @@ reliability: venv
 # The real peers of the E2E tests in tests/peers (spire-server, spire-agent, openfga), built from the Go module proxy
 # once into ~/.cache/mcp-grpc/peers/<name>-<version>/ (MCP_GRPC_PEERS_CACHE moves it); nothing of theirs is in the
 # repository. Without them `make test` skips those tests; under CI=true it fails. A cold build takes several minutes.
-peers:
+# It also installs redis-server (the `redis` target below).
+peers: redis
 	bash tools/build-peers.sh
+
+# Debian's redis-server for the tests of the Redis rate limiter (tests/server/test_limits_redis.py starts its own on a
+# loopback port); installed once, only when redis-server is not on PATH. Without it those tests skip; under CI=true
+# they fail. apt-get needs root (CI runs as root), else sudo.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+redis:
+	@if command -v redis-server >/dev/null 2>&1; then \
+		echo "redis: $$(redis-server --version | cut -d' ' -f3) on PATH"; \
+	else \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends redis-server; \
+	fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

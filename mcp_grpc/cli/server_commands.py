@@ -144,6 +144,20 @@ def add_security_flags(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="serve without authorization: every authenticated caller may use everything (must be explicit)",
     )
+    limits = parser.add_argument_group("rate limits (docs/security-teams.md, Limits)")
+    limits.add_argument(
+        "--limits",
+        metavar="FILE",
+        help="rate limits and concurrency caps of tool calls, reloaded on change (default: limits.yaml in "
+        "--authz-dir when present)",
+    )
+    limits.add_argument(
+        "--limits-redis",
+        metavar="URL",
+        default=os.environ.get("MCP_GRPC_LIMITS_REDIS"),
+        help="keep rate-limit buckets in this Redis, shared by every replica (redis://host:port/db; needs "
+        "mcp-grpc[redis]; default $MCP_GRPC_LIMITS_REDIS, else in this process)",
+    )
     audit = parser.add_argument_group("audit")
     audit.add_argument("--audit-log", metavar="FILE", help="write audit records (JSON lines) here; default: stderr")
     audit.add_argument("--audit-arguments", action="store_true", help="include argument values in audit records")
@@ -238,6 +252,9 @@ def server_security(args: argparse.Namespace) -> dict[str, Any]:
             )
         except Exception as exc:  # the SDK validates ids and URLs eagerly: a precise message, not a traceback
             raise TargetError(f"bad OpenFGA settings: {exc}") from None
+    limiter = _limiter(args, security)
+    if limiter is not None:
+        fields["limiter"] = limiter
     fields["audit_sink"] = security.json_audit_sink(args.audit_log, include_arguments=args.audit_arguments)
     fields["audit_arguments"] = args.audit_arguments
     fields["audit_required"] = args.audit_required
@@ -248,6 +265,23 @@ def server_security(args: argparse.Namespace) -> dict[str, Any]:
     fields["health_port_services"] = args.health_port_services
     fields["reflection"] = args.reflection
     return fields
+
+
+def _limiter(args: argparse.Namespace, security: Any) -> Any:
+    """The limiter of ``--limits`` (or ``--authz-dir``'s limits.yaml) and ``--limits-redis``; None without them."""
+    from mcp_grpc.authz.limits import LIMITS_FILE_NAME, LimitsFileError
+
+    path = args.limits
+    if path is None and args.authz_dir and (pathlib.Path(args.authz_dir) / LIMITS_FILE_NAME).is_file():
+        path = str(pathlib.Path(args.authz_dir) / LIMITS_FILE_NAME)
+    if path is None and not args.limits_redis:
+        return None
+    try:
+        return security.limiter(path, redis_url=args.limits_redis)
+    except LimitsFileError as exc:
+        raise TargetError(f"bad limits file: {exc}") from None
+    except (ImportError, ValueError) as exc:
+        raise TargetError(f"--limits-redis: {exc}") from None
 
 
 def _check_jwt_flags(args: argparse.Namespace) -> None:

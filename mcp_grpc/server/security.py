@@ -150,6 +150,19 @@ def authorizer_from_openfga(
     )
 
 
+def limiter(limits: str | os.PathLike[str] | None = None, *, redis_url: str | None = None) -> Any:
+    """The tool-call limiter: the limits file ``limits`` (reloaded on change; None: only limits declared on tools)
+    with its buckets in this process, or in the Redis at ``redis_url`` (shared by replicas; ``mcp-grpc[redis]``)."""
+    from mcp_grpc.server.limits import Limiter
+
+    store = None
+    if redis_url:
+        from mcp_grpc.server.limits.redis_gcra import RedisGcra
+
+        store = RedisGcra(redis_url)
+    return Limiter(limits, store=store)
+
+
 def json_audit_sink(path: str | None = None, *, include_arguments: bool = False) -> AuditSink:
     """One JSON line per decision on logger ``mcp_grpc.audit``; into ``path`` when given, else wherever logging goes."""
     from mcp_grpc.authz.audit import JsonAuditSink
