@@ -95,21 +95,19 @@ def parse_limits(text: str, path: str | os.PathLike[str] = "<limits>") -> LimitP
     if not isinstance(document, Mapping):
         raise LimitsFileError(path, f"expected a mapping of {', '.join(_TOP_KEYS)}, found {kind_of(document)}", line=1)
     _unknown_keys(path, document, _TOP_KEYS, None)
-    rates = tuple(
-        _rate(path, entry, f"rate_limits[{i}]", line_of(items, i))
-        for items in [_list(path, document, "rate_limits")] for i, entry in enumerate(items)
-    )
+    rate_items, cap_items = _list(path, document, "rate_limits"), _list(path, document, "concurrency")
+    rates = tuple(_rate(path, entry, f"rate_limits[{i}]", line_of(rate_items, i)) for i, entry in enumerate(rate_items))
     caps = tuple(
-        _concurrency(path, entry, f"concurrency[{i}]", line_of(items, i))
-        for items in [_list(path, document, "concurrency")] for i, entry in enumerate(items)
+        _concurrency(path, entry, f"concurrency[{i}]", line_of(cap_items, i)) for i, entry in enumerate(cap_items)
     )
     names: dict[str, str] = {}
-    for where, limit in [*((f"rate_limits[{i}]", r) for i, r in enumerate(rates)),
-                         *((f"concurrency[{i}]", c) for i, c in enumerate(caps))]:
-        if limit.name in names:
-            raise LimitsFileError(path, f"the name {limit.name!r} is also the name of {names[limit.name]}",
-                                  where=where, line=None)
-        names[limit.name] = where
+    for section, items, limits in (("rate_limits", rate_items, rates), ("concurrency", cap_items, caps)):
+        for i, limit in enumerate(limits):
+            where = f"{section}[{i}]"
+            if limit.name in names:
+                raise LimitsFileError(path, f"the name {limit.name[:64]!r} is also the name of {names[limit.name]}",
+                                      where=where, line=line_of(items, i))
+            names[limit.name] = where
     read_only_open, other_open = _unavailable(path, document)
     return LimitPolicy(rates, caps, read_only_open, other_open)
 
@@ -160,13 +158,12 @@ def _rate(path: Any, raw: Any, where: str, line: int | None) -> RateLimit:
             path, f"per must be one of {', '.join(s.value for s in LimitScope)}, not {str(per)[:64]!r}",
             where=where, line=line_of(entry, "per"),
         )
-    principal = _spiffe_id(path, entry, where)
+    fields = {
+        "principal": _spiffe_id(path, entry, where), "tool": _text(path, entry, "tool", where),
+        "team": _text(path, entry, "team", where), "name": _text(path, entry, "name", where) or where,
+    }
     try:
-        return RateLimit(
-            rate=entry["rate"], burst=entry.get("burst"), per=per, principal=principal,
-            tool=_text(path, entry, "tool", where), team=_text(path, entry, "team", where),
-            name=_text(path, entry, "name", where) or where,
-        )
+        return RateLimit(rate=entry["rate"], burst=entry.get("burst"), per=per, **fields)
     except ValueError as exc:
         first = str(exc).split(" ", 1)[0]
         key = first if first in entry else None
@@ -177,11 +174,12 @@ def _concurrency(path: Any, raw: Any, where: str, line: int | None) -> Concurren
     entry = _entry(path, raw, where, line, _CONCURRENCY_KEYS)
     if "max" not in entry:
         raise LimitsFileError(path, "missing max", where=where, line=line_of(entry))
+    fields = {
+        "principal": _spiffe_id(path, entry, where), "tool": _text(path, entry, "tool", where),
+        "name": _text(path, entry, "name", where) or where,
+    }
     try:
-        return ConcurrencyLimit(
-            max=entry["max"], principal=_spiffe_id(path, entry, where), tool=_text(path, entry, "tool", where),
-            name=_text(path, entry, "name", where) or where,
-        )
+        return ConcurrencyLimit(max=entry["max"], **fields)
     except ValueError as exc:
         raise LimitsFileError(path, str(exc), where=where, line=line_of(entry, "max")) from None
 
