@@ -1,11 +1,12 @@
 """The server framework: the application object, handler context, configuration and the grpc.aio server.
 
     from mcp_grpc.server import McpApp, Context, ServerConfig, ToolAnnotations
-    from mcp_grpc.server import Check
+    from mcp_grpc.server import Check, RateLimit
 
     app = McpApp("files")
 
-    @app.tool(annotations=ToolAnnotations(read_only=True), authorize=[Check("can_read", "bucket:{bucket}")])
+    @app.tool(annotations=ToolAnnotations(read_only=True), authorize=[Check("can_read", "bucket:{bucket}")],
+              limits=[RateLimit(rate=5, burst=10)])
     async def list_files(bucket: str, ctx: Context, limit: int = 10) -> list[str]:
         "List a bucket."
         await ctx.report_progress(1, 1)
@@ -32,7 +33,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from mcp_grpc.contract import Check
+    from mcp_grpc.contract import Check, ConcurrencyLimit, RateLimit
     from mcp_grpc.server.app import App, McpApp
     from mcp_grpc.server.pipeline import INSECURE_LOCAL_PRINCIPAL, Pipeline
     from mcp_grpc.server.registry import Notification, Registry
@@ -54,6 +55,8 @@ _EXPORTS = {
     "McpError": "mcp_grpc.wire.errors",
     "ToolError": "mcp_grpc.server.entries",
     "Check": "mcp_grpc.contract",
+    "ConcurrencyLimit": "mcp_grpc.contract",
+    "RateLimit": "mcp_grpc.contract",
     "Completion": "mcp_grpc.server.entries",
     "PromptMessage": "mcp_grpc.server.entries",
     "ResourceContent": "mcp_grpc.server.entries",

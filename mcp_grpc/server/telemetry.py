@@ -10,7 +10,7 @@ whatever ``OTEL_PROPAGATORS`` selects: extraction goes through ``opentelemetry.p
 ``mcp_grpc.target.name`` (also ``gen_ai.tool.name``, ``gen_ai.prompt.name`` or ``mcp.resource.uri`` as the MCP
 semantic conventions name them, and ``mcp.method.name`` such as ``tools/call`` for the MCP services),
 ``enduser.id`` (the caller's SPIFFE ID once authenticated), ``mcp_grpc.proven_by`` and ``mcp_grpc.decision``
-(allow, deny, unauthenticated, unavailable, invalid_argument, error: the audit record's label). The span status
+(allow, deny, limited, unauthenticated, unavailable, invalid_argument, error: the audit record's label). The span status
 is ERROR, with the reason, for the codes the gRPC conventions count as server errors (UNKNOWN, DEADLINE_EXCEEDED,
 UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS); a denial is an answer, not a server error.
 
