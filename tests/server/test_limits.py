@@ -165,3 +165,25 @@ async def test_an_unknown_tool_gets_no_bucket_of_its_own(pki):
             codes = [(await raw_call(billing, f"nope{i}", {}))[0] for i in range(3)]
     assert set(codes) == {grpc.StatusCode.NOT_FOUND}
     assert len(limiter.store) == 0  # type: ignore[arg-type]
+
+
+async def test_call_tool_stream_and_typed_proto_first_calls_meet_the_same_limits(pki):
+    from examples.proto_tools.gen import storage_pb2, storage_pb2_grpc
+    from examples.proto_tools.server import StorageService
+
+    limited = LimitedApp()
+    limited.app.add_proto_service(StorageService(), storage_pb2.DESCRIPTOR.services_by_name["StorageService"])
+    limiter = Limiter(LimitPolicy(rates=(RateLimit(rate=0.01, burst=1, per="tool", tool="list_objects"),)))
+    async with running(limited.app, None, limiter=limiter, **pki.server_fields()) as server:
+        async with pki.client(BILLING, server.address) as billing:
+            await billing.call_tool("transfer", {"amount": 1}, progress=lambda update: None)
+            await billing.call_tool("transfer", {"amount": 2}, progress=lambda update: None)
+            with pytest.raises(McpCallError) as streamed:
+                await billing.call_tool("transfer", {"amount": 3}, progress=lambda update: None)
+            stub = storage_pb2_grpc.StorageServiceStub(billing.channel)
+            await stub.ListObjects(storage_pb2.ListObjectsRequest(bucket="docs"), timeout=10)
+            with pytest.raises(grpc.aio.AioRpcError) as typed:
+                await stub.ListObjects(storage_pb2.ListObjectsRequest(bucket="docs"), timeout=10)
+    assert streamed.value.status is grpc.StatusCode.RESOURCE_EXHAUSTED and streamed.value.retry_after is not None
+    assert typed.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert "retry-after" in dict(typed.value.trailing_metadata())
