@@ -89,3 +89,28 @@ async def test_two_server_processes_sharing_redis_enforce_one_limit(tmp_path, re
                 process.wait()
             if process.stderr is not None:
                 process.stderr.close()
+
+
+def _serve_args(*flags: str):
+    import argparse
+
+    from mcp_grpc.cli import server_commands
+
+    parser = argparse.ArgumentParser()
+    server_commands.register(parser.add_subparsers())
+    return parser.parse_args(["serve", QUICKSTART, "--insecure-local", *flags])
+
+
+def test_limits_yaml_in_the_authz_dir_is_loaded_and_a_flag_names_another(tmp_path):
+    from mcp_grpc.cli.server_commands import server_security
+
+    authz = tmp_path / "authz"
+    shutil.copytree(AUTHZ_DIR, authz)
+    (authz / "limits.yaml").write_text("rate_limits:\n  - name: from-dir\n    per: principal\n    rate: 5\n")
+    other = tmp_path / "other.yaml"
+    other.write_text("concurrency:\n  - name: from-flag\n    max: 2\n")
+    found = server_security(_serve_args("--authz-dir", str(authz)))["limiter"]
+    assert found.file.path == authz / "limits.yaml" and [r.name for r in found.policy.rates] == ["from-dir"]
+    named = server_security(_serve_args("--authz-dir", str(authz), "--limits", str(other)))["limiter"]
+    assert [c.name for c in named.policy.concurrency] == ["from-flag"] and not named.policy.rates
+    assert "limiter" not in server_security(_serve_args("--authz-dir", str(AUTHZ_DIR)))  # no limits.yaml there
