@@ -187,3 +187,24 @@ async def test_call_tool_stream_and_typed_proto_first_calls_meet_the_same_limits
     assert streamed.value.status is grpc.StatusCode.RESOURCE_EXHAUSTED and streamed.value.retry_after is not None
     assert typed.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
     assert "retry-after" in dict(typed.value.trailing_metadata())
+
+
+async def test_each_limit_is_a_metric_series(pki):
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    reader = InMemoryMetricReader()
+    limiter = Limiter(LimitPolicy(rates=(RateLimit(rate=0.01, burst=1, per="principal", name="caller"),)),
+                      meter_provider=MeterProvider(metric_readers=[reader]))
+    async with running(LimitedApp().app, None, limiter=limiter, **pki.server_fields()) as server:
+        async with pki.client(BILLING, server.address) as billing:
+            codes = [(await raw_call(billing, tool, args))[0]
+                     for tool, args in (("echo", {"text": "x"}), ("echo", {"text": "x"}), ("transfer", {"amount": 1}))]
+    assert codes[1:] == [grpc.StatusCode.RESOURCE_EXHAUSTED] * 2
+    points = {
+        (tuple(sorted(point.attributes.items())), point.value)
+        for resource in reader.get_metrics_data().resource_metrics
+        for scope in resource.scope_metrics for metric in scope.metrics if metric.name == "mcp_grpc.server.limits"
+        for point in metric.data.data_points
+    }
+    assert points == {((("limit", "caller"), ("outcome", "limited")), 2)}
