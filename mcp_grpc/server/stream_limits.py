@@ -74,7 +74,7 @@ def too_many_streams(spiffe_id: str, limit: int) -> Rejected:
         grpc.StatusCode.RESOURCE_EXHAUSTED,
         f"too many Listen streams: {spiffe_id} already holds {limit}, the most one caller may hold on this server; "
         "close one first",
-        AuditDecision.ERROR,
+        AuditDecision.LIMITED,
     )
 
 

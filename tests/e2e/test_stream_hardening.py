@@ -127,7 +127,7 @@ async def test_one_caller_holds_at_most_the_cap_and_slots_come_back(capped, work
         assert ended.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
         assert ended.details().startswith(f"too many Listen streams: {BILLING_ID} already holds 2")
         [record] = capped.audit_since(mark, expect=1)
-        assert (record["principal"], record["decision"], record["target"]) == (BILLING_ID, "error", LISTEN)
+        assert (record["principal"], record["decision"], record["target"]) == (BILLING_ID, "limited", LISTEN)
         assert record["reason"] == ended.details()
 
         other = listen(support)  # the cap is per caller
