@@ -93,12 +93,11 @@ def prompt(p: Any) -> types.Prompt:
     )
 
 
-def prompt_messages(messages: Any) -> list[types.PromptMessage]:
-    """(role, text) pairs as MCP prompt messages; a role MCP does not know is sent as ``user``."""
-    return [
-        types.PromptMessage(
-            role=role if role in ("user", "assistant") else "user",
-            content=types.TextContent(type="text", text=text),
-        )
-        for role, text in messages
-    ]
+def prompt_messages(result: Any) -> list[types.PromptMessage]:
+    """A prompt's messages as MCP's, each with its content block; a role MCP does not know is sent as ``user``."""
+    roles = [role if role in ("user", "assistant") else "user" for role, _ in result.messages]
+    if result.raw is None:
+        return [types.PromptMessage(role=role, content=types.TextContent(type="text", text=text))
+                for role, (_, text) in zip(roles, result.messages)]
+    return [types.PromptMessage(role=role, content=content_block(message))
+            for role, message in zip(roles, result.raw.messages)]

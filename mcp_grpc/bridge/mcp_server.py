@@ -131,7 +131,7 @@ def build_bridge_server(
     async def get_prompt(ctx: ServerRequestContext, params: types.GetPromptRequestParams) -> types.GetPromptResult:
         result = await forward(ctx, lambda client: client.get_prompt(params.name, params.arguments or {}))
         return types.GetPromptResult(
-            description=result.description or None, messages=conversions.prompt_messages(result.messages)
+            description=result.description or None, messages=conversions.prompt_messages(result)
         )
 
     async def complete(ctx: ServerRequestContext, params: types.CompleteRequestParams) -> types.CompleteResult:

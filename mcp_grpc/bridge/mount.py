@@ -55,7 +55,8 @@ from mcp_grpc.contract import Check
 from mcp_grpc.wire import errors
 from mcp_grpc.server.app import McpApp, Notification
 from mcp_grpc.server.context import Context, current_context
-from mcp_grpc.server.entries import Completion, PromptMessage, ResourceContent, ToolAnnotations, ToolResult
+from mcp_grpc.server.content import Audio, ContentBlock, EmbeddedResource, Image, ResourceContent, ResourceLink
+from mcp_grpc.server.entries import Completion, PromptMessage, ToolAnnotations, ToolResult
 from mcp_grpc.server.uri_template import UriTemplate, UriTemplateError
 
 __all__ = ["MountError", "MountedServer", "SkippedPrimitive", "mount_official"]
@@ -203,20 +204,23 @@ def _annotations(hints: mcp_types.ToolAnnotations | None) -> ToolAnnotations:
     )
 
 
-def _content_text(block: Any) -> str:
-    """A content block as text: mcp-grpc's ToolResult and PromptMessage carry text only."""
+def _content_block(block: Any) -> ContentBlock:
+    """An SDK content block as mcp-grpc's (base64 data decoded: the gRPC wire carries bytes)."""
     if isinstance(block, mcp_types.TextContent):
         return block.text
+    if isinstance(block, mcp_types.ImageContent):
+        return Image(base64.b64decode(block.data), block.mime_type)
+    if isinstance(block, mcp_types.AudioContent):
+        return Audio(base64.b64decode(block.data), block.mime_type)
     if isinstance(block, mcp_types.EmbeddedResource):
         contents = block.resource
+        mime = contents.mime_type or None
         if isinstance(contents, mcp_types.TextResourceContents):
-            return contents.text
-        size = len(base64.b64decode(contents.blob))
-        return f"[resource {contents.uri} ({contents.mime_type or 'binary'}, {size} bytes)]"
+            return EmbeddedResource(ResourceContent(str(contents.uri), text=contents.text, mime_type=mime))
+        return EmbeddedResource(ResourceContent(str(contents.uri), blob=base64.b64decode(contents.blob), mime_type=mime))
     if isinstance(block, mcp_types.ResourceLink):
-        return f"[resource link {block.uri}]"
-    if isinstance(block, (mcp_types.ImageContent, mcp_types.AudioContent)):
-        return f"[{block.type} {block.mime_type}, {len(base64.b64decode(block.data))} bytes]"
+        return ResourceLink(str(block.uri), block.name, title=block.title, description=block.description,
+                            mime_type=block.mime_type)
     return json.dumps(pydantic.TypeAdapter(Any).dump_python(block, mode="json"))
 
 
@@ -267,9 +271,9 @@ class OfficialSdkTool:
                 f"mounted into mcp-grpc cannot do yet",
                 is_error=True,
             )
-        text = "\n".join(_content_text(block) for block in result.content)
         structured = result.structured_content if isinstance(result.structured_content, dict) else None
-        return ToolResult(text=text, structured=structured, is_error=bool(result.is_error))
+        blocks = [_content_block(block) for block in result.content]
+        return ToolResult(content=blocks, structured=structured, is_error=bool(result.is_error))
 
 
 # -- resources, prompts, completions: synthesized handlers for the McpApp decorators ------------------------------
@@ -323,7 +327,7 @@ def _prompt_renderer(calls: _SdkCalls, name: str) -> Callable[..., Awaitable[Any
             raise errors.invalid_params(f"prompt {name!r}: {error}") from None
         if not isinstance(result, mcp_types.GetPromptResult):
             raise errors.internal(f"prompt {name!r} asked the client for input, which mcp-grpc cannot relay yet")
-        return [PromptMessage(message.role, _content_text(message.content)) for message in result.messages]
+        return [PromptMessage(message.role, _content_block(message.content)) for message in result.messages]
 
     return render
 

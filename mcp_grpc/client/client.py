@@ -111,7 +111,9 @@ class PromptInfo:
 class PromptResult:
     description: str
     messages: list[tuple[str, str]]
-    """(role, text) pairs."""
+    """(role, text) pairs (a message holding an image, audio or a resource has empty text: see ``raw``)."""
+    raw: pb.GetPromptResponse | None = None
+    """The response as received, with every message's content block."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -345,6 +347,7 @@ class AsyncClient:
         return PromptResult(
             response.description,
             [(_ROLE_NAMES.get(m.role, "user"), m.text.text) for m in response.messages],
+            response,
         )
 
     async def complete(

@@ -137,13 +137,14 @@ def prompt(p: PromptInfo) -> types.Prompt:
 
 
 def prompt_result(result: PromptResult) -> dict[str, Any]:
-    """(role, text) pairs as prompt messages; a role MCP does not know is sent as ``user``."""
-    messages = [
-        types.PromptMessage(
-            role=role if role in ("user", "assistant") else "user", content=types.TextContent(type="text", text=text)
-        )
-        for role, text in result.messages
-    ]
+    """A prompt's messages, each with its content block; a role MCP does not know is sent as ``user``."""
+    roles = [role if role in ("user", "assistant") else "user" for role, _ in result.messages]
+    if result.raw is None:
+        messages = [types.PromptMessage(role=role, content=types.TextContent(type="text", text=text))
+                    for role, (_, text) in zip(roles, result.messages)]
+    else:
+        messages = [types.PromptMessage(role=role, content=_content_block(message))
+                    for role, message in zip(roles, result.raw.messages)]
     return dump(types.GetPromptResult(description=result.description or None, messages=messages))
 
 

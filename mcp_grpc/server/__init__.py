@@ -39,7 +39,8 @@ if TYPE_CHECKING:
     from mcp_grpc.server.registry import Notification, Registry
     from mcp_grpc.server.context import Context, Progress, current_context
     from mcp_grpc.wire.errors import McpError
-    from mcp_grpc.server.entries import Completion, ToolError, PromptMessage, ResourceContent, ToolAnnotations, ToolResult
+    from mcp_grpc.server.content import Audio, EmbeddedResource, Image, ResourceContent, ResourceLink
+    from mcp_grpc.server.entries import Completion, ToolError, PromptMessage, ToolAnnotations, ToolResult
     from mcp_grpc.server.runtime import ConfigError, Server, ServerConfig, serve
 
 _EXPORTS = {
@@ -59,7 +60,11 @@ _EXPORTS = {
     "RateLimit": "mcp_grpc.contract",
     "Completion": "mcp_grpc.server.entries",
     "PromptMessage": "mcp_grpc.server.entries",
-    "ResourceContent": "mcp_grpc.server.entries",
+    "ResourceContent": "mcp_grpc.server.content",
+    "Image": "mcp_grpc.server.content",
+    "Audio": "mcp_grpc.server.content",
+    "EmbeddedResource": "mcp_grpc.server.content",
+    "ResourceLink": "mcp_grpc.server.content",
     "ToolAnnotations": "mcp_grpc.server.entries",
     "ToolResult": "mcp_grpc.server.entries",
     "ConfigError": "mcp_grpc.server.runtime",

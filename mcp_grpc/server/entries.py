@@ -14,6 +14,7 @@ import functools
 from typing import Any, Awaitable, Callable, Mapping, Protocol, Sequence
 
 from mcp_grpc.contract import Check
+from mcp_grpc.server.content import ContentBlock, ResourceContent, blocks_of
 from mcp_grpc.server.context import _CURRENT, Context
 from mcp_grpc.server.schema import Signature, render_text
 from mcp_grpc.server.uri_template import UriTemplate
@@ -39,27 +40,21 @@ class ToolError(Exception):
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class ToolResult:
-    """Return this from a tool to control the result fully (text, structured content, error flag)."""
+    """Return this from a tool to control the result fully: ``text`` (the first block), more ``content`` blocks
+    (strings, ``Image``, ``Audio``, ``EmbeddedResource``, ``ResourceLink``), structured content, the error flag."""
 
     text: str | None = None
     structured: Mapping[str, Any] | None = None
     is_error: bool = False
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class ResourceContent:
-    """One content item of a resource read: ``text`` or ``blob``."""
-
-    uri: str
-    text: str | None = None
-    blob: bytes | None = None
-    mime_type: str | None = None
+    content: Sequence[ContentBlock] = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class PromptMessage:
+    """One message of a rendered prompt: ``text`` is a string or any content block (``Image``, ...)."""
+
     role: str  # "user" | "assistant"
-    text: str
+    text: ContentBlock
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -150,6 +145,9 @@ class FunctionTool:
         )
         if isinstance(value, ToolResult):
             return value
+        blocks = blocks_of(value, blob_uri=f"tool://{self.name}/result")
+        if blocks is not None:
+            return ToolResult(content=blocks)
         structured = self.signature.output.structured(value)
         return ToolResult(text=render_text(value, structured), structured=structured)
 
@@ -220,10 +218,11 @@ class Prompt:
         for item in items:
             if isinstance(item, PromptMessage):
                 messages.append(item)
-            elif isinstance(item, str):
+            elif isinstance(item, str) or blocks_of(item, blob_uri="") == [item]:
                 messages.append(PromptMessage("user", item))
             else:
-                raise TypeError(f"prompt {self.name!r} returned {type(item).__name__}; expected str or PromptMessage")
+                raise TypeError(f"prompt {self.name!r} returned {type(item).__name__}; expected str, PromptMessage "
+                                "or a content block (Image, Audio, EmbeddedResource, ResourceLink)")
         return messages
 
 

@@ -13,12 +13,16 @@ from typing import Any, Sequence
 
 from mcp_grpc import wire
 from mcp_grpc.contract.bounds import MAX_MESSAGE, clip
+from mcp_grpc.server.content import Audio, ContentBlock, EmbeddedResource, Image, ResourceContent, ResourceLink
 from mcp_grpc.server.entries import ToolResult
 from mcp_grpc.wire import errors
 from mcp_grpc.wire import mcp_messages_pb2 as pb
 from mcp_grpc.wire.structs import python_to_struct
 
-__all__ = ["ListSettings", "decode_cursor", "encode_cursor", "tool_error", "tool_message", "tool_response"]
+__all__ = [
+    "ListSettings", "content_block", "decode_cursor", "encode_cursor", "resource_contents", "tool_error",
+    "tool_message", "tool_response",
+]
 
 ROLES = {"user": pb.ROLE_USER, "assistant": pb.ROLE_ASSISTANT}
 
@@ -94,10 +98,38 @@ def tool_message(tool: Any) -> pb.Tool:
     return message
 
 
+def content_block(target: Any, block: ContentBlock) -> None:
+    """Set the one field of ``target`` (a ``CallToolResponse.Content`` or a ``PromptMessage``) that ``block`` is."""
+    if isinstance(block, str):
+        target.text.text = block
+    elif isinstance(block, Image):
+        target.image.data, target.image.mime_type = block.data, block.mime_type
+    elif isinstance(block, Audio):
+        target.audio.data, target.audio.mime_type = block.data, block.mime_type
+    elif isinstance(block, EmbeddedResource):
+        resource_contents(target.embedded_resource.contents, block.resource)
+    elif isinstance(block, ResourceLink):
+        link = target.resource_link
+        link.uri, link.name = block.uri, block.name
+        link.title, link.description, link.mime_type = block.title or "", block.description or "", block.mime_type or ""
+    else:
+        raise TypeError(f"not a content block: {type(block).__name__}")
+
+
+def resource_contents(target: pb.ResourceContents, item: ResourceContent) -> None:
+    target.uri, target.mime_type = item.uri, item.mime_type or ""
+    if item.blob is not None:
+        target.blob = item.blob
+    else:
+        target.text = item.text or ""
+
+
 def tool_response(result: ToolResult) -> pb.CallToolResponse:
     response = pb.CallToolResponse(is_error=result.is_error)
     if result.text is not None:
         response.content.add().text.text = result.text
+    for block in result.content:
+        content_block(response.content.add(), block)
     if result.structured is not None:
         python_to_struct(result.structured, response.structured_content)
     return response

@@ -19,6 +19,7 @@ import pydantic
 import typing_extensions
 
 from mcp_grpc.contract.bounds import MAX_ITEMS, MAX_MESSAGE, clip
+from mcp_grpc.server.content import is_content_annotation
 
 _EMPTY = inspect.Parameter.empty
 
@@ -101,6 +102,8 @@ class OutputShape:
 
 def _output_shape(annotation: Any) -> OutputShape:
     if annotation is _EMPTY or annotation is None or annotation is type(None) or annotation is str or annotation is Any:
+        return OutputShape(None, None, False)
+    if is_content_annotation(annotation):  # images, audio, resources, bytes: content blocks, not data
         return OutputShape(None, None, False)
     adapter = pydantic.TypeAdapter(annotation)
     schema = adapter.json_schema(mode="serialization")

@@ -15,7 +15,9 @@ from typing import Any, Callable, Mapping, Sequence
 from mcp_grpc.contract import TargetKind
 from mcp_grpc.server.call import Call
 from mcp_grpc.server.context import Context, Progress
-from mcp_grpc.server.messages import ROLES, ListSettings, decode_cursor, tool_error, tool_message, tool_response
+from mcp_grpc.server.messages import (
+    ROLES, ListSettings, content_block, decode_cursor, resource_contents, tool_error, tool_message, tool_response,
+)
 from mcp_grpc.server.pipeline import Answer, Handling, ListRpc, Pipeline, Resolution, TargetRpc
 from mcp_grpc.server.registry import Registry
 from mcp_grpc.server.schema import ArgumentError
@@ -228,11 +230,7 @@ class McpServicer(mcp_pb2_grpc.McpServicer):
             raise errors.internal(f"reading {uri!r} failed: {exc or type(exc).__name__}") from exc
         response = pb.ReadResourceResponse()
         for item in contents:
-            message = response.resource.add(uri=item.uri, mime_type=item.mime_type or "")
-            if item.blob is not None:
-                message.blob = item.blob
-            else:
-                message.text = item.text or ""
+            resource_contents(response.resource.add(), item)
         self.lists.cache_hints(response)
         return Answer(response)
 
@@ -261,8 +259,7 @@ class McpServicer(mcp_pb2_grpc.McpServicer):
             raise errors.internal(f"prompt {entry.name!r} failed: {exc or type(exc).__name__}") from exc
         response = pb.GetPromptResponse(description=entry.description or "")
         for item in messages:
-            message = response.messages.add(role=ROLES.get(item.role, pb.ROLE_USER))
-            message.text.text = item.text
+            content_block(response.messages.add(role=ROLES.get(item.role, pb.ROLE_USER)), item.text)
         return Answer(response)
 
     # -- completion -----------------------------------------------------------------------------------------------

@@ -184,3 +184,28 @@ def test_a_lifespan_the_mount_cannot_run_is_announced(caplog: pytest.LogCaptureF
     with caplog.at_level("WARNING", logger="mcp_grpc.bridge"):
         mount_official(McpApp("mounted"), sdk)
     assert "'with-lifespan' has a lifespan, which mcp-grpc does not run" in caplog.text
+
+
+async def test_a_mounted_sdk_servers_images_and_audio_stay_binary():
+    """Issue 11: an SDK tool's Image and Audio reach the gRPC caller as image and audio blocks (they used to become
+    the text "[image image/png, 8 bytes]")."""
+    from mcp.server.mcpserver import MCPServer
+    from mcp.server.mcpserver.utilities.types import Audio as SdkAudio
+    from mcp.server.mcpserver.utilities.types import Image as SdkImage
+
+    sdk = MCPServer("media")
+
+    @sdk.tool()
+    def snapshot() -> list:
+        """A picture and a sound."""
+        return ["both:", SdkImage(data=b"\x89PNG\xff", format="png"), SdkAudio(data=b"RIFF\xfe", format="wav")]
+
+    app = McpApp("mounted-media")
+    mount_official(app, sdk)
+    async with running(app) as server:
+        async with AsyncClient(server.address, timeout=10) as client:
+            result = await client.call_tool("snapshot", {})
+    blocks = result.raw.content
+    assert [block.ListFields()[0][0].name for block in blocks] == ["text", "image", "audio"], blocks
+    assert (blocks[1].image.data, blocks[1].image.mime_type) == (b"\x89PNG\xff", "image/png")
+    assert (blocks[2].audio.data, blocks[2].audio.mime_type) == (b"RIFF\xfe", "audio/wav")
