@@ -67,7 +67,9 @@ async def _run(args: argparse.Namespace) -> int:
     try:
         if args.forward_bearer and args.stdio:
             raise BridgeError("--forward-bearer needs --http: a stdio client sends no HTTP Authorization header")
-        server = build_bridge_server(backend, name=args.name, forward_bearer=args.forward_bearer)
+        instructions = None if args.forward_bearer else await _server_instructions(backend)
+        server = build_bridge_server(backend, name=args.name, instructions=instructions,
+                                     forward_bearer=args.forward_bearer)
         if args.stdio:
             print(f"mcp-grpc bridge: {args.address} on stdio as {backend.identity}", file=sys.stderr)
             await serve_stdio(server)
@@ -81,6 +83,18 @@ async def _run(args: argparse.Namespace) -> int:
         return 0
     finally:
         await backend.close()
+
+
+async def _server_instructions(backend: Any) -> str | None:
+    """The server's instructions (its list responses carry them) for the bridge's initialize result; None when the
+    server gives none or cannot be asked now (the bridge still starts: every call reports its own failure)."""
+    client = backend.client()
+    try:
+        await client.list_tools(timeout=5)
+    except Exception as error:  # noqa: BLE001
+        print(f"mcp-grpc bridge: no server instructions ({type(error).__name__}: {str(error)[:120]})", file=sys.stderr)
+        return None
+    return client.instructions
 
 
 async def _until_signal_or(closed: Any) -> None:

@@ -173,6 +173,8 @@ class AsyncClient:
             self._owns_channel = False
         self.channel = channel
         self.timeout = timeout
+        self.instructions: str | None = None
+        """The server's instructions for the model, as its last list response said (None before any list)."""
         self._metadata_hook = metadata
         self._protocol_version = protocol_version
         self._bind(channel)
@@ -229,6 +231,7 @@ class AsyncClient:
             if cursor is not None:
                 request.common.metadata.fields[wire.CURSOR_KEY].string_value = cursor
             response = await self._unary(method, request, timeout)
+            self.instructions = response.common.instructions or None
             items.extend(getattr(response, field))
             next_value = response.common.metadata.fields.get(wire.NEXT_CURSOR_KEY)
             if next_value is None or not next_value.string_value:

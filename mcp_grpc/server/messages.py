@@ -54,14 +54,18 @@ def decode_cursor(common: pb.RequestFields, listing: str) -> int:
 
 
 class ListSettings:
-    """Page size and cache hints of list responses."""
+    """Page size, cache hints and the server's instructions of list and read responses (the protocol is stateless:
+    no initialize result carries them, so these responses do, in ``common.instructions``)."""
 
-    def __init__(self, page_size: int, ttl: datetime.timedelta | None, cache_scope: int) -> None:
+    def __init__(
+        self, page_size: int, ttl: datetime.timedelta | None, cache_scope: int, instructions: str | None = None
+    ) -> None:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
         self.page_size = page_size
         self.ttl = ttl
         self.cache_scope = cache_scope
+        self.instructions = instructions
 
     def page(self, names: Sequence[str], offset: int, listing: str, common: pb.ResponseFields) -> Sequence[str]:
         """The names of one page; sets the next page's cursor on ``common`` unless this is the last page."""
@@ -71,6 +75,8 @@ class ListSettings:
         return names[offset:end]
 
     def cache_hints(self, response: Any) -> None:
+        if self.instructions and hasattr(response, "common"):
+            response.common.instructions = self.instructions
         if self.ttl is not None:
             response.ttl.FromTimedelta(self.ttl)
         response.cache_scope = self.cache_scope

@@ -273,7 +273,7 @@ class Server:
             self.registry,
             self.pipeline,
             executor=self._executor,
-            lists=ListSettings(config.page_size, config.list_ttl, cache_scope),
+            lists=ListSettings(config.page_size, config.list_ttl, cache_scope, getattr(self.app, "instructions", None)),
         )
         self._streaming = McpStreamingServicer(mcp, max_listen_streams=config.max_listen_streams)
         for servicer, descriptor in ((mcp, MCP_DESCRIPTOR), (self._streaming, STREAMING_DESCRIPTOR)):

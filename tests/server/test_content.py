@@ -94,3 +94,32 @@ def test_a_prompt_returning_something_else_names_what_it_accepts():
 
     with pytest.raises(TypeError, match="expected str, PromptMessage or a content block"):
         asyncio.run(app.prompts["broken"].render({}, None, None))  # type: ignore[arg-type]
+
+
+async def test_server_instructions_reach_the_client_and_a_bridged_mcp_client():
+    """Issue 11: McpApp(instructions=...) was stored and never sent; list responses now carry it."""
+    from mcp_grpc.cli.bridge_commands import _server_instructions
+
+    app = McpApp("guided", instructions="Refunds above 100 need a review.")
+
+    @app.tool
+    def noop() -> str:
+        return "ok"
+
+    async with running(app) as server:
+        async with AsyncClient(server.address) as client:
+            assert client.instructions is None
+            await client.list_tools()
+            assert client.instructions == "Refunds above 100 need a review."
+        backend = GrpcBackend.insecure_local(server.address)
+        try:
+            instructions = await _server_instructions(backend)
+            async with serve_http(build_bridge_server(backend, instructions=instructions), port=0) as endpoint:
+                async with mcp.Client(endpoint.url, mode="auto") as bridged:  # server/discover says them
+                    assert bridged.instructions == "Refunds above 100 need a review."
+        finally:
+            await backend.close()
+    async with running(content_app()) as silent:
+        async with AsyncClient(silent.address) as client:
+            await client.list_tools()
+            assert client.instructions is None  # an app without instructions sends none
