@@ -13,6 +13,7 @@ import mcp_types as types
 from mcp.shared.exceptions import MCPError
 
 from mcp_grpc.client import McpCallError
+from mcp_grpc.wire.errors import STATUS_CODES
 
 __all__ = ["TOOL_ERROR_STATUSES", "BridgeError", "jsonrpc_error", "status_text", "unreachable"]
 
@@ -21,11 +22,6 @@ TOOL_ERROR_STATUSES = frozenset(
     {grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.UNAVAILABLE}
 )
 
-_MCP_CODES = {
-    grpc.StatusCode.INVALID_ARGUMENT: types.INVALID_PARAMS,
-    grpc.StatusCode.NOT_FOUND: types.INVALID_PARAMS,
-    grpc.StatusCode.UNIMPLEMENTED: types.METHOD_NOT_FOUND,
-}
 
 
 class BridgeError(Exception):
@@ -38,7 +34,7 @@ def status_text(error: McpCallError) -> str:
 
 
 def jsonrpc_error(error: McpCallError) -> MCPError:
-    code = error.mcp_code if error.mcp_code is not None else _MCP_CODES.get(error.status, types.INTERNAL_ERROR)
+    code = error.mcp_code if error.mcp_code is not None else STATUS_CODES.get(error.status, types.INTERNAL_ERROR)
     return MCPError(code=code, message=status_text(error), data={"grpcStatus": error.status.name})
 
 

@@ -1,8 +1,9 @@
 """gRPC failures as the SDK's JSON-RPC errors: the code, a readable message and the gRPC status name in ``data``.
 
 ``ErrorData.code`` is the MCP code the server sent in ``mcp-error-code`` trailing metadata; without one it is derived
-from the status (INVALID_ARGUMENT and NOT_FOUND: -32602, UNIMPLEMENTED: -32601, DEADLINE_EXCEEDED: -32001, everything
-else -32603). ``ErrorData.data`` is ``{"grpcStatus": "<STATUS NAME>"}``: PERMISSION_DENIED and UNAUTHENTICATED are
+from the status as the server derives it (``mcp_grpc.wire.errors.STATUS_CODES``: PERMISSION_DENIED -32003,
+UNAUTHENTICATED -32004, UNAVAILABLE -32005, RESOURCE_EXHAUSTED -32006, INVALID_ARGUMENT and NOT_FOUND -32602,
+UNIMPLEMENTED -32601), DEADLINE_EXCEEDED -32001, everything else -32603. ``ErrorData.data`` is ``{"grpcStatus": "<STATUS NAME>"}``: PERMISSION_DENIED and UNAUTHENTICATED are
 denials (the caller's identity may not do this), UNAVAILABLE and the rest are failures worth retrying or reporting.
 """
 
@@ -14,18 +15,14 @@ import grpc
 import mcp_types as types
 
 from mcp_grpc.client import McpCallError
+from mcp_grpc.wire.errors import STATUS_CODES
 
 __all__ = ["DENIAL_STATUSES", "error_data", "is_denial", "unreachable"]
 
 #: gRPC statuses that mean "this identity may not", as opposed to "this did not work".
 DENIAL_STATUSES = frozenset({"PERMISSION_DENIED", "UNAUTHENTICATED"})
 
-_CODES = {
-    grpc.StatusCode.INVALID_ARGUMENT: types.INVALID_PARAMS,
-    grpc.StatusCode.NOT_FOUND: types.INVALID_PARAMS,
-    grpc.StatusCode.UNIMPLEMENTED: types.METHOD_NOT_FOUND,
-    grpc.StatusCode.DEADLINE_EXCEEDED: types.REQUEST_TIMEOUT,
-}
+_CODES = {**STATUS_CODES, grpc.StatusCode.DEADLINE_EXCEEDED: types.REQUEST_TIMEOUT}
 
 
 def error_data(error: McpCallError) -> types.ErrorData:

@@ -16,7 +16,7 @@ import grpc
 
 from mcp_grpc.contract import AuditDecision, AuditEvent, CallTarget, CheckOutcome, Principal
 from mcp_grpc.contract.bounds import MAX_MESSAGE, MAX_NAME, clip, clip_json
-from mcp_grpc.wire.errors import INTERNAL_ERROR, MCP_ERROR_CODE_KEY, McpError
+from mcp_grpc.wire.errors import INTERNAL_ERROR, MCP_ERROR_CODE_KEY, STATUS_CODES, McpError
 
 if TYPE_CHECKING:
     from mcp_grpc.server.telemetry import CallSpan, CallTelemetry
@@ -228,8 +228,9 @@ async def abort(context: Any, rejected: Rejected) -> None:
     UNAVAILABLE for transport failures): retries would multiply the load on a backend that is already failing.
     """
     trailing: tuple[tuple[str, str | bytes], ...] = rejected.trailing
-    if rejected.mcp_code is not None:
-        trailing += ((MCP_ERROR_CODE_KEY, str(rejected.mcp_code)),)
+    code = rejected.mcp_code if rejected.mcp_code is not None else STATUS_CODES.get(rejected.status)
+    if code is not None:
+        trailing += ((MCP_ERROR_CODE_KEY, str(code)),)
     if rejected.decision is AuditDecision.UNAVAILABLE:
         trailing += (_NO_RETRY,)
     await context.abort(rejected.status, clip(rejected.reason, MAX_MESSAGE), trailing)

@@ -21,6 +21,24 @@ METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
 RESOURCE_NOT_FOUND = -32002
+# mcp-grpc's own codes, in JSON-RPC's implementation-defined server-error range (-32000 to -32099), clear of the
+# ones MCP and its SDKs use (-32000 connection closed, -32001 timeout, -32002, -32020 to -32022, -32042): a client
+# tells a denial from an outage from a crash by the code, not by parsing text.
+PERMISSION_DENIED = -32003
+UNAUTHENTICATED = -32004
+UNAVAILABLE = -32005
+RESOURCE_EXHAUSTED = -32006
+
+#: The MCP code a refusal carries when nothing more precise was set.
+STATUS_CODES: dict[grpc.StatusCode, int] = {
+    grpc.StatusCode.PERMISSION_DENIED: PERMISSION_DENIED,
+    grpc.StatusCode.UNAUTHENTICATED: UNAUTHENTICATED,
+    grpc.StatusCode.UNAVAILABLE: UNAVAILABLE,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: RESOURCE_EXHAUSTED,
+    grpc.StatusCode.INVALID_ARGUMENT: INVALID_PARAMS,
+    grpc.StatusCode.NOT_FOUND: INVALID_PARAMS,
+    grpc.StatusCode.UNIMPLEMENTED: METHOD_NOT_FOUND,
+}
 
 
 class McpError(Exception):

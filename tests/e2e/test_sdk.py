@@ -67,7 +67,7 @@ async def run_as(workload_api: Any, workload: str, address: str, **options: Any)
 
 
 DENIED = {"grpcStatus": "PERMISSION_DENIED"}
-INTERNAL_ERROR = -32603
+PERMISSION_DENIED_CODE = -32003  # mcp_grpc.wire.errors.PERMISSION_DENIED: a denial has its own code
 
 
 async def test_the_same_sdk_agent_runs_as_each_agent_with_its_own_svid(workload_api, payments):
@@ -86,9 +86,9 @@ async def test_the_same_sdk_agent_runs_as_each_agent_with_its_own_svid(workload_
     assert support == {
         "tools": ["lookup_invoice"],
         "lookup": billing["lookup"],
-        "refund": ("error", INTERNAL_ERROR, DENIED),
+        "refund": ("error", PERMISSION_DENIED_CODE, DENIED),
         "progress": [],
-        "policy": ("error", INTERNAL_ERROR, DENIED),
+        "policy": ("error", PERMISSION_DENIED_CODE, DENIED),
         "prompt": billing["prompt"],
     }
     records = payments.audit_since(mark, expect=10)

@@ -123,3 +123,50 @@ async def test_server_instructions_reach_the_client_and_a_bridged_mcp_client():
         async with AsyncClient(silent.address) as client:
             await client.list_tools()
             assert client.instructions is None  # an app without instructions sends none
+
+
+async def test_refusals_carry_their_own_mcp_error_codes_over_grpc_and_through_the_bridge():
+    """Issue 11, errors: PERMISSION_DENIED, UNAUTHENTICATED and UNAVAILABLE carry distinct mcp-error-code values
+    (they carried none, and the bridge answered -32603 "Internal error" for all three)."""
+    import grpc
+
+    from mcp_grpc.client import McpCallError
+    from mcp_grpc.wire import errors
+    from tests.server.server_support import HeaderAuthenticator, TableAuthorizer
+
+    agent = "spiffe://example.org/agent"
+
+    def as_agent() -> list[tuple[str, str]]:
+        return [("x-test-identity", agent)]
+
+    async def code_of(call) -> tuple[grpc.StatusCode, int | None]:
+        with pytest.raises(McpCallError) as failed:
+            await call
+        return failed.value.status, failed.value.mcp_code
+
+    app = content_app()
+    for mode, expected in (("normal", (grpc.StatusCode.PERMISSION_DENIED, errors.PERMISSION_DENIED)),
+                           ("unavailable", (grpc.StatusCode.UNAVAILABLE, errors.UNAVAILABLE))):
+        async with running(app, TableAuthorizer(set(), mode=mode), authenticator=HeaderAuthenticator(),
+                           insecure_local=True) as server:
+            async with AsyncClient(server.address, metadata=as_agent, retry=None) as client:
+                assert await code_of(client.get_prompt("show")) == expected
+            async with AsyncClient(server.address, retry=None) as anonymous:
+                assert await code_of(anonymous.get_prompt("show")) == (grpc.StatusCode.UNAUTHENTICATED,
+                                                                       errors.UNAUTHENTICATED)
+    assert len({errors.PERMISSION_DENIED, errors.UNAUTHENTICATED, errors.UNAVAILABLE, errors.RESOURCE_EXHAUSTED,
+                errors.INTERNAL_ERROR}) == 5
+
+    async with running(app, TableAuthorizer(set()), authenticator=HeaderAuthenticator(), insecure_local=True) as server:
+        backend = GrpcBackend(server.address, lambda: AsyncClient(server.address, metadata=as_agent, retry=None),
+                              _noop, identity=agent)
+        async with serve_http(build_bridge_server(backend), port=0) as endpoint:
+            async with mcp.Client(endpoint.url, mode="2026-07-28") as client:
+                with pytest.raises(mcp.MCPError) as denied:
+                    await client.get_prompt("show")
+    assert denied.value.error.code == errors.PERMISSION_DENIED
+    assert denied.value.error.data == {"grpcStatus": "PERMISSION_DENIED"}
+
+
+async def _noop() -> None:
+    return None
