@@ -18,14 +18,7 @@ Run::
 Prints a table and writes ``bench/out/authz_engine.json``. Before and after an engine change, side by side::
 
     git worktree add --detach /tmp/engine-before <commit>
-    .venv/bin/python bench/authz_engine.py --no-cli
-
-OpenFGA's check strategies (weight2 and recursive, ``mcp_grpc/authz/engine/strategy.py`` and ``fastpath.py``),
-measured this way against 2b587f6 (the engine before them), two interleaved runs each on a 2-core machine, p50 µs:
-random pairs 18.0 / 18.5 before, 19.7 / 20.2 after (+9%; p99 27-28 → 33-34); allowed pairs 3.5 / 4.0 before,
-3.6 / 3.8 after; mixed 4.5 / 5.0 before, 4.7 / 4.9 after. The realistic model's one recursive relation
-(``team#member``) takes the recursive strategy, whose breadth-first walk costs a little more than three nested
-lookups; the first version cost +70% on random pairs (imports inside the hot functions, a sort per call). --engine-root /tmp/engine-before --out bench/out/before.json
+    .venv/bin/python bench/authz_engine.py --no-cli --engine-root /tmp/engine-before --out bench/out/before.json
     .venv/bin/python bench/authz_engine.py --no-cli
 
 OpenFGA's check strategies (weight2 and recursive, ``mcp_grpc/authz/engine/strategy.py`` and ``fastpath.py``),
