@@ -23,7 +23,8 @@ code the server sent (or one derived from the gRPC status) and the status name i
 
 This module holds how the bridge reaches the gRPC server (:class:`GrpcBackend`, :func:`is_local_address`) and is where
 the bridge's public names are imported from. The rest lives by job: :mod:`.mcp_server` (the SDK server and its
-handlers), :mod:`.listen` (subscriptions/listen), :mod:`.conversions` (gRPC results as MCP types), :mod:`.errors`
+handlers), :mod:`.listen` (subscriptions/listen), ``mcp_grpc.client.as_mcp`` (gRPC results as MCP types, shared
+with the SDK transport), :mod:`.errors`
 (``BridgeError`` and the error mapping) and :mod:`.transports` (stdio and streamable HTTP).
 """
 

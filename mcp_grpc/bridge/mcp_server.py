@@ -15,7 +15,7 @@ from mcp.server import Server
 from mcp.server.context import ServerRequestContext
 from mcp.shared.exceptions import MCPError
 
-from mcp_grpc.bridge import conversions
+from mcp_grpc.client import as_mcp as conversions
 from mcp_grpc.bridge.bearer import bearer_token
 from mcp_grpc.bridge.errors import TOOL_ERROR_STATUSES, jsonrpc_error, status_text, unreachable
 from mcp_grpc.bridge.listen import forward_listen

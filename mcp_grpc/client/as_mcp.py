@@ -1,4 +1,6 @@
-"""What the gRPC client returns, as the MCP types of the official SDK (``mcp_types``) that JSON-RPC clients get."""
+"""What the gRPC client returns, as the MCP types of the official SDK (``mcp_types``): what the bridge answers its
+JSON-RPC clients and what the SDK transport (``mcp_grpc.sdk``) hands a ``ClientSession``. Data on the wire is bytes;
+here it becomes MCP's base64."""
 
 from __future__ import annotations
 
