@@ -8,7 +8,6 @@ and oversized strings; names are oversized; ``traceparent`` headers are random o
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import threading
@@ -20,11 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mcp_grpc.authz.audit import audit_record
-from mcp_grpc.server.runtime import Server, ServerConfig
+from mcp_grpc.server.runtime import ServerConfig
 from mcp_grpc.wire import mcp_messages_pb2 as pb
 from mcp_grpc.wire.structs import python_to_struct
 from tests.server.server_support import HeaderAuthenticator, ListAuditSink
 from tests.support.paths import REPO_ROOT
+from tests.support.servers import on_own_loop
 
 EXAMPLES = [pytest.param(40, id="short"), pytest.param(400, id="long", marks=pytest.mark.reliability)]
 BILLING = "spiffe://example.org/ns/mcp-tools/sa/billing-agent"
@@ -38,23 +38,11 @@ def served() -> Iterator[tuple[grpc.Channel, ListAuditSink]]:
     from examples.demo.server import app
     from mcp_grpc.server.security import authorizer_from_authz_dir
 
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="bad-input-audit", daemon=True)
-    thread.start()
     sink = ListAuditSink()
-    authorizer = authorizer_from_authz_dir(REPO_ROOT / "authz")
-    server = Server(app, ServerConfig(port=0, insecure_local=True, handle_signals=False, audit_sink=sink,
-                                      authenticator=HeaderAuthenticator(), authorizer=authorizer))
-    asyncio.run_coroutine_threadsafe(server.start(), loop).result(30)
-    channel = grpc.insecure_channel(server.address)
-    try:
+    config = ServerConfig(port=0, insecure_local=True, handle_signals=False, audit_sink=sink,
+                          authenticator=HeaderAuthenticator(), authorizer=authorizer_from_authz_dir(REPO_ROOT / "authz"))
+    with on_own_loop(app, config, "bad-input-audit") as (_, channel):
         yield channel, sink
-    finally:
-        channel.close()
-        asyncio.run_coroutine_threadsafe(server.stop(0), loop).result(30)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
 
 
 _TEXT = (st.text(max_size=40) | st.sampled_from(["reports", "reports\n", "reports\r\n", "rep\x00orts", " reports",

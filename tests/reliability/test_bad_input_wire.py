@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import math
 
-import asyncio
-import threading
 from typing import Annotated, Any, Iterator, Literal
 
 import grpc
@@ -34,6 +32,7 @@ from mcp_grpc.server.schema import ArgumentError
 from mcp_grpc.wire.structs import python_to_struct, struct_to_python
 from mcp_grpc.wire import mcp_messages_pb2 as pb
 from mcp_grpc.wire import mcp_pb2, streaming_pb2
+from tests.support.servers import on_own_loop
 
 # The symptom of the bug in test_a_sync_proto_first_method_can_abort_a_typed_call, raised whenever the fuzzer sends
 # PutObject an empty key; the xfail test below tracks it.
@@ -95,20 +94,8 @@ TYPED_PARAMS = ("count", "ratio", "name", "flag", "tags", "mode", "address", "li
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[tuple[Server, grpc.Channel]]:
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="bad-input-server", daemon=True)
-    thread.start()
-    server = Server(APP, ServerConfig(port=0, insecure_local=True, handle_signals=False))
-    asyncio.run_coroutine_threadsafe(server.start(), loop).result(30)
-    channel = grpc.insecure_channel(server.address)
-    try:
-        yield server, channel
-    finally:
-        channel.close()
-        asyncio.run_coroutine_threadsafe(server.stop(0), loop).result(30)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
+    with on_own_loop(APP, ServerConfig(port=0, insecure_local=True, handle_signals=False), "bad-input-server") as got:
+        yield got
 
 
 def still_serving(channel: grpc.Channel) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Iterator
 
 from mcp_grpc.server import McpApp, Server, ServerConfig
 from mcp_grpc.contract import Authorizer
@@ -24,3 +24,28 @@ async def running(app: McpApp, authorizer: Authorizer | None = None, **fields: A
         yield server
     finally:
         await server.stop(0)
+
+
+@contextlib.contextmanager
+def on_own_loop(app: McpApp, config: ServerConfig, name: str = "test-server") -> Iterator[tuple[Server, Any]]:
+    """``app`` served on its own event loop thread, for tests that drive plain blocking calls (hypothesis): yields
+    the started ``Server`` and a blocking ``grpc`` channel to it; stops both when the block ends."""
+    import asyncio
+    import threading
+
+    import grpc
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name=name, daemon=True)
+    thread.start()
+    server = Server(app, config)
+    asyncio.run_coroutine_threadsafe(server.start(), loop).result(30)
+    channel = grpc.insecure_channel(server.address)
+    try:
+        yield server, channel
+    finally:
+        channel.close()
+        asyncio.run_coroutine_threadsafe(server.stop(0), loop).result(30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
