@@ -9,7 +9,7 @@ model parser are subpackages; the OpenFGA SDK loads only when the remote backend
     authorizer = FgaAuthorizer.from_openfga("http://openfga:8080", store_id)   # remote OpenFGA
 
 Modules: ``policy`` (which checks a call needs), ``authorizer`` (the ``Authorizer`` the server calls), ``cache``
-(decision cache), ``remote`` (``OpenFgaBackend``), ``audit`` (``JsonAuditSink``), ``telemetry`` (OpenTelemetry),
+(decision cache), ``shadow`` (a candidate model deciding beside the enforced one, never enforced), ``remote`` (``OpenFgaBackend``), ``audit`` (``JsonAuditSink``), ``telemetry`` (OpenTelemetry),
 ``backend`` (the backend interface), ``requirements`` (``Check``), ``engine`` and ``model`` (the embedded OpenFGA),
 ``names`` (OpenFGA's name grammar, and SPIFFE IDs as FGA users), ``files`` (tuple and model files) and ``storetest``
 (``fga model test`` store files).
@@ -30,6 +30,7 @@ _EXPORTS = {
     "FgaAuthorizer": "mcp_grpc.authz.authorizer",
     "AuthorizationUnavailable": "mcp_grpc.authz.authorizer",
     "AuthzDirectory": "mcp_grpc.authz.directory",
+    "ShadowAuthorizer": "mcp_grpc.authz.shadow",
     "DecisionCache": "mcp_grpc.authz.cache",
     "ModelIndex": "mcp_grpc.authz.cache",
     "OpenFgaBackend": "mcp_grpc.authz.remote",

@@ -14,7 +14,9 @@ with ``audit_required`` refuses calls then.
 
 Record fields: ``time`` (RFC 3339 UTC, milliseconds), ``principal``, ``proven_by``, ``service``, ``method``, ``kind``,
 ``target``, ``decision``, ``reason``, ``checks`` (``[{relation, object, result}]``), ``latency_ms``, ``trace_id``,
-``peer``, ``actor`` (only for a ``delegated`` principal: the proxy or bridge that relayed its token), and
+``peer``, ``actor`` (only for a ``delegated`` principal: the proxy or bridge that relayed its token),
+``shadow`` and ``shadow_reason`` (only when a shadow model decided otherwise, e.g. ``"allow→deny"``; see
+``mcp_grpc.authz.shadow``), ``shadow_error`` (only when the shadow model could not decide), and
 ``argument_names``; ``arguments`` (the values) only when ``include_arguments=True``.
 
 Usage::
@@ -75,6 +77,11 @@ def audit_record(event: AuditEvent, *, include_arguments: bool = False) -> dict[
     }
     if event.actor is not None:
         record["actor"] = event.actor
+    if event.shadow is not None:
+        record["shadow"] = event.shadow
+        record["shadow_reason"] = event.shadow_reason or ""
+    if event.shadow_error is not None:
+        record["shadow_error"] = event.shadow_error
     if event.arguments is not None:
         record["argument_names"] = sorted(event.arguments)
         if include_arguments:

@@ -115,6 +115,7 @@ class FgaAuthorizer:
         timeout: float = 1.0,
         reload_interval: float = 1.0,
         list_strategy: str = LIST_AUTO,
+        telemetry: AuthzTelemetry | None = None,
     ) -> FgaAuthorizer:
         """The embedded engine over an ``authz/`` folder (``model.fga`` or ``fga.mod``, tuple files), reloaded when
         any file changes (checked at most every ``reload_interval`` seconds). ``cache=True`` builds a default cache
@@ -128,6 +129,7 @@ class FgaAuthorizer:
             timeout=timeout,
             list_strategy=list_strategy,
             reloader=directory.maybe_reload,
+            telemetry=telemetry,
         )
 
     @classmethod
@@ -148,6 +150,7 @@ class FgaAuthorizer:
         cache: DecisionCache | None | bool = True,
         list_strategy: str = LIST_BATCH,
         headers: Mapping[str, str] | None = None,
+        telemetry: AuthzTelemetry | None = None,
     ) -> FgaAuthorizer:
         """A remote OpenFGA server. ``cache=True`` keeps answers 1 s: writes made directly on the server are seen
         after at most that long (there is no write feed to invalidate on). With ``model_id`` pinned, the model is
@@ -171,7 +174,7 @@ class FgaAuthorizer:
         )
         decision_cache = DecisionCache(ttl=1.0) if cache is True else (cache or None)
         authorizer = cls(
-            backend, policy, cache=decision_cache, timeout=timeout, list_strategy=list_strategy
+            backend, policy, cache=decision_cache, timeout=timeout, list_strategy=list_strategy, telemetry=telemetry
         )
         if model_id and decision_cache is not None:
             # A pinned model never changes, so its index is exact: fetch it in the background on first use.

@@ -7,7 +7,7 @@ order (``Authenticator``, then ``Authorizer`` on the validated ``CallTarget``, t
 
 from mcp_grpc.contract.address import AddressError
 from mcp_grpc.contract.audit import AuditDecision, AuditEvent, AuditSink
-from mcp_grpc.contract.decision import Authorizer, CheckOutcome, Decision, DecisionStatus
+from mcp_grpc.contract.decision import Authorizer, CheckOutcome, Decision, DecisionStatus, ShadowVerdict
 from mcp_grpc.contract.limits import ConcurrencyLimit, LimitScope, RateLimit
 from mcp_grpc.contract.principal import AuthenticationFailed, Authenticator, Principal, ProofKind
 from mcp_grpc.contract.target import CallTarget, Check, InvalidTargetArguments, TargetKind
@@ -31,5 +31,6 @@ __all__ = [
     "Principal",
     "ProofKind",
     "RateLimit",
+    "ShadowVerdict",
     "TargetKind",
 ]

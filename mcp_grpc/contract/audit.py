@@ -42,6 +42,9 @@ class AuditEvent:
     peer: str = ""
     arguments: Mapping[str, Any] | None = None  # only when configured
     actor: str | None = None  # the delegate (proxy, bridge) whose connection carried the principal's token
+    shadow: str | None = None  # "allow→deny": the shadow model decided otherwise (never enforced)
+    shadow_reason: str | None = None  # the shadow's reason, with ``shadow``
+    shadow_error: str | None = None  # why the shadow model could not decide (an error, a timeout)
 
 
 class AuditSink(Protocol):

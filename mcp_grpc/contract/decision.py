@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from typing import Protocol, Sequence
+from typing import Any, Protocol, Sequence
 
 from mcp_grpc.contract.principal import Principal
 from mcp_grpc.contract.target import CallTarget, Check, TargetKind
 
-__all__ = ["Authorizer", "CheckOutcome", "Decision", "DecisionStatus"]
+__all__ = ["Authorizer", "CheckOutcome", "Decision", "DecisionStatus", "ShadowVerdict"]
 
 
 class DecisionStatus(str, enum.Enum):
@@ -30,10 +30,30 @@ class Decision:
     status: DecisionStatus
     reason: str = ""  # names the failing relation and object, never the model
     checks: Sequence[CheckOutcome] = ()
+    shadow: Any = None
+    """An ``asyncio.Future`` of the ``ShadowVerdict`` when a shadow model also decides this call, else None. It is
+    never enforced; the server waits for it only to write the audit record."""
 
     @property
     def allowed(self) -> bool:
         return self.status is DecisionStatus.ALLOW
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ShadowVerdict:
+    """What a shadow model said of a call the enforced model decided. ``shadow`` None: it could not decide
+    (``reason`` says why: an error, a timeout)."""
+
+    enforced: str  # a DecisionStatus value
+    shadow: str | None
+    reason: str = ""
+
+    @property
+    def disagreement(self) -> str | None:
+        """``"allow→deny"`` when the two decisions differ, else None (also when the shadow could not decide)."""
+        if self.shadow is None or self.shadow == self.enforced:
+            return None
+        return f"{self.enforced}→{self.shadow}"
 
 
 class Authorizer(Protocol):

@@ -8,6 +8,7 @@ into the gRPC status the caller sees.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
@@ -107,7 +108,7 @@ class Call:
 
     __slots__ = (
         "service", "method", "principal", "metadata", "peer", "started", "target", "checks", "done", "span",
-        "release", "note", "_sink", "_telemetry", "_audit_arguments",
+        "release", "note", "shadow", "_sink", "_telemetry", "_audit_arguments",
     )
 
     def __init__(
@@ -135,6 +136,8 @@ class Call:
         self.release: Callable[[], None] | None = None
         #: Added to the audit record's reason (e.g. that rate limits could not be checked).
         self.note = ""
+        #: The shadow model's pending ``ShadowVerdict`` (``Decision.shadow``): the audit record waits for it.
+        self.shadow: Any = None
         self._sink = sink
         self._telemetry = telemetry
         self._audit_arguments = audit_arguments
@@ -211,10 +214,33 @@ class Call:
             arguments=clip_json(target.arguments) if (target is not None and self._audit_arguments) else None,
             actor=principal.actor if principal is not None else None,
         )
+        shadow = self.shadow
+        if shadow is not None:
+            if not shadow.done():  # the reply is not held back: the record is written when the verdict is in
+                shadow.add_done_callback(lambda done: self._emit(sink, _with_shadow(event, done)))
+                return
+            event = _with_shadow(event, shadow)
+        self._emit(sink, event)
+
+    def _emit(self, sink: "AuditSink", event: AuditEvent) -> None:
         try:
             sink.emit(event)
         except Exception:  # noqa: BLE001 - a broken sink must not break calls; it is logged loudly instead
             log.exception("audit sink failed to accept an event for %s/%s", self.service, self.method)
+
+
+def _with_shadow(event: AuditEvent, done: Any) -> AuditEvent:
+    """``event`` with what the shadow model said: a disagreement, or why it could not decide."""
+    try:
+        verdict = done.result()
+    except BaseException as exc:  # noqa: BLE001 - cancelled at shutdown, or a fault: the record is still written
+        return dataclasses.replace(event, shadow_error=f"shadow decision lost: {type(exc).__name__}")
+    if verdict.shadow is None:
+        return dataclasses.replace(event, shadow_error=clip(verdict.reason, MAX_MESSAGE))
+    disagreement = verdict.disagreement
+    if disagreement is None:
+        return event
+    return dataclasses.replace(event, shadow=disagreement, shadow_reason=clip(verdict.reason, MAX_MESSAGE))
 
 
 #: gRPC retry pushback (gRFC A6): a negative value tells the client's retry policy not to retry this answer.

@@ -382,6 +382,9 @@ class Pipeline:
             call.fail(rejected)
             raise rejected from None
         call.checks = decision.checks
+        shadow = getattr(decision, "shadow", None)
+        if shadow is not None:  # a shadow model's verdict, for the audit record only (mcp_grpc.authz.shadow)
+            call.shadow = shadow
         status = decision.status
         if status is DecisionStatus.ALLOW:
             return

@@ -379,6 +379,12 @@ class Server:
         if flush is None:
             return
         await asyncio.sleep(0)  # let the handlers cancelled by grpc's stop reach their audit record
+        settle = getattr(self.config.authorizer, "settle", None)
+        if settle is not None:  # a shadow model's verdicts still pending hold their calls' records back
+            try:
+                await settle()
+            except Exception:  # noqa: BLE001 - the records are flushed whatever happened
+                log.exception("waiting for the shadow authorizer failed")
         if not await asyncio.to_thread(flush):
             log.error("audit records still pending after the server stopped: they may be lost")
 
