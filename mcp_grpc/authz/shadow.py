@@ -16,7 +16,7 @@ a declared relation must not stop the server from starting.
 Usage::
 
     authorizer = ShadowAuthorizer(
-        FgaAuthorizer.from_authz_dir("authz/"), FgaAuthorizer.from_authz_dir("authz-next/", telemetry=False)
+        FgaAuthorizer.from_authz_dir("authz/"), FgaAuthorizer.from_authz_dir("authz-next/", telemetry=quiet_telemetry())
     )
 """
 
@@ -40,14 +40,23 @@ from mcp_grpc.contract import (
     ShadowVerdict,
     TargetKind,
 )
+from mcp_grpc.authz.telemetry import AuthzTelemetry
 from mcp_grpc.contract.bounds import clip
 
-__all__ = ["MAX_PENDING_SHADOWS", "ShadowAuthorizer", "ShadowTelemetry"]
+__all__ = ["MAX_PENDING_SHADOWS", "ShadowAuthorizer", "ShadowTelemetry", "quiet_telemetry"]
 
 log = logging.getLogger(__name__)
 
 #: Shadow decisions in flight at most; past it a call's shadow decision is skipped (and recorded as an error).
 MAX_PENDING_SHADOWS = 1000
+
+
+def quiet_telemetry() -> AuthzTelemetry:
+    """Telemetry that records nothing, for the shadow model's own ``FgaAuthorizer``: its decisions must not be
+    counted as the server's (``mcp_grpc.authz.decisions``) nor traced as its ``authz.authorize`` spans."""
+    telemetry = AuthzTelemetry(meter_provider=metrics.NoOpMeterProvider())
+    telemetry._next_tracing_check = float("inf")  # tracing() stays False: no span is even started
+    return telemetry
 
 
 class ShadowTelemetry:

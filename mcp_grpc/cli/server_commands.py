@@ -16,6 +16,7 @@ import pathlib
 import sys
 from typing import Any
 
+from mcp_grpc.cli.server_authz import add_authz_flags, authorizer_from_args, check_authz_flags
 from mcp_grpc.cli.transport_flags import add_transport_flags, port_number, transport_fields
 
 __all__ = ["TargetError", "load_app", "register", "server_security"]
@@ -129,21 +130,7 @@ def add_security_flags(parser: argparse.ArgumentParser) -> None:
         help="calls still running on a connection past --max-connection-age get this long, then the connection "
         "closes, streams included (default 5)",
     )
-    authz = parser.add_argument_group("authorization (OpenFGA)")
-    authz.add_argument("--authz-dir", help="model and tuples for the embedded engine, reloaded on change (e.g. authz/)")
-    authz.add_argument("--openfga-url", help="URL of an OpenFGA server (instead of the embedded engine)")
-    authz.add_argument("--openfga-store", help="the OpenFGA store id (with --openfga-url)")
-    authz.add_argument("--openfga-model", help="the authorization model id (default: the store's latest)")
-    authz.add_argument(
-        "--openfga-token", default=os.environ.get("OPENFGA_API_TOKEN"), help="API token (default $OPENFGA_API_TOKEN)"
-    )
-    authz.add_argument("--authz-timeout", type=float, default=1.0, metavar="SECONDS", help="per check (default 1)")
-    authz.add_argument("--no-authz-cache", action="store_true", help="ask the backend on every call")
-    authz.add_argument(
-        "--no-authz",
-        action="store_true",
-        help="serve without authorization: every authenticated caller may use everything (must be explicit)",
-    )
+    add_authz_flags(parser)
     limits = parser.add_argument_group("rate limits (docs/security-teams.md, Limits)")
     limits.add_argument(
         "--limits",
@@ -198,12 +185,7 @@ def server_security(args: argparse.Namespace) -> dict[str, Any]:
     from mcp_grpc.server import security
 
     fields: dict[str, Any] = {}
-    if args.authz_dir and args.openfga_url:
-        raise TargetError("give either --authz-dir or --openfga-url, not both")
-    if args.openfga_url and not args.openfga_store:
-        raise TargetError("--openfga-url needs --openfga-store STORE_ID")
-    if args.authz_dir and not pathlib.Path(args.authz_dir).is_dir():
-        raise TargetError(f"--authz-dir {args.authz_dir}: no such directory")
+    check_authz_flags(args, TargetError)
     has_authz = bool(args.authz_dir or args.openfga_url)
     if args.spiffe_socket and not args.insecure_local:
         if not has_authz and not args.no_authz:
@@ -231,27 +213,9 @@ def server_security(args: argparse.Namespace) -> dict[str, Any]:
             raise TargetError(f"cannot get an X.509-SVID from {args.spiffe_socket}: {exc}") from None
         fields.update(identity.config_fields())
         args.svid_not_after = identity.svid_not_after  # for the expiry gauge (configure_telemetry)
-    if args.authz_dir:
-        from mcp_grpc.authz.files import FileFormatError
-
-        try:
-            fields["authorizer"] = security.authorizer_from_authz_dir(
-                args.authz_dir, cache=not args.no_authz_cache, timeout=args.authz_timeout
-            )
-        except (FileFormatError, OSError) as exc:  # file:line: what is wrong, not a traceback
-            raise TargetError(f"--authz-dir {args.authz_dir}: {exc}") from None
-    elif args.openfga_url:
-        try:
-            fields["authorizer"] = security.authorizer_from_openfga(
-                args.openfga_url,
-                args.openfga_store,
-                model_id=args.openfga_model,
-                api_token=args.openfga_token,
-                timeout=args.authz_timeout,
-                cache=not args.no_authz_cache,
-            )
-        except Exception as exc:  # the SDK validates ids and URLs eagerly: a precise message, not a traceback
-            raise TargetError(f"bad OpenFGA settings: {exc}") from None
+    authorizer = authorizer_from_args(args, security, TargetError)
+    if authorizer is not None:
+        fields["authorizer"] = authorizer
     limiter = _limiter(args, security)
     if limiter is not None:
         fields["limiter"] = limiter

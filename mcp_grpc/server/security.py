@@ -119,11 +119,30 @@ class ServerIdentity:
         self.workload.close()
 
 
-def authorizer_from_authz_dir(path: str | os.PathLike[str], *, cache: bool = True, timeout: float = 1.0) -> Any:
-    """The embedded OpenFGA engine over an ``authz/`` folder (model and tuples), reloaded when files change."""
+def authorizer_from_authz_dir(
+    path: str | os.PathLike[str], *, cache: bool = True, timeout: float = 1.0, metrics: bool = True
+) -> Any:
+    """The embedded OpenFGA engine over an ``authz/`` folder (model and tuples), reloaded when files change.
+    ``metrics=False``: its decisions are not counted in the decision metrics (a shadow model's are not)."""
     from mcp_grpc.authz.authorizer import FgaAuthorizer
 
-    return FgaAuthorizer.from_authz_dir(path, cache=cache, timeout=timeout)
+    return FgaAuthorizer.from_authz_dir(path, cache=cache, timeout=timeout, telemetry=_telemetry(metrics))
+
+
+def _telemetry(metrics: bool) -> Any:
+    if metrics:
+        return None
+    from mcp_grpc.authz.shadow import quiet_telemetry
+
+    return quiet_telemetry()
+
+
+def shadow_authorizer(enforced: Any, shadow: Any, *, timeout: float = 1.0) -> Any:
+    """``enforced`` decides every call; ``shadow`` decides it too, after it and never enforced, for the audit record
+    (``mcp_grpc.authz.shadow``)."""
+    from mcp_grpc.authz.shadow import ShadowAuthorizer
+
+    return ShadowAuthorizer(enforced, shadow, timeout=timeout)
 
 
 def authorizer_from_openfga(
@@ -135,6 +154,7 @@ def authorizer_from_openfga(
     consistency: str | None = None,
     timeout: float = 1.0,
     cache: bool = True,
+    metrics: bool = True,
 ) -> Any:
     """A remote OpenFGA server through openfga-sdk; unreachable or slow means UNAVAILABLE, never allow."""
     from mcp_grpc.authz.authorizer import FgaAuthorizer
@@ -147,6 +167,7 @@ def authorizer_from_openfga(
         consistency=consistency,
         timeout=timeout,
         cache=cache,
+        telemetry=_telemetry(metrics),
     )
 
 
