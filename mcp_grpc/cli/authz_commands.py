@@ -8,6 +8,9 @@
 - ``authz who-can TARGET TOOL`` / ``authz what-can TARGET SPIFFE_ID``: access review of a server app (``pkg.mod:app``
   or ``path/file.py:app``, as for ``serve``) against an ``authz/`` folder (``--authz-dir``); ``--matrix`` prints
   agents x tools; ``--json`` for machines.
+- ``authz diff AUDIT_LOG ... (--model FILE [--tuples FILE ...] | --authz-dir DIR)``: replay the decisions of an
+  audit log (``serve --audit-log``) against a candidate model and print who would gain or lose which tool; exit 0
+  when nothing changes, 1 when something does, 2 for bad input (a bad line is named file:line).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import argparse
 import sys
 from typing import Callable
 
+from mcp_grpc.cli.authz_diff import add_diff_arguments, run_diff
 from mcp_grpc.cli.authz_query import run_check, run_explain, run_list_objects, run_list_users
 from mcp_grpc.cli.authz_review import run_what_can, run_who_can
 from mcp_grpc.cli.authz_shared import EXIT_ERROR, CommandError
@@ -87,6 +91,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _add_review_arguments(what_can)
     what_can.add_argument("spiffe_id", metavar="SPIFFE_ID", nargs="?", help="spiffe://... (omit with --matrix)")
     what_can.set_defaults(handler=_guarded(run_what_can))
+
+    diff = commands.add_parser(
+        "diff", help="replay an audit log against a candidate model: who would gain or lose which tool"
+    )
+    add_diff_arguments(diff)
+    diff.set_defaults(handler=_guarded(run_diff))
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
