@@ -24,7 +24,9 @@ EXAMPLES: dict[str, str] = {
     "serve": (
         "mcp-grpc serve examples/quickstart/server.py:app --insecure-local --port 50051\n"
         "mcp-grpc serve examples/demo/server.py:app --port 50051 --spiffe-socket /run/spire/agent.sock \\\n"
-        "    --authz-dir authz/ --audit-log audit.jsonl --health-port 8081"
+        "    --authz-dir authz/ --audit-log audit.jsonl --health-port 8081\n"
+        "mcp-grpc serve examples/demo/server.py:app --spiffe-socket /run/spire/agent.sock \\\n"
+        "    --authz-dir authz/ --shadow-authz-dir authz-next/ --audit-log audit.jsonl"
     ),
     "tools": f"mcp-grpc tools {_ADDRESS}\nmcp-grpc tools {_ADDRESS} --json {_AS_AGENT}",
     "describe": f"mcp-grpc describe {_ADDRESS} greet",
@@ -79,6 +81,10 @@ EXAMPLES: dict[str, str] = {
     "authz who-can": "mcp-grpc authz who-can examples/demo/server.py:app refund --authz-dir authz/",
     "authz what-can": (
         "mcp-grpc authz what-can examples/demo/server.py:app spiffe://example.org/ns/mcp-tools/sa/support-agent"
+    ),
+    "authz diff": (
+        "mcp-grpc authz diff audit.jsonl --authz-dir authz-next/\n"
+        "mcp-grpc authz diff audit.jsonl --model authz-next/model.fga --tuples authz-next/tuples.yaml --json"
     ),
 }
 
