@@ -25,7 +25,7 @@ from mcp_grpc.authz.backend import CheckRequest, CheckResult, Outcome
 from mcp_grpc.authz.names import spiffe_id_to_user
 from mcp_grpc.authz.policy import CURRENT_TIME_KEY, PEER_IP_KEY, parse_peer_ip
 
-__all__ = ["AuditLogError", "Change", "ReplayReport", "read_audit_log", "replay"]
+__all__ = ["AuditLogError", "Change", "LoggedDecision", "ReplayReport", "read_audit_log", "replay"]
 
 GAINS = "gains"
 LOSES = "loses"
@@ -81,7 +81,9 @@ class ReplayReport:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class _Record:
+class LoggedDecision:
+    """One audit record as replay reads it: who, what, when, from where, the checks and their results."""
+
     principal: str | None
     kind: str | None
     target: str | None
@@ -91,9 +93,9 @@ class _Record:
     arguments: Mapping[str, Any] | None
 
 
-def read_audit_log(paths: Iterable[str | pathlib.Path]) -> list[_Record]:
+def read_audit_log(paths: Iterable[str | pathlib.Path]) -> list[LoggedDecision]:
     """Every record of the files, in order. Raises ``AuditLogError`` listing each bad line, OSError for a file."""
-    records: list[_Record] = []
+    records: list[LoggedDecision] = []
     problems: list[str] = []
     for path in paths:
         with open(path, encoding="utf-8", errors="replace") as lines:
@@ -109,7 +111,7 @@ def read_audit_log(paths: Iterable[str | pathlib.Path]) -> list[_Record]:
     return records
 
 
-def _parse(line: str) -> _Record:
+def _parse(line: str) -> LoggedDecision:
     try:
         raw = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -127,14 +129,17 @@ def _parse(line: str) -> _Record:
         raise ValueError("'checks' must be a list")
     parsed = []
     for index, check in enumerate(checks):
-        if not isinstance(check, dict) or not all(isinstance(check.get(k), str) for k in ("relation", "object", "result")):
+        fields = ("relation", "object", "result")
+        if not isinstance(check, dict) or not all(isinstance(check.get(k), str) for k in fields):
             raise ValueError(f"checks[{index}] must have string relation, object and result")
         parsed.append((check["relation"], check["object"], check["result"]))
     arguments = raw.get("arguments")
     if arguments is not None and not isinstance(arguments, dict):
         raise ValueError("'arguments' must be an object")
     peer = raw.get("peer") if isinstance(raw.get("peer"), str) else ""
-    return _Record(raw.get("principal"), raw.get("kind"), raw.get("target"), raw["time"], peer, tuple(parsed), arguments)
+    return LoggedDecision(
+        raw.get("principal"), raw.get("kind"), raw.get("target"), raw["time"], peer, tuple(parsed), arguments
+    )
 
 
 def _recorded(checks: Sequence[tuple[str, str, str]]) -> tuple[str | None, tuple[str, str] | None]:
@@ -148,10 +153,10 @@ def _recorded(checks: Sequence[tuple[str, str, str]]) -> tuple[str | None, tuple
 
 
 def replay(
-    records: Sequence[_Record], check: Callable[[CheckRequest], CheckResult], *, user_type: str = "agent"
+    records: Sequence[LoggedDecision], check: Callable[[CheckRequest], CheckResult], *, user_type: str = "agent"
 ) -> ReplayReport:
     """Re-decide each distinct recorded decision with ``check`` (the candidate's) and list what changes."""
-    latest: dict[tuple[Any, ...], _Record] = {}
+    latest: dict[tuple[Any, ...], LoggedDecision] = {}
     counts: dict[tuple[Any, ...], int] = {}
     without_checks = undecided = 0
     for record in records:
@@ -187,7 +192,7 @@ def replay(
     return ReplayReport(tuple(changes), len(records), len(latest), without_checks, undecided, candidate_errors)
 
 
-def _context(record: _Record) -> dict[str, Any]:
+def _context(record: LoggedDecision) -> dict[str, Any]:
     """The condition context the server built for this call, as far as the record tells it."""
     context: dict[str, Any] = dict(record.arguments or {})
     context[CURRENT_TIME_KEY] = record.time

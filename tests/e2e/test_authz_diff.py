@@ -30,7 +30,9 @@ CALLS = [
 
 
 @pytest_asyncio.fixture(scope="package", loop_scope="package")
-async def recorded_log(server_identity: Any, workload_api: Any, tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
+async def recorded_log(
+    server_identity: Any, workload_api: Any, tmp_path_factory: pytest.TempPathFactory
+) -> pathlib.Path:
     """The audit log (with argument values, as ``serve --audit-arguments`` writes it) of CALLS and one ListTools."""
     from examples.demo.server import app
     from mcp_grpc.server.security import authorizer_from_authz_dir
