@@ -4,6 +4,7 @@ every call too. The shadow never changes what the caller gets; its disagreements
 
 from __future__ import annotations
 
+import asyncio
 import pathlib
 import shutil
 import time
@@ -148,3 +149,23 @@ async def test_a_shadow_backend_that_fails_or_stalls_changes_nothing_for_the_cal
     else:
         assert all(e.startswith("authorization unavailable") for e in errors), errors
     assert elapsed < 20, elapsed  # a stalled shadow (30 s) held no call: each waited for nothing but its handshake
+
+
+async def test_serve_shadow_authz_dir_audits_the_disagreements_of_live_calls(workload_api, tmp_path):
+    """The command line, as an operator runs it: `mcp-grpc serve --authz-dir authz/ --shadow-authz-dir DIR`."""
+    import json
+
+    from tests.reliability.reliability_support import ServerProcess
+
+    server = ServerProcess(workload_api, tmp_path, "--shadow-authz-dir", str(next_model(tmp_path)))
+    await asyncio.to_thread(server.start)
+    try:
+        statuses = await run_calls(server, workload_api, CALLS)
+    finally:
+        code = await asyncio.to_thread(server.stop)
+    assert code == 0, (tmp_path / "server.log").read_text()
+    records = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert statuses == ["OK", "OK", "PERMISSION_DENIED", "PERMISSION_DENIED"]
+    assert [(r["target"], r["decision"], r.get("shadow")) for r in records] == [
+        ("lookup_invoice", "allow", None), ("lookup_invoice", "allow", "allow→deny"),
+        ("read_report", "deny", "deny→allow"), ("refund", "deny", None)]
