@@ -106,6 +106,18 @@ def markdown(results: dict[str, Any]) -> str:
             out += ["", f"`fga` CLI (in-memory OpenFGA) on the same checks: marginal "
                         f"{cli['marginal_us_per_check']:,.0f} µs per check ({cli['checks_in_file']} checks per file, "
                         f"{cli['runs']} runs), disagreements with the engine: {cli['disagreements_with_engine']}."]
+    limits = results.get("limits_path") or {}
+    if limits and "error" not in limits:
+        names = {"no_limits": "no limit set", "memory_one_limit": "one rate limit, in process",
+                 "memory_three_limits_and_a_cap": "three rate limits and a concurrency cap, in process",
+                 "redis_one_limit": "one rate limit in Redis"}
+        rows = ["", f"Rate limits, the limits step of one admitted call (`{limits.get('command')}`):", "",
+                "| limits | p50 µs | CPU µs per call |", "|---|---:|---:|"]
+        for key, label in names.items():
+            row = limits.get(key)
+            if isinstance(row, dict) and "p50_us" in row:
+                rows.append(f"| {label} | {row['p50_us']} | {row['cpu_us_per_op']} |")
+        out += rows
     lt = results.get("list_tools_1000")
     if lt:
         out += ["", f"ListTools through the full stack, {lt['tools_registered']} tools of which the caller may see "

@@ -362,6 +362,18 @@ def authz_engine(out: pathlib.Path, quick: bool) -> dict[str, Any]:
     return report
 
 
+def limits_path(quick: bool) -> dict[str, Any]:
+    """Run ``bench/limits_path.py`` (the limiter's cost per admitted call, in process and in Redis) in its own
+    process and read the JSON it prints."""
+    command = [sys.executable, "-m", "bench.limits_path", "--iterations", "2000" if quick else "20000"]
+    proc = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=900, check=False)
+    if proc.returncode != 0:
+        return {"error": f"exit code {proc.returncode}: {proc.stderr[-2000:]}", "command": _display(command)}
+    report = json.loads(proc.stdout)
+    report["command"] = _display(command)
+    return report
+
+
 def _display(command: list[str]) -> str:
     shown = []
     for part in command:
@@ -580,6 +592,9 @@ async def run(args: argparse.Namespace, work_dir: pathlib.Path) -> dict[str, Any
         "uncached_random_cpu": embedded.get("random", {}).get("p50_cpu_us_median_round"),
         "cached": results["authz_path"]["cache_lookup_hit"]["p50_us"],
     }
+    print("rate limits (bench/limits_path.py) ...", flush=True)
+    results["limits_path"] = limits_path(args.quick)
+    phase("limits_path")
     results["load_average"]["end"] = [round(x, 2) for x in os.getloadavg()]
     return results
 
