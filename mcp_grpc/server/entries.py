@@ -38,6 +38,14 @@ class ToolError(Exception):
     """
 
 
+def error_text(exc: BaseException) -> str:
+    """What a handler's exception says, for the caller: its message (a ``KeyError("no invoice INV-9")`` says ``no
+    invoice INV-9``, not Python's quoted repr of its key), or its type name when it has none."""
+    if isinstance(exc, KeyError) and len(exc.args) == 1 and isinstance(exc.args[0], str):
+        return exc.args[0] or type(exc).__name__
+    return str(exc) or type(exc).__name__
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class ToolResult:
     """Return this from a tool to control the result fully: ``text`` (the first block), more ``content`` blocks

@@ -15,6 +15,7 @@ from typing import Any, Callable, Mapping, Sequence
 from mcp_grpc.contract import TargetKind
 from mcp_grpc.server.call import Call
 from mcp_grpc.server.context import Context, Progress
+from mcp_grpc.server.entries import error_text
 from mcp_grpc.server.messages import (
     ROLES, ListSettings, content_block, decode_cursor, resource_contents, tool_error, tool_message, tool_response,
 )
@@ -191,7 +192,7 @@ class McpServicer(mcp_pb2_grpc.McpServicer):
         except errors.McpError:  # raised on purpose: the handler asks for a protocol error
             raise
         except Exception as exc:  # noqa: BLE001 - a failing tool is a tool error, not a protocol error
-            message = str(exc) or type(exc).__name__
+            message = error_text(exc)
             return Answer(tool_error(message), f"tool error: {message}")
         try:
             response = tool_response(result)
@@ -225,9 +226,9 @@ class McpServicer(mcp_pb2_grpc.McpServicer):
         except (asyncio.CancelledError, errors.McpError):
             raise
         except (KeyError, FileNotFoundError) as exc:  # the handler's way of saying "no such resource"
-            raise errors.not_found(f"resource {uri!r} not found: {exc}", errors.RESOURCE_NOT_FOUND) from exc
+            raise errors.not_found(f"resource {uri!r} not found: {error_text(exc)}", errors.RESOURCE_NOT_FOUND) from exc
         except Exception as exc:  # noqa: BLE001
-            raise errors.internal(f"reading {uri!r} failed: {exc or type(exc).__name__}") from exc
+            raise errors.internal(f"reading {uri!r} failed: {error_text(exc)}") from exc
         response = pb.ReadResourceResponse()
         for item in contents:
             resource_contents(response.resource.add(), item)
@@ -256,7 +257,7 @@ class McpServicer(mcp_pb2_grpc.McpServicer):
         except (asyncio.CancelledError, errors.McpError):
             raise
         except Exception as exc:  # noqa: BLE001
-            raise errors.internal(f"prompt {entry.name!r} failed: {exc or type(exc).__name__}") from exc
+            raise errors.internal(f"prompt {entry.name!r} failed: {error_text(exc)}") from exc
         response = pb.GetPromptResponse(description=entry.description or "")
         for item in messages:
             content_block(response.messages.add(role=ROLES.get(item.role, pb.ROLE_USER)), item.text)
@@ -300,7 +301,7 @@ class McpServicer(mcp_pb2_grpc.McpServicer):
                 raise
             except Exception as exc:  # noqa: BLE001
                 ref = handling.resolution.name
-                raise errors.internal(f"completion for {ref!r} failed: {exc or type(exc).__name__}") from exc
+                raise errors.internal(f"completion for {ref!r} failed: {error_text(exc)}") from exc
             response.values.extend(completion.values)
             response.total_matches = completion.total if completion.total is not None else len(completion.values)
             response.has_more = completion.has_more

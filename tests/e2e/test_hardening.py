@@ -140,4 +140,4 @@ async def test_a_huge_value_echoed_by_a_failing_tool_is_bounded(payments, billin
 
 async def test_short_answers_are_unchanged(payments, billing):
     result = await outcome(billing.call_tool("read_report", {"bucket": "reports", "name": "nope.txt"}))
-    assert (result.status, result.detail) == ("TOOL_ERROR", "'no report nope.txt in bucket reports'")
+    assert (result.status, result.detail) == ("TOOL_ERROR", "no report nope.txt in bucket reports")

@@ -170,3 +170,25 @@ async def test_refusals_carry_their_own_mcp_error_codes_over_grpc_and_through_th
 
 async def _noop() -> None:
     return None
+
+
+def test_a_handlers_key_error_says_its_message_not_pythons_repr():
+    """Issue 16: KeyError("no invoice INV-9") reached callers as "'no invoice INV-9'"."""
+    from mcp_grpc.server.entries import error_text
+
+    assert error_text(KeyError("no invoice INV-9")) == "no invoice INV-9"
+    assert error_text(KeyError(42)) == "42" and error_text(KeyError()) == "KeyError"
+    assert error_text(ValueError("bad")) == "bad" and error_text(RuntimeError()) == "RuntimeError"
+
+
+async def test_a_tool_raising_key_error_reads_as_its_message():
+    app = McpApp("keys")
+
+    @app.tool
+    def lookup(invoice_id: str) -> str:
+        raise KeyError(f"no invoice {invoice_id}")
+
+    async with running(app) as server:
+        async with AsyncClient(server.address) as client:
+            result = await client.call_tool("lookup", {"invoice_id": "INV-9"})
+    assert result.is_error and result.text == "no invoice INV-9"
