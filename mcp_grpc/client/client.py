@@ -156,7 +156,10 @@ class AsyncClient:
         self._channel_provider = channel_provider
         self._stubs: tuple[Any, Any, Any] | None = None
         if channel_provider is not None:
-            channel = channel_provider()
+            try:
+                channel = channel_provider()
+            except Exception:  # noqa: BLE001 - no identity yet: every call asks the provider again and says why
+                channel = None
             self._owns_channel = False
         elif channel is None:
             if address is None:
@@ -177,7 +180,8 @@ class AsyncClient:
         """The server's instructions for the model, as its last list response said (None before any list)."""
         self._metadata_hook = metadata
         self._protocol_version = protocol_version
-        self._bind(channel)
+        if channel is not None:
+            self._bind(channel)
 
     def _bind(self, channel: Any) -> None:
         self._stubs = (channel, mcp_pb2_grpc.McpStub(channel), streaming_pb2_grpc.McpStreamingStub(channel))
@@ -193,7 +197,12 @@ class AsyncClient:
     def _current(self) -> tuple[Any, Any, Any]:
         """The stubs of the current channel: a provider (e.g. a rotating SPIFFE channel) may hand out a new one."""
         if self._channel_provider is not None:
-            channel = self._channel_provider()
+            try:
+                channel = self._channel_provider()
+            except Exception as exc:  # noqa: BLE001 - e.g. the SVID expired or was removed: say so as a call error
+                raise McpCallError(
+                    grpc.StatusCode.UNAVAILABLE, f"no client identity to call with: {str(exc)[:300]}"
+                ) from None
             if self._stubs is None or self._stubs[0] is not channel:
                 self._bind(channel)
                 self.channel = channel

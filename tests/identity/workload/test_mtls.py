@@ -215,6 +215,14 @@ async def test_channel_stops_presenting_a_removed_identity(dev_server) -> None:
             channel.channel
         with pytest.raises(NoIdentityError):
             source.get_x509_context()
+        # what a client built on the channel says: a call error, not the identity layer's exception (issue 16)
+        from mcp_grpc.client import AsyncClient, McpCallError
+
+        client = AsyncClient(channel_provider=lambda: channel.channel, retry=None)
+        with pytest.raises(McpCallError) as failed:
+            await client.list_tools()
+        assert failed.value.status.name == "UNAVAILABLE"
+        assert failed.value.message.startswith("no client identity to call with: ")
         await asyncio.to_thread(dev_server.admin, "restore-identity", name="agent")
         assert await wait_for(lambda: source.has_identity, 15)
         assert channel.channel is not None
