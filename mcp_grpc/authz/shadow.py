@@ -154,10 +154,12 @@ class ShadowAuthorizer:
         self.enforced.validate_declared(checks)
 
     async def settle(self, timeout: float | None = None) -> None:
-        """Wait for the shadow decisions in flight (at most ``timeout``, default the shadow timeout)."""
+        """Wait for the shadow decisions in flight (at most ``timeout``, default the shadow timeout), and for the
+        callbacks they run when done (the calls' audit records) to have run."""
         pending = list(self._pending)
         if pending:
             await asyncio.wait(pending, timeout=self.shadow_timeout if timeout is None else timeout)
+            await asyncio.sleep(0)  # done callbacks are scheduled with call_soon: let them run
 
     async def close(self) -> None:
         """Let pending shadow decisions end (they are bounded by the timeout), then close both authorizers."""
