@@ -22,7 +22,7 @@ import random
 import shutil
 import subprocess
 import sys
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import yaml
 
@@ -495,6 +495,9 @@ def run_ours(path: pathlib.Path) -> tuple[dict[str, Answer] | None, str]:
 @dataclasses.dataclass
 class Comparison:
     path: pathlib.Path
+    oracle: str = "fga"
+    """Who answered ``theirs``: ``fga`` (the CLI) here, ``openfga`` for a real server
+    (tests/peers/openfga_differential.py); it names their side in every line."""
     agreed: int = 0
     both_errors: int = 0
     mismatches: list[str] = dataclasses.field(default_factory=list)
@@ -511,6 +514,9 @@ class Comparison:
     """An assertion fga answered one way in the first run and another in a second run on the same file (issue 13,
     item 7: OpenFGA returns the cycle flag of whichever falsy operand of an intersection or exclusion finishes
     first, and its planner sometimes picks the default strategy over weight2). Skipped, said, not counted."""
+    oracles_differ: list[str] = dataclasses.field(default_factory=list)
+    """An assertion where two OpenFGAs answer differently (the real server and the ``fga`` CLI, which embeds another
+    OpenFGA version): OpenFGA disagreeing with itself, said, not counted against us."""
     list_mismatches: list[tuple[str, Any, Any]] = dataclasses.field(default_factory=list, repr=False)
     line_keys: dict[str, str] = dataclasses.field(default_factory=dict, repr=False)
     """The assertion key of each line in ``mismatches`` and ``error_mismatches``."""
@@ -546,6 +552,23 @@ def compare_file(path: pathlib.Path, *, rerun_fga: bool = True) -> Comparison:
 def set_aside_unstable(comparison: Comparison, first: dict[str, Answer], second: dict[str, Answer]) -> Comparison:
     """Move every disagreement whose fga answer changed between two fga runs (``first``, ``second``) from
     ``mismatches`` / ``error_mismatches`` to ``fga_unstable``."""
+    return _set_aside(comparison, first, second, comparison.fga_unstable,
+                      lambda said: f"{comparison.oracle} answered {said} in a second run")
+
+
+def set_aside_oracles_differ(
+    comparison: Comparison, first: dict[str, Answer], other: dict[str, Answer], other_name: str
+) -> Comparison:
+    """Move every disagreement where another OpenFGA (``other``, e.g. the ``fga`` CLI) answers differently from
+    ``first`` (e.g. a real server) to ``oracles_differ``: the two OpenFGAs disagree, which is not ours to count."""
+    return _set_aside(comparison, first, other, comparison.oracles_differ,
+                      lambda said: f"{other_name} answered {said}")
+
+
+def _set_aside(
+    comparison: Comparison, first: dict[str, Answer], second: dict[str, Answer], into: list[str],
+    why: Callable[[str], str],
+) -> Comparison:
     for lines in (comparison.mismatches, comparison.error_mismatches):
         for line in list(lines):
             key = comparison.line_keys.get(line)
@@ -554,13 +577,30 @@ def set_aside_unstable(comparison: Comparison, first: dict[str, Answer], second:
             again = second.get(key)
             said = "nothing" if again is None else ("error" if again.error else again.got)
             lines.remove(line)
-            comparison.fga_unstable.append(f"{line} (fga answered {said} in a second run)")
+            into.append(f"{line} ({why(said)})")
     return comparison
 
 
-def arbitrate_lists(comparison: Comparison) -> None:
-    """Ask fga's own Check about every item where the two lists differ (same store, same context). Where fga's Check
-    sides with our list on every such item, move the mismatch to ``fga_inconsistent``."""
+#: Answers every assertion of a store document (the data of a ``.fga.yaml`` file): answers per ``_key``, or None
+#: and a message when the store as a whole was refused. ``run_fga`` on a file is one; a real server is another.
+DocumentOracle = Callable[[dict[str, Any]], "tuple[dict[str, Answer] | None, str]"]
+
+
+def fga_document_oracle(beside: pathlib.Path) -> DocumentOracle:
+    """The ``fga`` CLI as a DocumentOracle: the document is written next to ``beside`` (``*.probe.fga.yaml``)."""
+    def answer(document: dict[str, Any]) -> tuple[dict[str, Answer] | None, str]:
+        probe_path = beside.with_name(beside.name.replace(".fga.yaml", ".probe.fga.yaml"))
+        write_store(document, probe_path)
+        return run_fga(probe_path)
+    return answer
+
+
+def arbitrate_lists(comparison: Comparison, oracle: DocumentOracle | None = None) -> None:
+    """Ask the oracle's own Check (fga's unless ``oracle`` says otherwise) about every item where the two lists
+    differ (same store, same context). Where that Check sides with our list on every such item, move the mismatch
+    to ``fga_inconsistent``."""
+    oracle = oracle or fga_document_oracle(comparison.path)
+    name = comparison.oracle
     document = yaml.safe_load(comparison.path.read_text(encoding="utf-8"))
     tests_by_name = {test["name"]: test for test in document["tests"]}
     probes: list[tuple[str, dict[str, Any], bool]] = []  # (mismatch key, check entry, our membership)
@@ -578,7 +618,8 @@ def arbitrate_lists(comparison: Comparison) -> None:
             entry["assertions"] = {relation: item in ours}
             probes.append((key, {"test": test_name, **entry}, item in ours))
     if not probes:
-        _side_with_us(comparison, {key: True for key, _, _ in comparison.list_mismatches}, "outside fga's own filter")
+        _side_with_us(comparison, {key: True for key, _, _ in comparison.list_mismatches},
+                      f"outside {name}'s own filter")
         return
     probe_tests = []
     for index, (key, entry, _) in enumerate(probes):
@@ -587,9 +628,7 @@ def arbitrate_lists(comparison: Comparison) -> None:
         if source.get("tuples"):
             test["tuples"] = source["tuples"]
         probe_tests.append(test)
-    probe_path = comparison.path.with_name(comparison.path.name.replace(".fga.yaml", ".probe.fga.yaml"))
-    write_store({**document, "tests": probe_tests}, probe_path)
-    answers, _ = run_fga(probe_path)
+    answers, _ = oracle({**document, "tests": probe_tests})
     if answers is None:
         return
     sides_with_us: dict[str, bool] = {key: True for key, _, _ in comparison.list_mismatches}
@@ -600,13 +639,13 @@ def arbitrate_lists(comparison: Comparison) -> None:
         answer = answers.get(probe_key)
         agrees = answer is not None and not answer.error and answer.got == ours_has
         sides_with_us[key] = sides_with_us.get(key, True) and agrees
-    _side_with_us(comparison, sides_with_us, "fga's own Check agrees with ours")
+    _side_with_us(comparison, sides_with_us, f"{name}'s own Check agrees with ours")
 
 
 def _side_with_us(comparison: Comparison, sides_with_us: dict[str, bool], why: str) -> None:
     for key, theirs, ours in list(comparison.list_mismatches):
         if sides_with_us.get(key):
-            line = f"{key}: fga={theirs} ours={ours}"
+            line = f"{key}: {comparison.oracle}={theirs} ours={ours}"
             comparison.mismatches.remove(line)
             comparison.fga_inconsistent.append(f"{line} ({why})")
 
@@ -625,20 +664,21 @@ def _matches_filters(user: str, filters: list[str]) -> bool:
 
 def compare_answers(theirs: dict[str, Answer], ours: dict[str, Answer], comparison: Comparison) -> Comparison:
     """Fill ``comparison`` from two engines' answers keyed alike."""
+    name = comparison.oracle
     for key in sorted(set(theirs) | set(ours)):
         their = theirs.get(key)
         our = ours.get(key)
         if their is None or our is None:
-            line = f"{key}: present only in {'ours' if their is None else 'fga'}"
+            line = f"{key}: present only in {'ours' if their is None else name}"
             comparison.mismatches.append(line)
         elif their.error and our.error:
             comparison.both_errors += 1
             continue
         elif their.error != our.error:
-            line = f"{key}: fga={'error' if their.error else their.got} ours={'error' if our.error else our.got}"
+            line = f"{key}: {name}={'error' if their.error else their.got} ours={'error' if our.error else our.got}"
             comparison.error_mismatches.append(line)
         elif their.got != our.got:
-            line = f"{key}: fga={their.got} ours={our.got}"
+            line = f"{key}: {name}={their.got} ours={our.got}"
             comparison.mismatches.append(line)
             if isinstance(their.got, list):
                 comparison.list_mismatches.append((key, their.got, our.got))
@@ -664,6 +704,7 @@ def compare_seeds(seeds: Iterable[int], directory: pathlib.Path, workers: int = 
 
 
 def summarize(comparisons: list[Comparison]) -> str:
+    name = comparisons[0].oracle if comparisons else "fga"
     agreed = sum(c.agreed for c in comparisons)
     both_errors = sum(c.both_errors for c in comparisons)
     mismatches = sum(len(c.mismatches) for c in comparisons)
@@ -672,12 +713,14 @@ def summarize(comparisons: list[Comparison]) -> str:
     inconsistent = sum(len(c.fga_inconsistent) for c in comparisons)
     unstable = sum(len(c.fga_unstable) for c in comparisons)
     store_failures = sum(c.store_failure is not None for c in comparisons)
+    differ = sum(len(c.oracles_differ) for c in comparisons)
     return (
         f"{len(comparisons)} stores: {agreed} assertions agreed, {both_errors} errors on both sides, "
         f"{mismatches} answer mismatches, {error_mismatches} error mismatches, "
         f"{refused} stores refused by both, {store_failures} stores refused by one side only, "
-        f"{inconsistent} fga list answers contradicted by fga's own Check (not counted), "
-        f"{unstable} assertions fga answered differently in two runs (skipped)"
+        f"{inconsistent} {name} list answers contradicted by {name}'s own Check (not counted), "
+        f"{unstable} assertions {name} answered differently in two runs (skipped)"
+        + (f", {differ} assertions where two OpenFGAs answer differently (not counted)" if differ else "")
     )
 
 
