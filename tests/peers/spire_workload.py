@@ -105,15 +105,23 @@ async def cmd_load(args: argparse.Namespace) -> None:
 
 async def cmd_lapse(args: argparse.Namespace) -> None:
     """One call a second for ``seconds`` (or until three refusals in a row), one JSON line per call with its time
-    and the SVID's expiry, so the test can act (delete the entry) after the first."""
+    and the SVID's expiry, so the test can act (delete the entry) after the first. Once the source serves no SVID
+    (withdrawn by the agent, or expired) a line says NO_IDENTITY: the client cannot make a call at all."""
+    from mcp_grpc.identity.sources import X509SourceError
+
     ident = await asyncio.to_thread(identity, args.socket)
     client = ident.client(args.address, timeout=5.0, retry=None)
     refused = 0
     try:
         deadline = time.monotonic() + args.seconds
         while time.monotonic() < deadline and refused < 3:
-            facts = svid_facts(ident.x509_source)
-            result = await outcome(client, *LOOKUP)
+            try:
+                facts = svid_facts(ident.x509_source)
+                result = await outcome(client, *LOOKUP)
+            except X509SourceError as exc:
+                # the source no longer serves an SVID (the agent withdrew it, or it expired): no call can be made
+                facts = {"not_after": None, "serial": None}
+                result = {"status": "NO_IDENTITY", "detail": f"{type(exc).__name__}: {exc}"}
             emit({**result, "at": time.time(), "not_after": facts["not_after"], "serial": facts["serial"]})
             refused = refused + 1 if result["status"] != "OK" else 0
             await asyncio.sleep(1.0)
