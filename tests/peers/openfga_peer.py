@@ -155,7 +155,8 @@ class OpenFgaServer:
         request = urllib.request.Request(f"{self.url}{path}", data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=10.0) as response:
-                return json.load(response)
+                raw = response.read()
+                return json.loads(raw) if raw.strip() else None  # DELETE /stores/{id} answers 204, no body
         except urllib.error.HTTPError as exc:
             raise OpenFgaError(exc.code, exc.read().decode(errors="replace")) from None
 
