@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint proto proto-check breaking bench reliability clean peers redis
+.PHONY: venv demo test lint proto proto-check breaking bench reliability clean peers redis postgres
 
 venv: $(STAMP)
 
@@ -73,8 +73,8 @@ reliability: venv
 # The real peers of the E2E tests in tests/peers (spire-server, spire-agent, openfga), built from the Go module proxy
 # once into ~/.cache/mcp-grpc/peers/<name>-<version>/ (MCP_GRPC_PEERS_CACHE moves it); nothing of theirs is in the
 # repository. Without them `make test` skips those tests; under CI=true it fails. A cold build takes several minutes.
-# It also installs redis-server (the `redis` target below).
-peers: redis
+# It also installs redis-server and PostgreSQL (the `redis` and `postgres` targets below).
+peers: redis postgres
 	bash tools/build-peers.sh
 
 # Debian's redis-server for the tests of the Redis rate limiter (tests/server/test_limits_redis.py starts its own on a
@@ -87,6 +87,17 @@ redis:
 	else \
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends redis-server; \
+	fi
+
+# Debian's PostgreSQL for the one OpenFGA run on a postgres datastore (tests/peers/test_real_openfga_postgres.py runs
+# initdb into a temp folder and starts its own server on a loopback port); installed once, only when initdb is
+# found neither on PATH nor in /usr/lib/postgresql/*/bin. Without it that test skips; under CI=true it fails.
+postgres:
+	@if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "postgres: $$( (command -v initdb || ls /usr/lib/postgresql/*/bin/initdb) | head -1)"; \
+	else \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends postgresql; \
 	fi
 
 clean:
