@@ -202,7 +202,9 @@ async def test_server_identity_comes_from_spire(payments: Payments, spire: Spire
     sans = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert sans.get_values_for_type(x509.DNSName) == [SERVER_DNS]
     lifetime = leaf.not_valid_after_utc - leaf.not_valid_before_utc
-    assert lifetime.total_seconds() <= ROTATION_TTL + 60  # SPIRE backdates not_before by up to a minute? bounded
+    # SPIRE v1.13.3 pkg/server/credtemplate/builder.go computeCappedLifetime: not_before = now - NotBeforeCushion
+    # (10 s, for clock skew), not_after = now + the entry's TTL; both from the same `now`, so exactly TTL + 10 s
+    assert lifetime.total_seconds() == ROTATION_TTL + 10
 
 
 async def test_each_workload_gets_the_identity_its_entry_selects(spire: Spire):
