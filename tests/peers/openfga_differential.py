@@ -59,7 +59,8 @@ def model_json(dsl: str) -> str:
             capture_output=True, text=True, timeout=30,
         )
     if completed.returncode != 0 or not completed.stdout.strip().startswith("{"):
-        raise OpenFgaError(0, f"fga model transform refused the model: {(completed.stderr or completed.stdout).strip()}")
+        reason = (completed.stderr or completed.stdout).strip()
+        raise OpenFgaError(0, f"fga model transform refused the model: {reason}")
     return completed.stdout
 
 

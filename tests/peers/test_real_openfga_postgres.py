@@ -104,7 +104,8 @@ def deployment() -> Iterator[Deployment]:
         assert migrated.returncode == 0, migrated.stderr[-3000:]
         server = running.start_openfga()
         running.store_id = server.create_store("demo on postgres")
-        running.model_id = server.write_model(running.store_id, json.loads(model_json((AUTHZ / "model.fga").read_text())))
+        model = json.loads(model_json((AUTHZ / "model.fga").read_text()))
+        running.model_id = server.write_model(running.store_id, model)
         tuples = yaml.safe_load((AUTHZ / "tuples.yaml").read_text())
         server.request("POST", f"/stores/{running.store_id}/write", {
             "writes": {"tuple_keys": tuples}, "authorization_model_id": running.model_id})
@@ -186,7 +187,8 @@ async def test_authorizer_over_postgres(deployment: Deployment):
         denied = await authorizer.authorize(agent("support-agent"), tool_target("refund"))
         assert denied.status is DecisionStatus.DENY
         limit = [Check("can_refund", "ledger:payments")]
-        assert (await authorizer.authorize(agent("billing-agent"), tool_target("refund", {"amount": 50}, limit))).allowed
+        within = await authorizer.authorize(agent("billing-agent"), tool_target("refund", {"amount": 50}, limit))
+        assert within.allowed
         over = await authorizer.authorize(agent("billing-agent"), tool_target("refund", {"amount": 500}, limit))
         assert over.status is DecisionStatus.DENY and over.reason.endswith("can_refund on ledger:payments")
         missing = await authorizer.authorize(agent("billing-agent"), tool_target("refund", {}, limit))
@@ -200,7 +202,7 @@ async def test_authorizer_over_postgres(deployment: Deployment):
 
 async def _until(authorizer: FgaAuthorizer, who: str, allowed: bool, written: float) -> float:
     while (await authorizer.authorize(agent(who), tool_target("refund"))).allowed is not allowed:
-        assert time.monotonic() - written < 3.0, f"a tuple written on the server was not honoured within 3 s"
+        assert time.monotonic() - written < 3.0, "a tuple written on the server was not honoured within 3 s"
         await asyncio.sleep(0.05)
     return time.monotonic() - written
 

@@ -44,10 +44,11 @@ SERVER_DNS = "payments.mcp-tools.local"
 JWT_AUDIENCE = SERVER_ID
 
 #: The X.509-SVID TTL of the rotation test's entries (server and caller). The agent syncs every 5 s and renews an
-#: SVID past half its life (with 10% jitter), so 20 s is the shortest TTL at which a renewal always lands before
-#: expiry; `make reliability` runs the long variant.
+#: SVID past half its life, TTL + 10 s (with 10% jitter), so 20 s is the shortest TTL at which a renewal always
+#: lands before expiry; `make reliability` runs the long variant (ROTATION_LONG_SECONDS).
 ROTATION_TTL = int(os.environ.get("MCP_GRPC_SPIRE_ROTATION_TTL", "20"))
 ROTATION_SECONDS = float(os.environ.get("MCP_GRPC_SPIRE_ROTATION_SECONDS", "45"))
+ROTATION_LONG_SECONDS = float(os.environ.get("MCP_GRPC_SPIRE_ROTATION_LONG_SECONDS", "180"))
 LAPSE_TTL = 15
 
 # One gid per workload entry (the test process keeps its own uid and gid: the payments server's entry).
@@ -310,6 +311,18 @@ async def test_jwt_svid_from_real_spire_is_validated(behind_proxy: Payments, spi
 async def test_rotation_under_load_has_no_failed_call(payments: Payments, spire: Spire):
     """Server and caller both hold ROTATION_TTL SVIDs from SPIRE; callers run for ROTATION_SECONDS. Every call must
     succeed across every rotation of either side."""
+    await _rotation_under_load(payments, spire, ROTATION_SECONDS)
+
+
+@pytest.mark.reliability
+async def test_long_rotation_under_load_has_no_failed_call(payments: Payments, spire: Spire, request):
+    """The long variant: ROTATION_LONG_SECONDS of load, about one rotation of each side every ROTATION_TTL / 2."""
+    if "reliability" not in (request.config.getoption("markexpr", "") or ""):
+        pytest.skip("the long rotation run is selected with -m reliability")
+    await _rotation_under_load(payments, spire, ROTATION_LONG_SECONDS)
+
+
+async def _rotation_under_load(payments: Payments, spire: Spire, seconds: float) -> None:
     server_source = payments.identity.workload.x509
     server_serials = {server_source.svid.leaf.serial_number}
 
@@ -321,16 +334,15 @@ async def test_rotation_under_load_has_no_failed_call(payments: Payments, spire:
     watcher = asyncio.create_task(watch_server())
     try:
         report = await spire.workload("rotating", "load", "--address", payments.address,
-                                      "--seconds", str(ROTATION_SECONDS), "--concurrency", "8",
-                                      timeout=ROTATION_SECONDS + 60)
+                                      "--seconds", str(seconds), "--concurrency", "8", timeout=seconds + 60)
     finally:
         watcher.cancel()
     client_svids = report["svids"]
-    print(f"\nreal SPIRE rotation: ttl={ROTATION_TTL}s seconds={ROTATION_SECONDS} calls={report['calls']} "
+    print(f"\nreal SPIRE rotation: ttl={ROTATION_TTL}s seconds={seconds} calls={report['calls']} "
           f"failures={report['failures']} client_svids={len(client_svids)} server_svids={len(server_serials)}")
     assert report["failures"] == 0, report["failure_samples"]
     assert report["calls"] > 100
-    minimum = int(ROTATION_SECONDS // ROTATION_TTL)  # at least one renewal per TTL on each side
+    minimum = int(seconds // ROTATION_TTL)  # at least one renewal per TTL on each side
     assert len(client_svids) >= minimum + 1 and len(server_serials) >= minimum + 1, (client_svids, server_serials)
     for svid in client_svids:
         assert svid["spiffe_id"] == BILLING_ID
