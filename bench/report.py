@@ -65,6 +65,14 @@ def markdown(results: dict[str, Any]) -> str:
         f"{results['full_stack_vs_grpc_mtls']}x (per round {ratios['full_stack_vs_grpc_mtls']['per_round']}) | "
         f">= {targets['full_stack_vs_grpc_mtls']}x | "
         f"{_verdict(results['full_stack_vs_grpc_mtls'], targets['full_stack_vs_grpc_mtls'])} |",
+        *([f"| full stack / MCP-wire floor, throughput at {c} callers (`full_stack_vs_mcp_floor`) | "
+           f"{results['full_stack_vs_mcp_floor']}x (per round {ratios['full_stack_vs_mcp_floor']['per_round']}) | "
+           f">= {targets['full_stack_vs_mcp_floor']}x | "
+           f"{_verdict(results['full_stack_vs_mcp_floor'], targets['full_stack_vs_mcp_floor'])} |",
+           f"| full stack / MCP-wire floor, server CPU per call at {c} callers (`full_stack_cpu_vs_mcp_floor`) | "
+           f"{results.get('full_stack_cpu_vs_mcp_floor')}x | <= 1.15x | "
+           f"{_verdict(results.get('full_stack_cpu_vs_mcp_floor'), 1.15, False)} |"]
+          if "full_stack_vs_mcp_floor" in results else []),
         f"| full stack / official SDK, throughput at {c} callers (`full_stack_vs_official_sdk_http`) | "
         f"{results['full_stack_vs_official_sdk_http']}x (per round "
         f"{ratios['full_stack_vs_official_sdk_http']['per_round']}) | >= {targets['full_stack_vs_official_sdk_http']}x "
@@ -106,6 +114,12 @@ def markdown(results: dict[str, Any]) -> str:
             out += ["", f"`fga` CLI (in-memory OpenFGA) on the same checks: marginal "
                         f"{cli['marginal_us_per_check']:,.0f} µs per check ({cli['checks_in_file']} checks per file, "
                         f"{cli['runs']} runs), disagreements with the engine: {cli['disagreements_with_engine']}."]
+    cold = results.get("cold_start") or {}
+    if cold:
+        out += ["", f"Cold start, process start to the first served call (full stack: mTLS from the Workload API, "
+                    f"embedded engine, audit), median of {cold['runs']}: {cold['first_call_seconds']} s "
+                    f"(listening after {cold['ready_seconds']} s; target {cold['target_seconds']} s); a bare "
+                    f"`python -c 'import grpc'` takes {cold['python_import_grpc_seconds']} s."]
     limits = results.get("limits_path") or {}
     if limits and "error" not in limits:
         names = {"no_limits": "no limit set", "memory_one_limit": "one rate limit, in process",

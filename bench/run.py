@@ -3,6 +3,9 @@
 Scenarios (each server in its own process, all started together and kept up for the whole run):
 
 - ``grpc_mtls``: the floor, bare grpcio asyncio unary echo over mTLS with the same SVIDs (``bench/servers/grpc_echo``);
+- ``mcp_wire_floor``: the MCP-wire floor, bare grpcio serving Google's published ``Mcp.CallTool`` stubs (parse the
+  Struct arguments, answer text and structured content; mTLS, no identity checks, authorization or audit;
+  ``bench/servers/mcp_wire_floor``): the least any wire-compatible MCP server in Python costs;
 - ``full_stack``: CallTool of a trivial tool through mcp-grpc (SPIFFE mTLS and SVID checks, embedded FGA check,
   audit on), decision cache warm (``bench/servers/mcp_grpc_full``);
 - ``full_stack_no_cache``: the same with the decision cache off;
@@ -43,12 +46,14 @@ REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 BENCH_DIR = REPO_ROOT / "bench"
 
 FLOOR = "grpc_mtls"
+MCP_FLOOR = "mcp_wire_floor"
 FULL = "full_stack"
 FULL_NO_CACHE = "full_stack_no_cache"
 SDK = "official_sdk_http"
-SCENARIOS = (FLOOR, FULL, FULL_NO_CACHE, SDK)
+SCENARIOS = (FLOOR, MCP_FLOOR, FULL, FULL_NO_CACHE, SDK)
 LABELS = {
     FLOOR: "grpc mTLS echo (floor)",
+    MCP_FLOOR: "MCP wire, bare grpcio (MCP floor)",
     FULL: "mcp-grpc full stack, cache warm",
     FULL_NO_CACHE: "mcp-grpc full stack, cache off",
     SDK: "official MCP SDK, HTTP",
@@ -59,6 +64,7 @@ RSS_CALLS = 100_000
 
 TARGETS = {
     "full_stack_vs_grpc_mtls": 0.85,
+    "full_stack_vs_mcp_floor": 0.85,
     "full_stack_vs_official_sdk_http": 5.0,
     "engine_check_p50_us_uncached": 50.0,
     "engine_check_p50_us_cached": 2.0,
@@ -141,6 +147,14 @@ class Clients:
         echo = channel.unary_unary(METHOD)
         payload = b"hi"
         self.calls[FLOOR] = lambda: echo(payload, timeout=30)
+
+        # The MCP floor speaks Google's wire: our client calls it as it would any MCP server, over plain mTLS.
+        from mcp_grpc.client import AsyncClient
+
+        floor_client = AsyncClient(f"127.0.0.1:{self.ports[MCP_FLOOR]}", credentials=credentials,
+                                   server_name_override=SERVER_DNS_NAME)
+        self._stack.push_async_callback(floor_client.close)
+        self.calls[MCP_FLOOR] = _checked_call(floor_client.call_tool, "echo")
 
         identity = ClientIdentity.from_workload_api(str(ids.socket("agent")), server_dns_name=SERVER_DNS_NAME)
         self._stack.push_async_callback(identity.aclose)
@@ -253,8 +267,17 @@ def ratios(raw: list[dict[str, Any]], summary: dict, concurrency: int) -> dict[s
             "median_per_round": round(statistics.median(per_round), 3) if per_round else None,
         }
 
+    def cpu_ratio(a: str, b: str) -> float | None:
+        c = str(concurrency)
+        if c not in summary[a] or c not in summary[b] or not summary[b][c]["server_cpu_us_per_call"]:
+            return None
+        return round(summary[a][c]["server_cpu_us_per_call"] / summary[b][c]["server_cpu_us_per_call"], 3)
+
     return {
         "full_stack_vs_grpc_mtls": ratio(FULL, FLOOR),
+        "full_stack_vs_mcp_floor": ratio(FULL, MCP_FLOOR),
+        "full_stack_no_cache_vs_mcp_floor": ratio(FULL_NO_CACHE, MCP_FLOOR),
+        "full_stack_cpu_vs_mcp_floor": cpu_ratio(FULL, MCP_FLOOR),
         "full_stack_vs_official_sdk_http": ratio(FULL, SDK),
         "full_stack_no_cache_vs_grpc_mtls": ratio(FULL_NO_CACHE, FLOOR),
         "server_cpu_per_call_full_stack_vs_grpc_mtls": (
@@ -362,6 +385,51 @@ def authz_engine(out: pathlib.Path, quick: bool) -> dict[str, Any]:
     return report
 
 
+async def cold_start(ids: Any, work_dir: pathlib.Path, runs: int) -> dict[str, Any]:
+    """Process start to the first served call: the full-stack server (mTLS from the Workload API, the embedded engine
+    over its authz folder, audit) started alone, then one CallTool as soon as it prints READY; beside it, the start
+    of a bare ``python -c "import grpc"`` (the interpreter's own floor). Medians of ``runs``."""
+    from bench.harness import _start, _stop, _wait_ready
+    from bench.identities import SERVER_DNS_NAME
+    from mcp_grpc.client import ClientIdentity
+
+    identity = ClientIdentity.from_workload_api(str(ids.socket("agent")), server_dns_name=SERVER_DNS_NAME)
+    first_call, ready = [], []
+    try:
+        for _ in range(runs):
+            started = time.monotonic()
+            process = _start("bench.servers.mcp_grpc_full", str(ids.socket("server")), str(work_dir))
+            try:
+                server = _wait_ready("bench.servers.mcp_grpc_full", process, started + 60)
+                ready.append(time.monotonic() - started)
+                client = identity.client(f"127.0.0.1:{server.port}")
+                try:
+                    result = await client.call_tool("echo", {"text": "hi"})
+                finally:
+                    await client.close()
+                if result.is_error:
+                    raise RuntimeError(f"the first call failed: {result.text[:200]}")
+                first_call.append(time.monotonic() - started)
+            finally:
+                if process.poll() is None:
+                    process.terminate()
+                _stop(process)
+    finally:
+        await identity.aclose()
+    bare = []
+    for _ in range(runs):
+        started = time.monotonic()
+        subprocess.run([sys.executable, "-c", "import grpc"], check=True, timeout=60)
+        bare.append(time.monotonic() - started)
+    return {
+        "runs": runs,
+        "first_call_seconds": round(statistics.median(first_call), 3),
+        "ready_seconds": round(statistics.median(ready), 3),
+        "python_import_grpc_seconds": round(statistics.median(bare), 3),
+        "target_seconds": 0.5,
+    }
+
+
 def limits_path(quick: bool) -> dict[str, Any]:
     """Run ``bench/limits_path.py`` (the limiter's cost per admitted call, in process and in Redis) in its own
     process and read the JSON it prints."""
@@ -404,7 +472,7 @@ def table(results: dict[str, Any]) -> str:
             )
     lines.append("")
     c = results["ratio_concurrency"]
-    for key in ("full_stack_vs_grpc_mtls", "full_stack_vs_official_sdk_http"):
+    for key in ("full_stack_vs_grpc_mtls", "full_stack_vs_mcp_floor", "full_stack_vs_official_sdk_http"):
         target = TARGETS[key]
         value = results[key]
         verdict = "n/a" if value is None else ("met" if value >= target else "MISSED")
@@ -412,6 +480,8 @@ def table(results: dict[str, Any]) -> str:
                      f"per round {results['ratios'][key]['per_round']}")
     cpu_ratio = results["ratios"]["server_cpu_per_call_full_stack_vs_grpc_mtls"]
     lines.append(f"server CPU per call, full stack / floor at c={c}: {cpu_ratio}x")
+    lines.append(f"server CPU per call, full stack / MCP floor at c={c}: "
+                 f"{results['ratios'].get('full_stack_cpu_vs_mcp_floor')}x (target <= 1.15)")
     engine = results.get("engine_check_p50_us") or {}
     if engine:
         lines.append(
@@ -455,7 +525,7 @@ def plot(results: dict[str, Any], path: pathlib.Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, (ax_tput, ax_p99) = plt.subplots(1, 2, figsize=(11, 4.2))
-    styles = {FLOOR: ("k", "o", "-"), FULL: ("tab:blue", "s", "-"), FULL_NO_CACHE: ("tab:blue", "s", ":"),
+    styles = {FLOOR: ("k", "o", "-"), MCP_FLOOR: ("tab:gray", "D", "--"), FULL: ("tab:blue", "s", "-"), FULL_NO_CACHE: ("tab:blue", "s", ":"),
               SDK: ("tab:red", "^", "-")}
     for scenario in SCENARIOS:
         points = sorted((int(c), s) for c, s in results["summary"][scenario].items())
@@ -538,6 +608,7 @@ async def run(args: argparse.Namespace, work_dir: pathlib.Path) -> dict[str, Any
         server_socket = str(ids.socket("server"))
         commands = {
             FLOOR: ("bench.servers.grpc_echo", str(ids.cert_dir)),
+            MCP_FLOOR: ("bench.servers.mcp_wire_floor", str(ids.cert_dir)),
             # Both full-stack servers carry 1,000 more tools (as a real server might): the ListTools scenario
             # runs on the warm one, and the echo call path does not depend on how many tools there are.
             FULL: ("bench.servers.mcp_grpc_full", server_socket, str(work_dir), "--tools", str(LIST_TOOLS_TOOLS)),
@@ -561,6 +632,8 @@ async def run(args: argparse.Namespace, work_dir: pathlib.Path) -> dict[str, Any
                 results["summary"] = summary
                 results["ratios"] = ratios(raw, summary, ratio_concurrency)
                 results["full_stack_vs_grpc_mtls"] = results["ratios"]["full_stack_vs_grpc_mtls"]["of_medians"]
+                results["full_stack_vs_mcp_floor"] = results["ratios"]["full_stack_vs_mcp_floor"]["of_medians"]
+                results["full_stack_cpu_vs_mcp_floor"] = results["ratios"]["full_stack_cpu_vs_mcp_floor"]
                 results["full_stack_vs_official_sdk_http"] = (
                     results["ratios"]["full_stack_vs_official_sdk_http"]["of_medians"]
                 )
@@ -579,6 +652,9 @@ async def run(args: argparse.Namespace, work_dir: pathlib.Path) -> dict[str, Any
                     phase("rss_100k")
             phase("clients_close")
         phase("servers_stop")
+        print("cold start (process start to the first served call) ...", flush=True)
+        results["cold_start"] = await cold_start(ids, work_dir, 2 if args.quick else 5)
+        phase("cold_start")
     # The engine benchmark last and alone: the servers are gone, so it does not compete with them.
     print("authorization engine (bench/authz_engine.py) ...", flush=True)
     engine = authz_engine(work_dir / "authz_engine.json", args.quick)
