@@ -16,7 +16,7 @@ import pytest
 
 from tests.support.paths import REPO_ROOT
 
-SCENARIOS = ("grpc_mtls", "full_stack", "full_stack_no_cache", "official_sdk_http")
+SCENARIOS = ("grpc_mtls", "mcp_wire_floor", "full_stack", "full_stack_no_cache", "official_sdk_http")
 RUN_TIMEOUT = 300  # seconds: a quick run takes ~40 s on an idle 2-core machine; bounded for a loaded one
 
 
@@ -41,7 +41,7 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, pathlib.P
 def test_ratio_keys_are_positive_numbers(quick_run: tuple[dict, pathlib.Path, str]) -> None:
     results, _, _ = quick_run
     assert results["ratio_concurrency"] == 16
-    for key in ("full_stack_vs_grpc_mtls", "full_stack_vs_official_sdk_http"):
+    for key in ("full_stack_vs_grpc_mtls", "full_stack_vs_mcp_floor", "full_stack_vs_official_sdk_http"):
         assert isinstance(results[key], float) and results[key] > 0, key
         assert results["ratios"][key]["per_round"], key
 
@@ -101,3 +101,10 @@ def test_table_and_plot(quick_run: tuple[dict, pathlib.Path, str]) -> None:
     assert "full_stack_vs_grpc_mtls at c=16" in stdout
     assert "official MCP SDK, HTTP" in stdout
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_mcp_floor_and_the_cold_start_are_measured(quick_run: tuple[dict, pathlib.Path, str]) -> None:
+    results, _, _ = quick_run
+    assert results["ratios"]["full_stack_cpu_vs_mcp_floor"] > 0
+    cold = results["cold_start"]
+    assert 0 < cold["python_import_grpc_seconds"] < cold["ready_seconds"] <= cold["first_call_seconds"]
