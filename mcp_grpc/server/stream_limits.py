@@ -1,6 +1,6 @@
 """Bounds on long streams: how many Listen streams one caller holds, and how long a stream outlives its credential.
 
-A connection outlives the certificate that opened it, and a stream outlives the per-call expiry check of the
+``InFlight`` (``mcp_grpc.server.in_flight``) counts the Listen streams per caller. A connection outlives the certificate that opened it, and a stream outlives the per-call expiry check of the
 pipeline: ``credential_deadline`` gives the event-loop time at which the caller's proof expires and
 ``next_item`` waits for a stream's next item no longer than that.
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import threading
 from typing import Any
 
 import grpc
@@ -20,7 +19,6 @@ from mcp_grpc.server.call import Rejected
 __all__ = [
     "DEFAULT_MAX_LISTEN_STREAMS",
     "EXPIRED",
-    "StreamCounter",
     "credential_deadline",
     "credential_expired",
     "next_item",
@@ -32,40 +30,6 @@ DEFAULT_MAX_LISTEN_STREAMS = 16
 
 #: What ``next_item`` returns when the caller's credential expired before the next item came.
 EXPIRED = object()
-
-
-class StreamCounter:
-    """Open streams per key (a SPIFFE ID), at most ``limit`` each; ``limit`` None counts without a bound."""
-
-    def __init__(self, limit: int | None) -> None:
-        if limit is not None and limit < 1:
-            raise ValueError("the stream limit must be at least 1 (or None for no limit)")
-        self.limit = limit
-        self._open: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def acquire(self, key: str) -> bool:
-        """Take one slot for ``key``; False (nothing taken) when ``key`` already holds ``limit`` streams."""
-        with self._lock:
-            held = self._open.get(key, 0)
-            if self.limit is not None and held >= self.limit:
-                return False
-            self._open[key] = held + 1
-            return True
-
-    def release(self, key: str) -> None:
-        """Give back one slot of ``key`` (once per successful ``acquire``)."""
-        with self._lock:
-            held = self._open.get(key, 0) - 1
-            if held > 0:
-                self._open[key] = held
-            else:
-                self._open.pop(key, None)
-
-    def held(self, key: str) -> int:
-        """How many streams ``key`` holds now."""
-        with self._lock:
-            return self._open.get(key, 0)
 
 
 def too_many_streams(spiffe_id: str, limit: int) -> Rejected:

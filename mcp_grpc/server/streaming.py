@@ -20,12 +20,12 @@ from mcp_grpc import wire
 from mcp_grpc.contract import AuditDecision, TargetKind
 from mcp_grpc.server.call import Call, Rejected, abort
 from mcp_grpc.server.context import Progress
+from mcp_grpc.server.in_flight import InFlight
 from mcp_grpc.server.registry import Notification, offer
 from mcp_grpc.server.servicer import McpServicer
 from mcp_grpc.server.stream_limits import (
     DEFAULT_MAX_LISTEN_STREAMS,
     EXPIRED,
-    StreamCounter,
     credential_deadline,
     credential_expired,
     next_item,
@@ -59,7 +59,7 @@ class McpStreamingServicer(streaming_pb2_grpc.McpStreamingServicer):
         self.registry = mcp.registry
         self._listeners: set[tuple[Any, asyncio.Queue]] = set()
         #: Open Listen streams per SPIFFE ID (``max_listen_streams`` None: counted, unbounded).
-        self.listen_streams = StreamCounter(max_listen_streams)
+        self.listen_streams = InFlight(max_listen_streams)
 
     def close(self) -> None:
         """End every Listen stream with OK (the server is shutting down; clients reconnect elsewhere)."""

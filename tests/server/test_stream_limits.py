@@ -9,9 +9,9 @@ import grpc
 import pytest
 
 from mcp_grpc.contract import AuditDecision, Principal, ProofKind
+from mcp_grpc.server.in_flight import InFlight
 from mcp_grpc.server.stream_limits import (
     EXPIRED,
-    StreamCounter,
     credential_deadline,
     credential_expired,
     next_item,
@@ -21,7 +21,7 @@ ALICE = "spiffe://example.org/alice"
 
 
 def test_the_counter_bounds_each_key_and_gives_slots_back():
-    counter = StreamCounter(2)
+    counter = InFlight(2)
     assert counter.acquire(ALICE) and counter.acquire(ALICE)
     assert not counter.acquire(ALICE) and counter.held(ALICE) == 2
     assert counter.acquire("spiffe://example.org/bob")
@@ -30,9 +30,9 @@ def test_the_counter_bounds_each_key_and_gives_slots_back():
     for _ in range(2):
         counter.release(ALICE)
     assert counter.held(ALICE) == 0
-    assert StreamCounter(None).acquire(ALICE)
+    assert InFlight(None).acquire(ALICE)
     with pytest.raises(ValueError):
-        StreamCounter(0)
+        InFlight(0)
 
 
 def principal(seconds: float | None) -> Principal:

@@ -32,6 +32,7 @@ from mcp_grpc.authz.limits import LimitPolicy, LimitsFile
 from mcp_grpc.contract import AuditDecision, ConcurrencyLimit, LimitScope, Principal, RateLimit
 from mcp_grpc.contract.bounds import clip
 from mcp_grpc.server.call import Rejected
+from mcp_grpc.server.in_flight import InFlight
 from mcp_grpc.server.limits.gcra import Bucket, GcraStore, MemoryGcra, StoreUnavailable
 
 __all__ = ["Admission", "Limiter", "Membership", "authorizer_membership"]
@@ -107,7 +108,7 @@ class Limiter:
         self.membership_ttl = membership_ttl
         self._clock = clock
         self._members: dict[tuple[str, str], tuple[float, bool]] = {}
-        self._in_flight: dict[tuple[str, str], int] = {}
+        self._in_flight = InFlight()
         self._tallies: dict[tuple[str, str], int] = {}
         self._tallies_lock = threading.Lock()
         meter = (meter_provider or metrics.get_meter_provider()).get_meter("mcp_grpc.server")
@@ -211,13 +212,13 @@ class Limiter:
             if (cap.principal is not None and cap.principal != spiffe_id) or (cap.tool is not None and cap.tool != tool):
                 continue
             key = (cap.name, spiffe_id)
-            if in_flight.get(key, 0) >= cap.max:
+            if in_flight.held(key) >= cap.max:
                 raise self._limited(cap.name, CONCURRENCY_RETRY_AFTER, "concurrency cap", cap.max)
             keys.append(key)
         if not keys:
             return None
         for key in keys:
-            in_flight[key] = in_flight.get(key, 0) + 1
+            in_flight.acquire(key)  # unbounded here: each cap's own bound was checked above
         released = False
 
         def release() -> None:
@@ -226,17 +227,13 @@ class Limiter:
                 return
             released = True
             for key in keys:
-                left = in_flight.get(key, 1) - 1
-                if left > 0:
-                    in_flight[key] = left
-                else:
-                    in_flight.pop(key, None)
+                in_flight.release(key)
 
         return release
 
     def in_flight(self, name: str, spiffe_id: str) -> int:
         """Calls in flight counted by the concurrency cap ``name`` for one caller."""
-        return self._in_flight.get((name, spiffe_id), 0)
+        return self._in_flight.held((name, spiffe_id))
 
     def _limited(self, name: str, retry_after: float, what: str, cap: int | None = None) -> Rejected:
         self._count(name, "limited")
