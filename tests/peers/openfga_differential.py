@@ -204,17 +204,8 @@ def compare_seeds(server: OpenFgaServer, seeds: Iterable[int], directory: pathli
         return list(pool.map(lambda p: compare_with_server(server, p), paths))
 
 
-def is_bad(comparison: Comparison) -> bool:
-    return bool(comparison.mismatches or comparison.error_mismatches or comparison.store_failure)
-
-
 def describe(comparison: Comparison) -> str:
-    lines = [f"{comparison.path.name}: the engine and the OpenFGA server disagree"]
-    if comparison.store_failure:
-        lines.append(f"  store refused by one side only: {comparison.store_failure}")
-    lines.extend(f"  answer: {line}" for line in comparison.mismatches)
-    lines.extend(f"  error:  {line}" for line in comparison.error_mismatches)
-    return "\n".join(lines)
+    return comparison.describe(f"{comparison.path.name}: the engine and the OpenFGA server disagree")
 
 
 def report(comparisons: list[Comparison]) -> str:
@@ -226,7 +217,7 @@ def report(comparisons: list[Comparison]) -> str:
         lines.extend(f"{name}: (skipped: the server disagrees with itself) {line}" for line in comparison.fga_unstable)
         lines.extend(f"{name}: (not counted: the CLI and the server differ) {line}"
                      for line in comparison.oracles_differ)
-        if is_bad(comparison):
+        if comparison.disagrees:
             lines.append(describe(comparison))
     return "\n".join([differential.summarize(comparisons), *lines])
 
@@ -255,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         comparisons = compare_seeds(server, range(args.seed, args.seed + args.stores), directory, args.workers)
         print(report(comparisons))
-        return 1 if any(is_bad(c) for c in comparisons) else 0
+        return 1 if any(c.disagrees for c in comparisons) else 0
     finally:
         server.stop()
         if args.keep is None:

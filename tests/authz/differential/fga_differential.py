@@ -521,6 +521,20 @@ class Comparison:
     line_keys: dict[str, str] = dataclasses.field(default_factory=dict, repr=False)
     """The assertion key of each line in ``mismatches`` and ``error_mismatches``."""
 
+    @property
+    def disagrees(self) -> bool:
+        """A difference counted against us: an answer, an error, or a store only one side refused."""
+        return bool(self.mismatches or self.error_mismatches or self.store_failure)
+
+    def describe(self, headline: str) -> str:
+        """``headline``, then each counted difference on a line of its own."""
+        lines = [headline]
+        if self.store_failure:
+            lines.append(f"  store refused by one side only: {self.store_failure}")
+        lines.extend(f"  answer: {line}" for line in self.mismatches)
+        lines.extend(f"  error:  {line}" for line in self.error_mismatches)
+        return "\n".join(lines)
+
 
 def compare_file(path: pathlib.Path, *, rerun_fga: bool = True) -> Comparison:
     """Both engines' answers on ``path``. Where they differ, fga runs the file a second time: an assertion it answers
@@ -747,7 +761,7 @@ def main(argv: list[str] | None = None) -> int:
             if comparison.store_failure:
                 print(f"{comparison.path.name}: store refused by one side: {comparison.store_failure}")
         print(summarize(comparisons))
-        bad = any(c.mismatches or c.error_mismatches or c.store_failure for c in comparisons)
+        bad = any(c.disagrees for c in comparisons)
         return 1 if bad else 0
     finally:
         if args.keep is None:
@@ -768,7 +782,7 @@ def minimize(path: pathlib.Path, out: pathlib.Path) -> pathlib.Path | None:
     def disagrees(candidate: dict[str, Any]) -> bool:
         write_store(candidate, out)
         comparison = compare_file(out)
-        return bool(comparison.mismatches or comparison.error_mismatches or comparison.store_failure)
+        return comparison.disagrees
 
     if not disagrees(document):
         return None

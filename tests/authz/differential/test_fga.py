@@ -44,12 +44,8 @@ def _seeds() -> list[int]:
 
 
 def _describe(comparison: differential.Comparison) -> str:
-    lines = [f"{comparison.path.name}: the engines disagree (reproduce with `fga model test --tests {comparison.path}`)"]
-    if comparison.store_failure:
-        lines.append(f"  store refused by one side only: {comparison.store_failure}")
-    lines.extend(f"  answer: {line}" for line in comparison.mismatches)
-    lines.extend(f"  error:  {line}" for line in comparison.error_mismatches)
-    return "\n".join(lines)
+    return comparison.describe(
+        f"{comparison.path.name}: the engines disagree (reproduce with `fga model test --tests {comparison.path}`)")
 
 
 @pytest.mark.parametrize(
@@ -67,7 +63,7 @@ def test_random_store_agrees_with_fga(seed, tmp_path):
     comparison = differential.compare_file(path)
     if comparison.both_refused:
         return  # both engines refused the store (e.g. a tuple condition context of the wrong type): agreement
-    assert not (comparison.mismatches or comparison.error_mismatches or comparison.store_failure), _describe(comparison)
+    assert not comparison.disagrees, _describe(comparison)
     assert comparison.agreed > 0  # the store exercised something
     if comparison.fga_unstable:
         pytest.skip(f"seed {seed}: every other assertion agreed; fga answered these differently in two runs: "
@@ -122,6 +118,6 @@ def test_large_differential_run(tmp_path, request):
         pytest.skip("the large differential run is selected with -m reliability")
     seeds = range(LARGE_RUN_FIRST_SEED, LARGE_RUN_FIRST_SEED + LARGE_RUN_STORES)
     comparisons = differential.compare_seeds(seeds, tmp_path)
-    bad = [c for c in comparisons if c.mismatches or c.error_mismatches or c.store_failure]
+    bad = [c for c in comparisons if c.disagrees]
     summary = differential.summarize(comparisons)
     assert not bad, summary + "\n" + "\n".join(_describe(c) for c in bad[:20])

@@ -67,7 +67,7 @@ def test_reproducer_agrees_with_fga(path, tmp_path):
     copy = tmp_path / path.name  # the harness writes probe files beside the store
     copy.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
     comparison = differential.compare_file(copy)
-    assert not (comparison.mismatches or comparison.error_mismatches or comparison.store_failure), (
+    assert not comparison.disagrees, (
         comparison.mismatches + comparison.error_mismatches + [comparison.store_failure or ""]
     )
     if path.name in LIST_USERS_CONTRADICTS_CHECK:
