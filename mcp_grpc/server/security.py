@@ -19,6 +19,7 @@ from typing import Any, Callable, Sequence
 import grpc
 
 from mcp_grpc.contract import AuditSink
+from mcp_grpc.server.runtime import DEFAULT_CONNECTION_AGE_GRACE
 
 log = logging.getLogger("mcp_grpc.server")
 
@@ -34,7 +35,7 @@ class ServerIdentity:
     client_auth: str = "mtls"
     """``mtls``: callers present an X.509-SVID (and may add their own JWT-SVID); ``jwt``: TLS authenticates the
     server only and every call carries a JWT-SVID (callers behind an L7 proxy that ends their TLS)."""
-    max_connection_age_grace: float = 5.0
+    max_connection_age_grace: float = DEFAULT_CONNECTION_AGE_GRACE
     """Seconds calls still running on a connection past ``max_connection_age`` get before it is closed."""
 
     def credentials(self, accepted_trust_domains: Sequence[str] | None = None) -> grpc.ServerCredentials:
@@ -59,7 +60,7 @@ class ServerIdentity:
         jwt_max_lifetime: datetime.timedelta | None = None,
         authorize: Callable[[Any], None] | None = None,
         max_connection_age: float = 300.0,
-        max_connection_age_grace: float = 5.0,
+        max_connection_age_grace: float = DEFAULT_CONNECTION_AGE_GRACE,
         timeout: float = 10.0,
     ) -> "ServerIdentity":
         """Connect to the Workload API (``socket_path`` or ``$SPIFFE_ENDPOINT_SOCKET``) and wait for the first SVID.
