@@ -217,7 +217,8 @@ def _content_block(block: Any) -> ContentBlock:
         mime = contents.mime_type or None
         if isinstance(contents, mcp_types.TextResourceContents):
             return EmbeddedResource(ResourceContent(str(contents.uri), text=contents.text, mime_type=mime))
-        return EmbeddedResource(ResourceContent(str(contents.uri), blob=base64.b64decode(contents.blob), mime_type=mime))
+        blob = base64.b64decode(contents.blob)
+        return EmbeddedResource(ResourceContent(str(contents.uri), blob=blob, mime_type=mime))
     if isinstance(block, mcp_types.ResourceLink):
         return ResourceLink(str(block.uri), block.name, title=block.title, description=block.description,
                             mime_type=block.mime_type)

@@ -3,8 +3,9 @@
 ``ErrorData.code`` is the MCP code the server sent in ``mcp-error-code`` trailing metadata; without one it is derived
 from the status as the server derives it (``mcp_grpc.wire.errors.STATUS_CODES``: PERMISSION_DENIED -32003,
 UNAUTHENTICATED -32004, UNAVAILABLE -32005, RESOURCE_EXHAUSTED -32006, INVALID_ARGUMENT and NOT_FOUND -32602,
-UNIMPLEMENTED -32601), DEADLINE_EXCEEDED -32001, everything else -32603. ``ErrorData.data`` is ``{"grpcStatus": "<STATUS NAME>"}``: PERMISSION_DENIED and UNAUTHENTICATED are
-denials (the caller's identity may not do this), UNAVAILABLE and the rest are failures worth retrying or reporting.
+UNIMPLEMENTED -32601), DEADLINE_EXCEEDED -32001, everything else -32603. ``ErrorData.data`` is
+``{"grpcStatus": "<STATUS NAME>"}``: PERMISSION_DENIED and UNAUTHENTICATED are denials (the caller's identity may
+not do this), UNAVAILABLE and the rest are failures worth retrying or reporting.
 """
 
 from __future__ import annotations

@@ -6,8 +6,9 @@
    A tool call then meets its rate limits and concurrency caps (``mcp_grpc.server.limits``): over one is
    RESOURCE_EXHAUSTED (audited ``limited``) before any validation or FGA work.
 2. resolve and validate: the rpc's declaration finds its target in the registry and validates the arguments
-   (pydantic; a proto-first tool's input schema and proto rules, ``proto_first.validation``). An unknown name or invalid arguments are answered only after the target's default check passed, so
-   a caller who may not use a name cannot tell whether it exists or what its schema is.
+   (pydantic; a proto-first tool's input schema and proto rules, ``proto_first.validation``). An unknown name or
+   invalid arguments are answered only after the target's default check passed, so a caller who may not use a name
+   cannot tell whether it exists or what its schema is.
 3. authorize: the ``Authorizer`` decides on the ``CallTarget`` with the validated arguments (the policy reads
    them); DENY is PERMISSION_DENIED with its reason, UNAVAILABLE or an authorizer fault is UNAVAILABLE (fail closed).
 4. handle: the declaration's ``answer`` runs the handler.

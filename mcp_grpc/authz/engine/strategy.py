@@ -65,12 +65,11 @@ class Strategies:
                         if self.userset_recursive(tname, rname, ut):
                             self.userset[(tname, rname, ut)] = RECURSIVE
                         else:
-                            for us in usersets:
-                                if self.userset_w2(tname, rname, ut, us):
-                                    self.userset_weight2[(tname, rname, ut) + us] = True
-                            w2 = tuple(sorted(us for us in set(usersets) if self.userset_weight2.get((tname, rname, ut) + us)))
-                            if w2:
-                                self.weight2_usersets[(tname, rname, ut)] = w2
+                            weight2 = {us for us in usersets if self.userset_w2(tname, rname, ut, us)}
+                            for us in weight2:
+                                self.userset_weight2[(tname, rname, ut) + us] = True
+                            if weight2:
+                                self.weight2_usersets[(tname, rname, ut)] = tuple(sorted(weight2))
 
     # --- lookups used by the resolver ------------------------------------------------------------------------------
 
