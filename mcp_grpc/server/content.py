@@ -27,6 +27,7 @@ __all__ = [
     "ResourceContent",
     "ResourceLink",
     "blocks_of",
+    "is_block",
     "is_content_annotation",
 ]
 
@@ -77,6 +78,11 @@ class ResourceLink:
 
 ContentBlock = Union[str, Image, Audio, EmbeddedResource, ResourceLink]
 _BLOCK_TYPES = (Image, Audio, EmbeddedResource, ResourceLink)
+
+
+def is_block(value: Any) -> bool:
+    """Whether ``value`` is one content block other than text."""
+    return isinstance(value, _BLOCK_TYPES)
 
 
 def blocks_of(value: Any, *, blob_uri: str) -> list[ContentBlock] | None:

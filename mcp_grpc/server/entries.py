@@ -14,7 +14,7 @@ import functools
 from typing import Any, Awaitable, Callable, Mapping, Protocol, Sequence
 
 from mcp_grpc.contract import Check
-from mcp_grpc.server.content import ContentBlock, ResourceContent, blocks_of
+from mcp_grpc.server.content import ContentBlock, ResourceContent, blocks_of, is_block
 from mcp_grpc.server.context import _CURRENT, Context
 from mcp_grpc.server.schema import Signature, render_text
 from mcp_grpc.server.uri_template import UriTemplate
@@ -226,7 +226,7 @@ class Prompt:
         for item in items:
             if isinstance(item, PromptMessage):
                 messages.append(item)
-            elif isinstance(item, str) or blocks_of(item, blob_uri="") == [item]:
+            elif isinstance(item, str) or is_block(item):
                 messages.append(PromptMessage("user", item))
             else:
                 raise TypeError(f"prompt {self.name!r} returned {type(item).__name__}; expected str, PromptMessage "
