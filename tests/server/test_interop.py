@@ -56,18 +56,22 @@ CLIENT = textwrap.dedent(
 )
 
 
+async def run_published_client(script: str, address: str) -> dict:
+    """``script`` in a subprocess that never imports mcp_grpc, against ``address``: the JSON it prints."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, address, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, stderr.decode()
+    return json.loads(stdout)
+
+
 @pytest.mark.skipif(
     importlib.util.find_spec("mcp_grpc_transport_proto") is None, reason="mcp-grpc-transport-proto is not installed"
 )
 async def test_published_stubs_list_and_call_our_tools(app):
     async with running(app) as server:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", CLIENT, server.address,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )
-        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode == 0, stderr.decode()
-    out = json.loads(stdout)
+        out = await run_published_client(CLIENT, server.address)
     assert out["tools"]["add"]["required"] == ["a", "b"]
     assert out["tools"]["add"]["properties"]["a"]["type"] == "integer"
     assert out["tools"]["echo"]["properties"]["text"]["description"] == "What to say back."
@@ -117,13 +121,7 @@ async def test_published_stubs_see_the_proto_constraints_of_proto_first_tools():
     async with running(app) as server:
         async with AsyncClient(server.address) as client:
             ours = {tool.name: tool.input_schema for tool in await client.list_tools()}
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", PROTO_CLIENT, server.address,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )
-        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode == 0, stderr.decode()
-    out = json.loads(stdout)
+        out = await run_published_client(PROTO_CLIENT, server.address)
     assert out["schemas"] == json.loads(json.dumps(ours))  # JSON numbers: the Struct carries doubles
     assert out["schemas"]["list_objects"]["properties"]["bucket"]["pattern"] == "^[a-z0-9][a-z0-9.-]*$"
     assert out["schemas"]["read_object"]["required"] == ["bucket", "key"]
