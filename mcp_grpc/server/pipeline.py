@@ -218,8 +218,9 @@ class Pipeline:
     ) -> Response:
         """Steps 2-5 of an admitted call. Raises what ends the call (``reject`` turns it into a status)."""
         resolution = rpc.resolve(request)
-        if self.limiter is not None and resolution.kind is TargetKind.TOOL:
-            await self.limit(call, resolution.name, resolution.entry)
+        limiter = self.limiter
+        if limiter is not None and resolution.kind is TargetKind.TOOL and limiter.applies(resolution.entry):
+            await self.limit(call, resolution.name, resolution.entry)  # no coroutine per call when nothing limits
         if resolution.entry is None:
             await self.authorize(call, self.target(call, resolution.kind, resolution.name))
             raise resolution.missing or McpError(grpc.StatusCode.NOT_FOUND, INVALID_PARAMS, "not found")
