@@ -4,6 +4,8 @@
 the writer per call, which measured as the largest cost of a call in bench/); a daemon thread drains it every
 ``interval`` seconds (50 ms by default), turning each event into one JSON line handed to the logger
 (``mcp_grpc.audit`` unless configured), whose handlers decide where it goes (a file, stderr, a log shipper). When
+the sink's own handler is a plain file or stream handler that would write just the line, the lines of a drain are
+written to its stream at once (one write and one flush per batch, not a ``LogRecord`` and a flush per record). When
 the deque is full the event is dropped and counted in ``dropped`` (and one error is logged per 1,000 drops): a
 stalled log destination must not stall calls. ``flush`` and ``close`` write what is pending at once.
 
@@ -91,6 +93,11 @@ def audit_record(event: AuditEvent, *, include_arguments: bool = False) -> dict[
 
 _SINK_IDS = itertools.count(1)
 
+#: Handler types whose ``emit`` is exactly "format, write, terminator, flush" (subclasses may rotate, filter, ...).
+_DIRECT_HANDLERS = (logging.StreamHandler, logging.FileHandler)
+#: The most records one direct write carries.
+_BATCH = 1000
+
 
 class JsonAuditSink:
     """An ``AuditSink`` (``mcp_grpc.contract``) writing one JSON line per decision through ``logging``.
@@ -131,6 +138,8 @@ class JsonAuditSink:
             self.logger.addHandler(handler)
             self.logger.propagate = False  # the audit trail goes to its handler, not also to the root's
         self.include_arguments = include_arguments
+        # One encoder: json.dumps with options builds a new one per record.
+        self._encoder = json.JSONEncoder(separators=(",", ":"), default=str)
         self._pending: collections.deque[AuditEvent] = collections.deque()
         self._max_pending = max_pending
         self._interval = interval
@@ -191,22 +200,82 @@ class JsonAuditSink:
         self._writing = True  # before popping, so flush never sees "empty and idle" while a record is in hand
         try:
             while pending:
-                event = pending.popleft()
-                try:
-                    line = json.dumps(
-                        audit_record(event, include_arguments=self.include_arguments),
-                        separators=(",", ":"),
-                        default=str,
-                    )
-                    failed = self.failed
-                    self.logger.info(line)
-                    if self.failed == failed:
-                        self.written += 1
-                        self._write_ok = True
-                except Exception:  # noqa: BLE001 - one bad record must not kill the writer
-                    log.exception("failed to write an audit record")
+                stream = self._direct_stream()
+                if stream is None:
+                    self._write_one(pending.popleft())
+                else:
+                    self._write_batch(stream)
         finally:
             self._writing = False
+
+    def _line(self, event: AuditEvent) -> str:
+        return self._encoder.encode(audit_record(event, include_arguments=self.include_arguments))
+
+    def _write_one(self, event: AuditEvent) -> None:
+        """One record through ``logging`` (any handlers, filters and formatters the logger has)."""
+        try:
+            line = self._line(event)
+            failed = self.failed
+            self.logger.info(line)
+            if self.failed == failed:
+                self.written += 1
+                self._write_ok = True
+        except Exception:  # noqa: BLE001 - one bad record must not kill the writer
+            log.exception("failed to write an audit record")
+
+    def _direct_stream(self) -> Any:
+        """The stream of the sink's own handler when logging would only write each record's message to it and
+        flush (a plain ``StreamHandler`` or ``FileHandler`` formatting ``%(message)s``, no filters, the only
+        handler of a logger that does not propagate); else None. A batch is then written with one write and one
+        flush instead of one ``LogRecord``, format and flush per record: the same lines, in the same order."""
+        handler = self._handler
+        if handler is None or type(handler) not in _DIRECT_HANDLERS:
+            return None
+        formatter = handler.formatter
+        logger = self.logger
+        if (
+            formatter is None or type(formatter) is not logging.Formatter or formatter._fmt != "%(message)s"
+            or handler.filters or logger.filters or logger.propagate or logger.handlers != [handler]
+            or logger.disabled or not logger.isEnabledFor(logging.INFO) or handler.level > logging.INFO
+        ):
+            return None
+        return handler.stream  # None while a delayed FileHandler has not opened its file: logging opens it
+
+    def _write_batch(self, stream: Any) -> None:
+        """Up to ``_BATCH`` pending records as one write to ``stream`` and one flush (see ``_direct_stream``)."""
+        handler = self._handler
+        assert handler is not None
+        pending = self._pending
+        lines: list[str] = []
+        for _ in range(min(len(pending), _BATCH)):
+            event = pending.popleft()
+            try:
+                lines.append(self._line(event))
+            except Exception:  # noqa: BLE001 - one bad record must not kill the writer
+                log.exception("failed to write an audit record")
+        if not lines:
+            return
+        terminator = handler.terminator  # type: ignore[attr-defined]
+        text = terminator.join(lines) + terminator
+        handler.acquire()
+        try:
+            stream.write(text)
+            stream.flush()
+        except Exception:  # noqa: BLE001 - e.g. a full disk: counted and logged as logging's path would be
+            self._batch_failed(len(lines))
+            return
+        finally:
+            handler.release()
+        self.written += len(lines)
+        self._write_ok = True
+
+    def _batch_failed(self, count: int) -> None:
+        before = self.failed
+        self.failed += count
+        self._write_ok = False
+        if (self.failed - 1) // 1000 != (before - 1) // 1000:  # one error per 1,000 lost (the 1st, 1001st, ...)
+            error = sys.exc_info()[1]
+            log.error("audit records cannot be written (%d lost so far): %r", self.failed, error)
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Write every pending event now (bounded by ``timeout``). True when nothing is left pending."""
