@@ -262,6 +262,10 @@ DEFAULT_RULES: Mapping[TargetKind, Check] = {
 server name. Resource URIs are not prefixed by the server: a URI names the resource wherever it is served."""
 
 
+#: The most argument-free plans a policy remembers (``CallPolicy.plan``).
+_STATIC_PLANS = 10_000
+
+
 class CallPolicy:
     """Maps a call to the checks it needs.
 
@@ -305,6 +309,8 @@ class CallPolicy:
         }
         self._declared: dict[tuple[Check, ...], tuple[tuple[str, ObjectTemplate], ...]] = {}
         self._time_cache: tuple[float, str] | None = None
+        #: ``(server, kind, name, declared checks) -> checks`` of targets whose objects use no argument.
+        self._static_checks: dict[tuple[Any, ...], tuple[PlannedCheck, ...]] = {}
 
     # -- public API --------------------------------------------------------------------------------------------
 
@@ -318,18 +324,28 @@ class CallPolicy:
 
     def plan(self, principal: Principal, target: CallTarget) -> Plan:
         """The checks and context for one call. Raises CheckArgumentError for a bad or missing argument."""
-        builtins = self._builtins(target.server_name, target.kind, target.name)
         arguments = target.arguments or {}
-        checks: list[PlannedCheck] = []
-        seen: set[tuple[str, str]] = set()
-        for relation, template in self.rules_for(target.server_name, target.kind, target.name) + self._parsed_declared(
-            tuple(target.required_checks)
-        ):
-            obj = template.fill(builtins, arguments, relation=relation)
-            if (relation, obj) not in seen:
-                seen.add((relation, obj))
-                checks.append(PlannedCheck(relation, obj))
-        return Plan(self.user(principal), tuple(checks), self.context(arguments, target.peer))
+        required = tuple(target.required_checks)
+        key = (target.server_name, target.kind, target.name, required)
+        checks = self._static_checks.get(key)
+        if checks is None:
+            builtins = self._builtins(target.server_name, target.kind, target.name)
+            rules = self.rules_for(target.server_name, target.kind, target.name) + self._parsed_declared(required)
+            found: list[PlannedCheck] = []
+            seen: set[tuple[str, str]] = set()
+            for relation, template in rules:
+                obj = template.fill(builtins, arguments, relation=relation)
+                if (relation, obj) not in seen:
+                    seen.add((relation, obj))
+                    found.append(PlannedCheck(relation, obj))
+            checks = tuple(found)
+            if all(p in builtins for _, template in rules for p in template.placeholders):
+                # No argument in any object: the same target always plans the same checks (the rules are fixed
+                # for this policy's life). Bounded: names are the caller's, so a flood of them only resets it.
+                if len(self._static_checks) >= _STATIC_PLANS:
+                    self._static_checks.clear()
+                self._static_checks[key] = checks
+        return Plan(self.user(principal), checks, self.context(arguments, target.peer))
 
     def default_check(self, server_name: str, kind: TargetKind, name: str) -> tuple[PlannedCheck, ...]:
         """The checks that need no argument, for List* filtering (declared argument checks cannot apply there)."""

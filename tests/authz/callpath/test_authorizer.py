@@ -198,3 +198,17 @@ async def test_auto_strategy_uses_list_objects_for_long_lists_only(backend):
     assert backend.list_calls == [] and len(backend.batch_calls) == 1
     assert await authorizer.visible(principal(), "payments", TargetKind.TOOL, many) == {"refund"}
     assert backend.list_calls == [(BILLING, "can_call", "tool")] and len(backend.batch_calls) == 1
+
+
+async def test_a_remembered_plan_never_answers_for_another_target_or_other_arguments(authorizer):
+    """Plans without arguments in their objects are remembered per target; argument checks are planned per call."""
+    first = await authorizer.authorize(principal(), tool_target("refund"))
+    again = await authorizer.authorize(principal(), tool_target("refund"))
+    other = await authorizer.authorize(principal(), tool_target("lookup"))
+    assert (first.status, again.status, other.status) == (DecisionStatus.ALLOW, DecisionStatus.ALLOW, DecisionStatus.DENY)
+    assert other.reason == "permission denied: requires can_call on tool:payments/lookup"
+    declared = [Check("can_read", "bucket:{bucket}")]
+    allowed = await authorizer.authorize(principal(), tool_target("read_object", {"bucket": "reports"}, declared))
+    denied = await authorizer.authorize(principal(), tool_target("read_object", {"bucket": "restricted"}, declared))
+    assert (allowed.status, denied.status) == (DecisionStatus.ALLOW, DecisionStatus.DENY)
+    assert denied.reason == "permission denied: requires can_read on bucket:restricted"
