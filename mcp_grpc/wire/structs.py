@@ -41,17 +41,36 @@ def value_to_python(value: struct_pb2.Value) -> Any:
 def non_finite_number(value: Any, path: str = "") -> str | None:
     """Where ``value`` holds NaN or an infinity (``amount``, ``items.2``), or None. JSON has neither, but a Struct's
     double carries them: a server must refuse them as invalid input before they reach a handler or a policy."""
+    found = _non_finite(value)
+    if found is None:
+        return None
+    found.reverse()
+    if path:
+        found.insert(0, path)
+    return ".".join(found) if found else "(arguments)"
+
+
+_PLAIN = (str, int, bool, type(None))
+
+
+def _non_finite(value: Any) -> list[str] | None:
+    """The path to the first non-finite number in ``value``, innermost part first (built only when one is found:
+    this runs on every call's arguments), or None."""
+    if value.__class__ in _PLAIN:
+        return None
     if isinstance(value, float):
-        return None if math.isfinite(value) else (path or "(arguments)")
+        return None if math.isfinite(value) else []
     if isinstance(value, Mapping):
         for key, item in value.items():
-            found = non_finite_number(item, f"{path}.{key}" if path else str(key))
+            found = _non_finite(item)
             if found is not None:
+                found.append(str(key))
                 return found
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            found = non_finite_number(item, f"{path}.{index}" if path else str(index))
+            found = _non_finite(item)
             if found is not None:
+                found.append(str(index))
                 return found
     return None
 
