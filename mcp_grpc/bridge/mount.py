@@ -23,8 +23,8 @@ What a mounted handler gets from the SDK's ``Context``: ``report_progress`` (str
 ``CallToolStream``), ``notify_*_changed`` / ``notify_resource_updated`` (announced on ``McpStreaming.Listen``),
 ``read_resource`` and ``request_id``. Logging calls (``ctx.info`` ...) go to the Python logger ``mcp_grpc.bridge``.
 Server-to-client requests (elicitation, sampling, roots) fail the call with a tool error instead of hanging: a gRPC
-caller cannot answer them. The SDK server's ``lifespan`` is not run (mounting warns): handlers see an empty
-``lifespan_context``.
+caller cannot answer them. The SDK server's ``lifespan`` runs as one of the McpApp's lifespans: entered before the
+gRPC server serves, exited after it drained; handlers see what it yielded as ``ctx.request_context.lifespan_context``.
 
 Mounting takes a snapshot: primitives the SDK server registers after ``mount_official`` returns are not served.
 """
@@ -33,12 +33,13 @@ from __future__ import annotations
 
 import base64
 import concurrent.futures
+import contextlib
 import dataclasses
 import inspect
 import itertools
 import json
 import logging
-from typing import Annotated, Any, Awaitable, Callable, Coroutine, Mapping, Sequence, TypeVar
+from typing import Annotated, Any, AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence, TypeVar
 
 import grpc
 import mcp_types
@@ -174,11 +175,25 @@ class _SdkCalls:
     def __init__(self, app: McpApp, server: MCPServer) -> None:
         self.server = server
         self.bus = _AppNotifications(app)
+        self.lifespan_context: Any = {}
+        """What the SDK server's lifespan yielded, while it runs (an empty dict without one, as in the SDK)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _app: McpApp) -> AsyncIterator[None]:
+        """The SDK server's own lifespan, run by the McpApp's server runtime."""
+        lifespan = self.server.settings.lifespan
+        assert lifespan is not None
+        async with lifespan(self.server) as state:
+            self.lifespan_context = state
+            try:
+                yield
+            finally:
+                self.lifespan_context = {}
 
     def context(self, ctx: Context | None, method: str, params: Mapping[str, Any]) -> SdkContext:
         request = ServerRequestContext(
             session=_CallSession(ctx),  # type: ignore[arg-type]
-            lifespan_context={},
+            lifespan_context=self.lifespan_context,
             protocol_version=PROTOCOL_VERSION,
             method=method,
             params=dict(params),
@@ -380,11 +395,6 @@ def mount_official(
     ``MountedServer.skipped``.
     """
     authorize = dict(authorize or {})
-    if server.settings.lifespan is not None:
-        log.warning(
-            "%r has a lifespan, which mcp-grpc does not run: mounted handlers see an empty lifespan_context",
-            server.name,
-        )
     calls = _SdkCalls(app, server)
     tools = _listed(server.list_tools())
     resources = _listed(server.list_resources())
@@ -490,6 +500,9 @@ def mount_official(
             for variable in UriTemplate(pattern).variables:
                 app.completion(resource=pattern, argument=variable)(_bind_argument(complete, variable))
                 completions.append(("resource", pattern, variable))
+
+    if server.settings.lifespan is not None:
+        app.add_lifespan(calls.lifespan, name=f"lifespan of the mounted SDK server {server.name!r}")
 
     return MountedServer(
         tools=tuple(tool.name for tool in tools),

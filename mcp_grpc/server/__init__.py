@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from mcp_grpc.server.content import Audio, EmbeddedResource, Image, ResourceContent, ResourceLink
     from mcp_grpc.server.entries import Completion, ToolError, PromptMessage, ToolAnnotations, ToolResult
     from mcp_grpc.server.runtime import ConfigError, Server, ServerConfig, serve
+    from mcp_grpc.server.lifespan import StartupError
 
 _EXPORTS = {
     "App": "mcp_grpc.server.app",
@@ -71,6 +72,7 @@ _EXPORTS = {
     "Server": "mcp_grpc.server.runtime",
     "ServerConfig": "mcp_grpc.server.runtime",
     "serve": "mcp_grpc.server.runtime",
+    "StartupError": "mcp_grpc.server.lifespan",
 }
 
 __all__ = sorted(_EXPORTS)

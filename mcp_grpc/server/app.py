@@ -27,6 +27,7 @@ from mcp_grpc.server.entries import (
     Tool,
     ToolAnnotations,
 )
+from mcp_grpc.server.lifespan import Lifespan, LifespanFactory
 from mcp_grpc.server.registry import Notification, Registry
 from mcp_grpc.server.schema import Signature, first_paragraph
 from mcp_grpc.server.uri_template import UriTemplate, is_template
@@ -40,13 +41,41 @@ class McpApp:
 
     ``name`` is the server name used in authorization targets (``CallTarget.server_name``).
     Registration after the server started is allowed and announced as ``*/list_changed``.
+
+    ``lifespan``: an async context manager factory called with the app, entered before the server serves and exited
+    after it drained (more with ``add_lifespan``, ``on_startup``, ``on_shutdown``; see ``mcp_grpc.server.lifespan``).
     """
 
-    def __init__(self, name: str = "mcp-grpc", *, version: str = "0.1.0", instructions: str | None = None) -> None:
+    def __init__(
+        self,
+        name: str = "mcp-grpc",
+        *,
+        version: str = "0.1.0",
+        instructions: str | None = None,
+        lifespan: LifespanFactory | None = None,
+    ) -> None:
         self.name = name
         self.version = version
         self.instructions = instructions
         self.registry = Registry(name)
+        self.lifespans = Lifespan()
+        """What the server runtime enters at startup and exits at shutdown."""
+        if lifespan is not None:
+            self.lifespans.add(lifespan)
+
+    # -- lifespan -----------------------------------------------------------------------------------------------
+
+    def add_lifespan(self, factory: LifespanFactory, *, name: str | None = None) -> None:
+        """Enter ``factory(app)`` at startup (after those added before) and exit it at shutdown."""
+        self.lifespans.add(factory, name=name)
+
+    def on_startup(self, fn: F) -> F:
+        """Decorator: run ``fn()`` (plain or async) before the server accepts calls; raising stops the start."""
+        return self.lifespans.on_startup(fn)  # type: ignore[return-value]
+
+    def on_shutdown(self, fn: F) -> F:
+        """Decorator: run ``fn()`` (plain or async) after the server drained its calls."""
+        return self.lifespans.on_shutdown(fn)  # type: ignore[return-value]
 
     # -- what is registered (read-only views of the registry) ----------------------------------------------------
 

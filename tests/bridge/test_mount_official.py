@@ -8,6 +8,8 @@ from typing import AsyncIterator
 import grpc
 import pytest
 
+from mcp.server.mcpserver import Context as SdkContext
+
 from mcp_grpc.contract import Check
 from mcp_grpc.bridge import MountError, mount_official
 from mcp_grpc.client import AsyncClient, McpCallError
@@ -171,19 +173,57 @@ def test_clashing_names_and_unknown_authorize_keys_are_refused(sdk_calls: SdkCal
         mount_official(McpApp("other"), build_sdk_server(sdk_calls), authorize={"multiply": []})
 
 
-def test_a_lifespan_the_mount_cannot_run_is_announced(caplog: pytest.LogCaptureFixture):
+async def test_the_sdk_servers_lifespan_runs_around_serving_and_reaches_its_handlers():
+    """Issue 11: the SDK server's lifespan is entered before the gRPC server serves, its state reaches the mounted
+    handler's ``ctx.request_context.lifespan_context``, and it exits after the drain."""
     import contextlib
 
     from mcp.server.mcpserver import MCPServer
 
+    events: list[str] = []
+
     @contextlib.asynccontextmanager
     async def lifespan(server):
+        events.append(f"enter {server.name}")
         yield {"db": "connected"}
+        events.append("exit")
 
     sdk = MCPServer("with-lifespan", lifespan=lifespan)
-    with caplog.at_level("WARNING", logger="mcp_grpc.bridge"):
-        mount_official(McpApp("mounted"), sdk)
-    assert "'with-lifespan' has a lifespan, which mcp-grpc does not run" in caplog.text
+
+    @sdk.tool()
+    def database(ctx: SdkContext) -> str:
+        """What the lifespan yielded."""
+        return ctx.request_context.lifespan_context["db"]
+
+    app = McpApp("mounted")
+    mount_official(app, sdk)
+    assert events == []  # mounting runs nothing
+    async with running(app) as server:
+        assert events == ["enter with-lifespan"]
+        async with AsyncClient(server.address, timeout=10) as client:
+            result = await client.call_tool("database", {})
+        assert not result.is_error and result.text == "connected"
+    assert events == ["enter with-lifespan", "exit"]
+
+
+async def test_a_failing_sdk_lifespan_stops_the_start():
+    import contextlib
+
+    from mcp.server.mcpserver import MCPServer
+
+    from mcp_grpc.server import StartupError
+
+    @contextlib.asynccontextmanager
+    async def lifespan(server):
+        raise ConnectionError("database unreachable")
+        yield
+
+    app = McpApp("mounted")
+    mount_official(app, MCPServer("broken", lifespan=lifespan))
+    with pytest.raises(StartupError, match="mounted SDK server 'broken' failed at startup: ConnectionError: "
+                                           "database unreachable"):
+        async with running(app):
+            pass
 
 
 async def test_a_mounted_sdk_servers_images_and_audio_stay_binary():
