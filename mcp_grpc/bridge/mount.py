@@ -57,7 +57,7 @@ from mcp_grpc.wire import errors
 from mcp_grpc.server.app import McpApp, Notification
 from mcp_grpc.server.context import Context, current_context
 from mcp_grpc.server.content import Audio, ContentBlock, EmbeddedResource, Image, ResourceContent, ResourceLink
-from mcp_grpc.server.entries import Completion, PromptMessage, ToolAnnotations, ToolResult
+from mcp_grpc.server.entries import Completion, Icon, PromptMessage, ToolAnnotations, ToolResult
 from mcp_grpc.server.uri_template import UriTemplate, UriTemplateError
 
 __all__ = ["MountError", "MountedServer", "SkippedPrimitive", "mount_official"]
@@ -219,6 +219,18 @@ def _annotations(hints: mcp_types.ToolAnnotations | None) -> ToolAnnotations:
     )
 
 
+def _icons(icons: Sequence[mcp_types.Icon] | None, owner: str) -> tuple[Icon, ...]:
+    """An SDK primitive's icons as mcp-grpc's; one mcp-grpc would refuse (not https: or data:) is left out, logged."""
+    converted = []
+    for icon in icons or ():
+        try:
+            converted.append(Icon(str(icon.src), mime_type=icon.mime_type, sizes=tuple(icon.sizes or ()),
+                                  theme=icon.theme))
+        except ValueError as error:
+            log.warning("not publishing an icon of %s: %s", owner, error)
+    return tuple(converted)
+
+
 def _content_block(block: Any) -> ContentBlock:
     """An SDK content block as mcp-grpc's (base64 data decoded: the gRPC wire carries bytes)."""
     if isinstance(block, mcp_types.TextContent):
@@ -267,6 +279,8 @@ class OfficialSdkTool:
     annotations: ToolAnnotations
     checks: Sequence[Check]
     calls: _SdkCalls
+    icons: tuple[Icon, ...] = ()
+    meta: Mapping[str, Any] | None = None
 
     def validate(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
         return dict(arguments)
@@ -429,6 +443,8 @@ def mount_official(
                 annotations=_annotations(tool.annotations),
                 checks=tuple(authorize.get(tool.name, ())),
                 calls=calls,
+                icons=_icons(tool.icons, f"tool {tool.name!r}"),
+                meta=tool.meta,
             )
         )
 
@@ -442,6 +458,8 @@ def mount_official(
             description=resource.description or "",
             mime_type=resource.mime_type,
             authorize=tuple(authorize.get(uri, ())),
+            icons=_icons(resource.icons, f"resource {uri!r}"),
+            meta=resource.meta,
         )(reader)
 
     mounted_templates: list[str] = []
@@ -466,6 +484,8 @@ def mount_official(
             description=template.description or "",
             mime_type=template.mime_type,
             authorize=tuple(authorize.get(pattern, ())),
+            icons=_icons(template.icons, f"resource template {pattern!r}"),
+            meta=template.meta,
         )(reader)
         mounted_templates.append(pattern)
 
@@ -482,6 +502,8 @@ def mount_official(
             title=prompt.title,
             description=prompt.description or "",
             authorize=tuple(authorize.get(prompt.name, ())),
+            icons=_icons(prompt.icons, f"prompt {prompt.name!r}"),
+            meta=prompt.meta,
         )(_with_parameters(_prompt_renderer(calls, prompt.name), parameters))
 
     completions: list[tuple[str, str, str]] = []
