@@ -50,7 +50,6 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 from mcp.shared.exceptions import MCPError
 from mcp.shared.subscriptions import PromptsListChanged, ResourcesListChanged, ResourceUpdated, ToolsListChanged
-from mcp.shared.uri_template import UriTemplate as SdkUriTemplate
 
 from mcp_grpc.contract import Check
 from mcp_grpc.wire import errors
@@ -405,7 +404,7 @@ def mount_official(
     ``authorize`` adds declared checks (as ``@app.tool(authorize=...)`` would) by tool name, resource URI, template
     or prompt name; the default checks of mcp-grpc's call policy apply to every mounted primitive regardless.
     Raises ``MountError`` when a name is already registered in ``app``. Resource templates mcp-grpc's matcher cannot
-    express (RFC 6570 operators beyond ``{var}``, ``{+var}``, ``{var*}``) are skipped, logged and listed in
+    parse (beyond RFC 6570 level 3, e.g. ``{var:3}``, ``{?list*}``) are skipped, logged and listed in
     ``MountedServer.skipped``.
     """
     authorize = dict(authorize or {})
@@ -467,15 +466,18 @@ def mount_official(
     for template in templates:
         pattern = template.uri_template
         try:
-            variables = UriTemplate(pattern).variables
+            parsed = UriTemplate(pattern)
         except UriTemplateError as error:
             skipped.append(SkippedPrimitive("resource_template", pattern, str(error)))
             log.warning("not mounting resource template %r of %r: %s", pattern, server.name, error)
             continue
-        sdk_template = SdkUriTemplate.parse(pattern)
         reader = _with_parameters(
-            _resource_reader(calls, lambda values, t=sdk_template: t.expand(dict(values))),
-            [(variable, str, inspect.Parameter.empty) for variable in variables],
+            _resource_reader(calls, lambda values, t=parsed: t.expand(dict(values))),
+            [
+                (variable, str | None, None) if variable in parsed.optional
+                else (variable, str | list[str], inspect.Parameter.empty)
+                for variable in parsed.variables
+            ],
         )
         app.resource(
             pattern,

@@ -43,12 +43,13 @@ def test_mount_reports_what_it_registered_and_what_it_skipped(sdk_calls: SdkCall
     mounted = mount_official(app, build_sdk_server(sdk_calls))
     assert mounted.tools == ("divide", "crash", "slow_count", "announce", "ask", "read_config")
     assert mounted.resources == ("data://config", "data://logo")
-    assert mounted.resource_templates == ("data://users/{user_id}/profile",)
+    assert mounted.resource_templates == ("data://users/{user_id}/profile", "search://items{?q}")
     assert mounted.prompts == ("greeting", "dialogue")
     assert ("prompt", "greeting", "tone") in mounted.completions
     assert ("resource", "data://users/{user_id}/profile", "user_id") in mounted.completions
     (skipped,) = mounted.skipped
-    assert skipped.kind == "resource_template" and skipped.name == "search://items{?q}"
+    assert skipped.kind == "resource_template" and skipped.name == "odd://{id}}"
+    assert skipped.reason == "bad URI template 'odd://{id}}': '}' at position 10 closes no expression"
     assert set(app.tools) == set(mounted.tools) and set(app.prompts) == set(mounted.prompts)
 
 
@@ -125,8 +126,9 @@ async def test_resources_and_templates(client: AsyncClient):
     listed = {r.uri: r for r in await client.list_resources()}
     assert listed["data://config"].mime_type == "application/json"
     assert listed["data://config"].description == "The configuration."
-    (template,) = await client.list_resource_templates()
-    assert (template.uri, template.name) == ("data://users/{user_id}/profile", "profile")
+    profile_template, search_template = await client.list_resource_templates()
+    assert (profile_template.uri, profile_template.name) == ("data://users/{user_id}/profile", "profile")
+    assert search_template.uri == "search://items{?q}"
 
     (config,) = await client.read_resource("data://config")
     assert (config.text, config.mime_type) == ('{"mode": "test"}', "application/json")
@@ -134,6 +136,10 @@ async def test_resources_and_templates(client: AsyncClient):
     assert (logo.blob, logo.mime_type) == (b"\x89PNG\x00\x01", "image/png")
     (profile,) = await client.read_resource("data://users/42/profile")
     assert profile.text == "Ada, user 42" and profile.uri == "data://users/42/profile"
+    (found,) = await client.read_resource("search://items?q=red%20shoes")
+    assert found.text == "results for 'red shoes'" and found.uri == "search://items?q=red%20shoes"
+    (everything,) = await client.read_resource("search://items")  # a query variable may be left out
+    assert everything.text == "results for ''"
 
     with pytest.raises(McpCallError) as unknown_user:
         await client.read_resource("data://users/7/profile")
