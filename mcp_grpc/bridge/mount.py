@@ -23,8 +23,8 @@ What a mounted handler gets from the SDK's ``Context``: ``report_progress`` (str
 ``CallToolStream``), ``notify_*_changed`` / ``notify_resource_updated`` (announced on ``McpStreaming.Listen``),
 ``read_resource`` and ``request_id``. Logging calls (``ctx.info`` ...) go to the Python logger ``mcp_grpc.bridge``.
 Server-to-client requests (elicitation, sampling, roots) fail the call with a tool error instead of hanging: a gRPC
-caller cannot answer them. The SDK server's ``lifespan`` is not run (mounting warns): handlers see an empty
-``lifespan_context``.
+caller cannot answer them. The SDK server's ``lifespan`` runs as one of the McpApp's lifespans: entered before the
+gRPC server serves, exited after it drained; handlers see what it yielded as ``ctx.request_context.lifespan_context``.
 
 Mounting takes a snapshot: primitives the SDK server registers after ``mount_official`` returns are not served.
 """
@@ -33,12 +33,13 @@ from __future__ import annotations
 
 import base64
 import concurrent.futures
+import contextlib
 import dataclasses
 import inspect
 import itertools
 import json
 import logging
-from typing import Annotated, Any, Awaitable, Callable, Coroutine, Mapping, Sequence, TypeVar
+from typing import Annotated, Any, AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence, TypeVar
 
 import grpc
 import mcp_types
@@ -49,14 +50,13 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 from mcp.shared.exceptions import MCPError
 from mcp.shared.subscriptions import PromptsListChanged, ResourcesListChanged, ResourceUpdated, ToolsListChanged
-from mcp.shared.uri_template import UriTemplate as SdkUriTemplate
 
 from mcp_grpc.contract import Check
 from mcp_grpc.wire import errors
 from mcp_grpc.server.app import McpApp, Notification
 from mcp_grpc.server.context import Context, current_context
 from mcp_grpc.server.content import Audio, ContentBlock, EmbeddedResource, Image, ResourceContent, ResourceLink
-from mcp_grpc.server.entries import Completion, PromptMessage, ToolAnnotations, ToolResult
+from mcp_grpc.server.entries import Completion, Icon, PromptMessage, ToolAnnotations, ToolResult
 from mcp_grpc.server.uri_template import UriTemplate, UriTemplateError
 
 __all__ = ["MountError", "MountedServer", "SkippedPrimitive", "mount_official"]
@@ -174,11 +174,25 @@ class _SdkCalls:
     def __init__(self, app: McpApp, server: MCPServer) -> None:
         self.server = server
         self.bus = _AppNotifications(app)
+        self.lifespan_context: Any = {}
+        """What the SDK server's lifespan yielded, while it runs (an empty dict without one, as in the SDK)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _app: McpApp) -> AsyncIterator[None]:
+        """The SDK server's own lifespan, run by the McpApp's server runtime."""
+        lifespan = self.server.settings.lifespan
+        assert lifespan is not None
+        async with lifespan(self.server) as state:
+            self.lifespan_context = state
+            try:
+                yield
+            finally:
+                self.lifespan_context = {}
 
     def context(self, ctx: Context | None, method: str, params: Mapping[str, Any]) -> SdkContext:
         request = ServerRequestContext(
             session=_CallSession(ctx),  # type: ignore[arg-type]
-            lifespan_context={},
+            lifespan_context=self.lifespan_context,
             protocol_version=PROTOCOL_VERSION,
             method=method,
             params=dict(params),
@@ -202,6 +216,18 @@ def _annotations(hints: mcp_types.ToolAnnotations | None) -> ToolAnnotations:
         idempotent=hints.idempotent_hint,
         open_world=hints.open_world_hint,
     )
+
+
+def _icons(icons: Sequence[mcp_types.Icon] | None, owner: str) -> tuple[Icon, ...]:
+    """An SDK primitive's icons as mcp-grpc's; one mcp-grpc would refuse (not https: or data:) is left out, logged."""
+    converted = []
+    for icon in icons or ():
+        try:
+            converted.append(Icon(str(icon.src), mime_type=icon.mime_type, sizes=tuple(icon.sizes or ()),
+                                  theme=icon.theme))
+        except ValueError as error:
+            log.warning("not publishing an icon of %s: %s", owner, error)
+    return tuple(converted)
 
 
 def _content_block(block: Any) -> ContentBlock:
@@ -252,6 +278,8 @@ class OfficialSdkTool:
     annotations: ToolAnnotations
     checks: Sequence[Check]
     calls: _SdkCalls
+    icons: tuple[Icon, ...] = ()
+    meta: Mapping[str, Any] | None = None
 
     def validate(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
         return dict(arguments)
@@ -376,15 +404,10 @@ def mount_official(
     ``authorize`` adds declared checks (as ``@app.tool(authorize=...)`` would) by tool name, resource URI, template
     or prompt name; the default checks of mcp-grpc's call policy apply to every mounted primitive regardless.
     Raises ``MountError`` when a name is already registered in ``app``. Resource templates mcp-grpc's matcher cannot
-    express (RFC 6570 operators beyond ``{var}``, ``{+var}``, ``{var*}``) are skipped, logged and listed in
+    parse (beyond RFC 6570 level 3, e.g. ``{var:3}``, ``{?list*}``) are skipped, logged and listed in
     ``MountedServer.skipped``.
     """
     authorize = dict(authorize or {})
-    if server.settings.lifespan is not None:
-        log.warning(
-            "%r has a lifespan, which mcp-grpc does not run: mounted handlers see an empty lifespan_context",
-            server.name,
-        )
     calls = _SdkCalls(app, server)
     tools = _listed(server.list_tools())
     resources = _listed(server.list_resources())
@@ -419,6 +442,8 @@ def mount_official(
                 annotations=_annotations(tool.annotations),
                 checks=tuple(authorize.get(tool.name, ())),
                 calls=calls,
+                icons=_icons(tool.icons, f"tool {tool.name!r}"),
+                meta=tool.meta,
             )
         )
 
@@ -432,6 +457,8 @@ def mount_official(
             description=resource.description or "",
             mime_type=resource.mime_type,
             authorize=tuple(authorize.get(uri, ())),
+            icons=_icons(resource.icons, f"resource {uri!r}"),
+            meta=resource.meta,
         )(reader)
 
     mounted_templates: list[str] = []
@@ -439,15 +466,18 @@ def mount_official(
     for template in templates:
         pattern = template.uri_template
         try:
-            variables = UriTemplate(pattern).variables
+            parsed = UriTemplate(pattern)
         except UriTemplateError as error:
             skipped.append(SkippedPrimitive("resource_template", pattern, str(error)))
             log.warning("not mounting resource template %r of %r: %s", pattern, server.name, error)
             continue
-        sdk_template = SdkUriTemplate.parse(pattern)
         reader = _with_parameters(
-            _resource_reader(calls, lambda values, t=sdk_template: t.expand(dict(values))),
-            [(variable, str, inspect.Parameter.empty) for variable in variables],
+            _resource_reader(calls, lambda values, t=parsed: t.expand(dict(values))),
+            [
+                (variable, str | None, None) if variable in parsed.optional
+                else (variable, str | list[str], inspect.Parameter.empty)
+                for variable in parsed.variables
+            ],
         )
         app.resource(
             pattern,
@@ -456,6 +486,8 @@ def mount_official(
             description=template.description or "",
             mime_type=template.mime_type,
             authorize=tuple(authorize.get(pattern, ())),
+            icons=_icons(template.icons, f"resource template {pattern!r}"),
+            meta=template.meta,
         )(reader)
         mounted_templates.append(pattern)
 
@@ -472,6 +504,8 @@ def mount_official(
             title=prompt.title,
             description=prompt.description or "",
             authorize=tuple(authorize.get(prompt.name, ())),
+            icons=_icons(prompt.icons, f"prompt {prompt.name!r}"),
+            meta=prompt.meta,
         )(_with_parameters(_prompt_renderer(calls, prompt.name), parameters))
 
     completions: list[tuple[str, str, str]] = []
@@ -490,6 +524,9 @@ def mount_official(
             for variable in UriTemplate(pattern).variables:
                 app.completion(resource=pattern, argument=variable)(_bind_argument(complete, variable))
                 completions.append(("resource", pattern, variable))
+
+    if server.settings.lifespan is not None:
+        app.add_lifespan(calls.lifespan, name=f"lifespan of the mounted SDK server {server.name!r}")
 
     return MountedServer(
         tools=tuple(tool.name for tool in tools),

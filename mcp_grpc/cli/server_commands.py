@@ -358,7 +358,7 @@ def configure_logging(args: argparse.Namespace) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from mcp_grpc.server import ConfigError, ServerConfig, serve
+    from mcp_grpc.server import ConfigError, ServerConfig, StartupError, serve
 
     configure_logging(args)
     try:
@@ -379,7 +379,7 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     try:
         asyncio.run(serve(app, config))
-    except ConfigError as exc:
+    except (ConfigError, StartupError) as exc:
         print(f"mcp-grpc serve: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

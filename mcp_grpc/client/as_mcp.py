@@ -49,6 +49,12 @@ def _hint(value: bool | None) -> bool | None:
     return True if value else None
 
 
+def _icons(info: Any) -> list[types.Icon] | None:
+    """An info's icons (MCP ``Icon`` objects) as mcp_types', None when it has none."""
+    icons = [types.Icon.model_validate(icon) for icon in getattr(info, "icons", ())]
+    return icons or None
+
+
 def tool(info: Any) -> types.Tool:
     hints = info.annotations
     return types.Tool(
@@ -68,20 +74,22 @@ def tool(info: Any) -> types.Tool:
             if hints
             else None
         ),
+        icons=_icons(info),
+        _meta=getattr(info, "meta", None),
     )
 
 
 def resource(r: Any) -> types.Resource:
     return types.Resource(
         uri=r.uri, name=r.name, title=r.title or None, description=r.description or None,
-        mime_type=r.mime_type or None,
+        mime_type=r.mime_type or None, icons=_icons(r), _meta=getattr(r, "meta", None),
     )
 
 
 def resource_template(t: Any) -> types.ResourceTemplate:
     return types.ResourceTemplate(
         uri_template=t.uri, name=t.name, title=t.title or None, description=t.description or None,
-        mime_type=t.mime_type or None,
+        mime_type=t.mime_type or None, icons=_icons(t), _meta=getattr(t, "meta", None),
     )
 
 
@@ -92,6 +100,7 @@ def prompt(p: Any) -> types.Prompt:
             types.PromptArgument(name=a["name"], description=a["description"] or None, required=a["required"])
             for a in p.arguments
         ],
+        icons=_icons(p), _meta=getattr(p, "meta", None),
     )
 
 

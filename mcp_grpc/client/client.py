@@ -56,6 +56,29 @@ class McpCallError(Exception):
         return cls(error.code(), error.details() or "", code, retry_after)
 
 
+_THEMES = {pb.Icon.THEME_LIGHT: "light", pb.Icon.THEME_DARK: "dark"}
+
+
+def icons_of(message: Any) -> tuple[dict[str, Any], ...]:
+    """The ``icons`` of a Tool, Resource, ResourceTemplate or Prompt message, as MCP ``Icon`` objects."""
+    icons = []
+    for icon in message.icons:
+        item: dict[str, Any] = {"src": icon.src}
+        if icon.mime_type:
+            item["mimeType"] = icon.mime_type
+        if icon.sizes:
+            item["sizes"] = list(icon.sizes)
+        if icon.theme in _THEMES:
+            item["theme"] = _THEMES[icon.theme]
+        icons.append(item)
+    return tuple(icons)
+
+
+def meta_of(message: Any) -> dict[str, Any] | None:
+    """The ``metadata`` (MCP ``_meta``) of a Tool, Resource, ResourceTemplate or Prompt message, None when unset."""
+    return struct_to_python(message.metadata) if message.HasField("metadata") else None
+
+
 @dataclasses.dataclass(frozen=True)
 class ToolInfo:
     name: str
@@ -64,6 +87,10 @@ class ToolInfo:
     input_schema: dict[str, Any]
     output_schema: dict[str, Any] | None
     annotations: dict[str, Any]
+    icons: tuple[dict[str, Any], ...] = ()
+    """MCP ``Icon`` objects: ``{"src", "mimeType"?, "sizes"?, "theme"?}``."""
+    meta: dict[str, Any] | None = None
+    """The tool's MCP ``_meta``."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,6 +116,8 @@ class ResourceInfo:
     title: str
     description: str
     mime_type: str
+    icons: tuple[dict[str, Any], ...] = ()
+    meta: dict[str, Any] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,6 +134,8 @@ class PromptInfo:
     title: str
     description: str
     arguments: list[dict[str, Any]]
+    icons: tuple[dict[str, Any], ...] = ()
+    meta: dict[str, Any] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -271,6 +302,8 @@ class AsyncClient:
                     if tool.HasField("annotations")
                     else {}
                 ),
+                icons=icons_of(tool),
+                meta=meta_of(tool),
             )
             for tool in tools
         ]
@@ -324,13 +357,16 @@ class AsyncClient:
 
     async def list_resources(self, *, timeout: float | None = None, max_pages: int = 1000) -> list[ResourceInfo]:
         items = await self._pages(self._mcp.ListResources, pb.ListResourcesRequest, "resources", timeout, max_pages)
-        return [ResourceInfo(r.uri, r.name, r.title, r.description, r.mime_type) for r in items]
+        return [ResourceInfo(r.uri, r.name, r.title, r.description, r.mime_type, icons_of(r), meta_of(r)) for r in items]
 
     async def list_resource_templates(self, *, timeout: float | None = None, max_pages: int = 1000) -> list[ResourceInfo]:
         items = await self._pages(
             self._mcp.ListResourceTemplates, pb.ListResourceTemplatesRequest, "resource_templates", timeout, max_pages
         )
-        return [ResourceInfo(r.uri_template, r.name, r.title, r.description, r.mime_type) for r in items]
+        return [
+            ResourceInfo(r.uri_template, r.name, r.title, r.description, r.mime_type, icons_of(r), meta_of(r))
+            for r in items
+        ]
 
     async def read_resource(self, uri: str, *, timeout: float | None = None) -> list[ResourceContents]:
         response = await self._unary(self._mcp.ReadResource, pb.ReadResourceRequest(uri=uri), timeout, [("mcp_resource", uri)])
@@ -347,6 +383,7 @@ class AsyncClient:
             PromptInfo(
                 p.name, p.title, p.description,
                 [{"name": a.name, "description": a.description, "required": a.required} for a in p.arguments],
+                icons_of(p), meta_of(p),
             )
             for p in items
         ]

@@ -40,8 +40,10 @@ if TYPE_CHECKING:
     from mcp_grpc.server.context import Context, Progress, current_context
     from mcp_grpc.wire.errors import McpError
     from mcp_grpc.server.content import Audio, EmbeddedResource, Image, ResourceContent, ResourceLink
+    from mcp_grpc.server.entries import Icon
     from mcp_grpc.server.entries import Completion, ToolError, PromptMessage, ToolAnnotations, ToolResult
     from mcp_grpc.server.runtime import ConfigError, Server, ServerConfig, serve
+    from mcp_grpc.server.lifespan import StartupError
 
 _EXPORTS = {
     "App": "mcp_grpc.server.app",
@@ -66,11 +68,13 @@ _EXPORTS = {
     "EmbeddedResource": "mcp_grpc.server.content",
     "ResourceLink": "mcp_grpc.server.content",
     "ToolAnnotations": "mcp_grpc.server.entries",
+    "Icon": "mcp_grpc.server.entries",
     "ToolResult": "mcp_grpc.server.entries",
     "ConfigError": "mcp_grpc.server.runtime",
     "Server": "mcp_grpc.server.runtime",
     "ServerConfig": "mcp_grpc.server.runtime",
     "serve": "mcp_grpc.server.runtime",
+    "StartupError": "mcp_grpc.server.lifespan",
 }
 
 __all__ = sorted(_EXPORTS)

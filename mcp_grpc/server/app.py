@@ -14,19 +14,22 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from typing import Any, Callable, Iterable, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
 
 from mcp_grpc.contract import Check, ConcurrencyLimit, RateLimit
 from mcp_grpc.server.context import Context
 from mcp_grpc.server.entries import (
     CompletionHandler,
     FunctionTool,
+    Icon,
     Prompt,
     PromptArgument,
     Resource,
     Tool,
     ToolAnnotations,
+    presentation,
 )
+from mcp_grpc.server.lifespan import Lifespan, LifespanFactory
 from mcp_grpc.server.registry import Notification, Registry
 from mcp_grpc.server.schema import Signature, first_paragraph
 from mcp_grpc.server.uri_template import UriTemplate, is_template
@@ -40,13 +43,41 @@ class McpApp:
 
     ``name`` is the server name used in authorization targets (``CallTarget.server_name``).
     Registration after the server started is allowed and announced as ``*/list_changed``.
+
+    ``lifespan``: an async context manager factory called with the app, entered before the server serves and exited
+    after it drained (more with ``add_lifespan``, ``on_startup``, ``on_shutdown``; see ``mcp_grpc.server.lifespan``).
     """
 
-    def __init__(self, name: str = "mcp-grpc", *, version: str = "0.1.0", instructions: str | None = None) -> None:
+    def __init__(
+        self,
+        name: str = "mcp-grpc",
+        *,
+        version: str = "0.1.0",
+        instructions: str | None = None,
+        lifespan: LifespanFactory | None = None,
+    ) -> None:
         self.name = name
         self.version = version
         self.instructions = instructions
         self.registry = Registry(name)
+        self.lifespans = Lifespan()
+        """What the server runtime enters at startup and exits at shutdown."""
+        if lifespan is not None:
+            self.lifespans.add(lifespan)
+
+    # -- lifespan -----------------------------------------------------------------------------------------------
+
+    def add_lifespan(self, factory: LifespanFactory, *, name: str | None = None) -> None:
+        """Enter ``factory(app)`` at startup (after those added before) and exit it at shutdown."""
+        self.lifespans.add(factory, name=name)
+
+    def on_startup(self, fn: F) -> F:
+        """Decorator: run ``fn()`` (plain or async) before the server accepts calls; raising stops the start."""
+        return self.lifespans.on_startup(fn)  # type: ignore[return-value]
+
+    def on_shutdown(self, fn: F) -> F:
+        """Decorator: run ``fn()`` (plain or async) after the server drained its calls."""
+        return self.lifespans.on_shutdown(fn)  # type: ignore[return-value]
 
     # -- what is registered (read-only views of the registry) ----------------------------------------------------
 
@@ -85,11 +116,14 @@ class McpApp:
         annotations: ToolAnnotations | None = None,
         authorize: Sequence[Check] = (),
         limits: Sequence[RateLimit | ConcurrencyLimit] = (),
+        icons: Sequence[Icon] = (),
+        meta: Mapping[str, Any] | None = None,
     ) -> Callable[[F], F]:
         """Register a function as a tool. Arguments come from its parameters, the output schema from its return type.
 
         ``limits``: rate limits (per caller of this tool unless ``per`` says otherwise) and concurrency caps, checked
-        before authorization, beside those of the security team's limits.yaml.
+        before authorization, beside those of the security team's limits.yaml. ``icons`` (``Icon``) and ``meta``
+        (published as MCP ``_meta``) are shown to clients in tools/list.
 
         Usable as ``@app.tool`` or ``@app.tool(...)``.
         """
@@ -102,6 +136,7 @@ class McpApp:
 
         def register(fn: F) -> F:
             tool_name = name or fn.__name__
+            tool_icons, tool_meta = presentation(icons, meta, f"tool {tool_name!r}")
             # strict: arguments arrive as JSON and must match the published schema (no "5" or true for an int);
             # resources and prompts stay lax since the protocol carries their inputs as strings.
             signature = Signature.of(fn, context_type=Context, model_name=f"{tool_name}_arguments", strict=True)
@@ -115,6 +150,8 @@ class McpApp:
                     annotations=annotations or ToolAnnotations(),
                     checks=tuple(authorize),
                     limits=tuple(limit.bound_to(tool_name, i) for i, limit in enumerate(limits)),
+                    icons=tool_icons,
+                    meta=tool_meta,
                 )
             )
             return fn
@@ -136,11 +173,14 @@ class McpApp:
         description: str | None = None,
         mime_type: str | None = None,
         authorize: Sequence[Check] = (),
+        icons: Sequence[Icon] = (),
+        meta: Mapping[str, Any] | None = None,
     ) -> Callable[[F], F]:
         """Register a resource at ``uri``, or a resource template when ``uri`` has ``{variables}``.
 
         A template's variables are passed to the handler as keyword arguments of the same names.
         """
+        resource_icons, resource_meta = presentation(icons, meta, f"resource {uri!r}")
 
         def register(fn: F) -> F:
             template = UriTemplate(uri) if is_template(uri) else None
@@ -162,6 +202,8 @@ class McpApp:
                 signature=signature,
                 checks=tuple(authorize),
                 template=template,
+                icons=resource_icons,
+                meta=resource_meta,
             )
             self.add_resource(entry)
             return fn
@@ -179,6 +221,8 @@ class McpApp:
         title: str | None = None,
         description: str | None = None,
         authorize: Sequence[Check] = (),
+        icons: Sequence[Icon] = (),
+        meta: Mapping[str, Any] | None = None,
     ) -> Callable[[F], F]:
         """Register a prompt. Its parameters are the prompt arguments (MCP passes them as strings).
 
@@ -189,6 +233,7 @@ class McpApp:
 
         def register(fn: F) -> F:
             prompt_name = name or fn.__name__
+            prompt_icons, prompt_meta = presentation(icons, meta, f"prompt {prompt_name!r}")
             signature = Signature.of(fn, context_type=Context, model_name=f"{prompt_name}_arguments")
             properties = signature.input_schema.get("properties", {})
             required = set(signature.input_schema.get("required", ()))
@@ -204,6 +249,8 @@ class McpApp:
                 fn=fn,
                 signature=signature,
                 checks=tuple(authorize),
+                icons=prompt_icons,
+                meta=prompt_meta,
             )
             self.registry.add_prompt(entry)
             return fn

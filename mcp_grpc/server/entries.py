@@ -31,6 +31,40 @@ class ToolAnnotations:
     open_world: bool | None = None
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Icon:
+    """An icon a client may show beside a tool, resource or prompt (MCP ``Icon``).
+
+    ``src`` is an ``https:`` or ``data:`` URI; ``sizes`` such as ``"48x48"`` or ``"any"``; ``theme`` ``"light"`` or
+    ``"dark"`` (the background it is designed for) or None.
+    """
+
+    src: str
+    mime_type: str | None = None
+    sizes: tuple[str, ...] = ()
+    theme: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.src, str) or not self.src.startswith(("https:", "data:")):
+            raise ValueError(f"icon src must be an https: or data: URI, not {str(self.src)[:80]!r}")
+        if self.theme not in (None, "light", "dark"):
+            raise ValueError(f"icon theme must be 'light', 'dark' or None, not {str(self.theme)[:40]!r}")
+        if isinstance(self.sizes, str):
+            raise ValueError(f"icon sizes is a sequence of strings such as ['48x48'], not the string {self.sizes!r}")
+        object.__setattr__(self, "sizes", tuple(self.sizes))
+
+
+def presentation(icons: Sequence[Icon] | None, meta: Mapping[str, Any] | None, owner: str) -> tuple[tuple[Icon, ...], dict[str, Any] | None]:
+    """Checked ``icons=`` and ``meta=`` of a decorator (``owner`` names the entry in the error)."""
+    icons = tuple(icons or ())
+    for icon in icons:
+        if not isinstance(icon, Icon):
+            raise TypeError(f"{owner}: icons takes Icon values, not {type(icon).__name__}")
+    if meta is not None and not isinstance(meta, Mapping):
+        raise TypeError(f"{owner}: meta must be a mapping (MCP _meta), not {type(meta).__name__}")
+    return icons, (dict(meta) if meta else None)
+
+
 class ToolError(Exception):
     """Raise from a tool handler to fail the call with ``is_error=true`` and exactly this message.
 
@@ -133,6 +167,9 @@ class FunctionTool:
     checks: Sequence[Check]
     limits: Sequence[Any] = ()
     """Rate limits and concurrency caps declared on the tool (``RateLimit``, ``ConcurrencyLimit``), bound to it."""
+    icons: tuple[Icon, ...] = ()
+    meta: Mapping[str, Any] | None = None
+    """Published as the tool's ``_meta``."""
 
     @property
     def input_schema(self) -> Mapping[str, Any]:
@@ -171,6 +208,8 @@ class Resource:
     signature: Signature
     checks: Sequence[Check]
     template: UriTemplate | None = None  # set for resource templates
+    icons: tuple[Icon, ...] = ()
+    meta: Mapping[str, Any] | None = None
 
     def validate(self, variables: Mapping[str, str]) -> dict[str, Any]:
         """The template variables converted to the handler's parameter types, or ``ArgumentError``."""
@@ -211,6 +250,8 @@ class Prompt:
     fn: Callable[..., Any]
     signature: Signature
     checks: Sequence[Check]
+    icons: tuple[Icon, ...] = ()
+    meta: Mapping[str, Any] | None = None
 
     def validate(self, arguments: Mapping[str, str]) -> dict[str, Any]:
         """The prompt arguments converted to the handler's parameter types, or ``ArgumentError``."""

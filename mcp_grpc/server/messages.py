@@ -21,7 +21,7 @@ from mcp_grpc.wire.structs import python_to_struct
 
 __all__ = [
     "ListSettings", "content_block", "decode_cursor", "encode_cursor", "resource_contents", "tool_error",
-    "tool_message", "tool_response",
+    "presentation", "tool_message", "tool_response",
 ]
 
 ROLES = {"user": pb.ROLE_USER, "assistant": pb.ROLE_ASSISTANT}
@@ -85,8 +85,24 @@ class ListSettings:
 # -- tools ------------------------------------------------------------------------------------------------------
 
 
+_THEMES = {"light": pb.Icon.THEME_LIGHT, "dark": pb.Icon.THEME_DARK}
+
+
+def presentation(message: Any, entry: Any) -> Any:
+    """Set the ``icons`` and ``metadata`` (MCP ``_meta``) of a Tool, Resource, ResourceTemplate or Prompt message
+    from an entry's ``icons`` and ``meta`` (entries without them, e.g. proto-first tools, publish none)."""
+    for icon in getattr(entry, "icons", ()) or ():
+        message.icons.add(src=icon.src, mime_type=icon.mime_type or "", sizes=list(icon.sizes),
+                          theme=_THEMES.get(icon.theme or "", pb.Icon.THEME_UNSPECIFIED))
+    meta = getattr(entry, "meta", None)
+    if meta:
+        python_to_struct(meta, message.metadata)
+    return message
+
+
 def tool_message(tool: Any) -> pb.Tool:
     message = pb.Tool(name=tool.name, title=tool.title or "", description=tool.description or "")
+    presentation(message, tool)
     python_to_struct(tool.input_schema, message.input_schema)
     if tool.output_schema:
         python_to_struct(tool.output_schema, message.output_schema)

@@ -30,6 +30,7 @@ from mcp_grpc.contract import AuditSink, Authenticator, Authorizer
 from mcp_grpc.contract.address import is_loopback_host, join_host_port
 from mcp_grpc.server.decoding import method_handlers
 from mcp_grpc.server.ecosystem import GuardedReflection, ProbeHealth
+from mcp_grpc.server.lifespan import Entered, StartupError
 from mcp_grpc.server.messages import ListSettings
 from mcp_grpc.server.pipeline import Pipeline
 from mcp_grpc.server.proto_first.methods import generic_handler
@@ -47,6 +48,7 @@ __all__ = [
     "Served",
     "Server",
     "ServerConfig",
+    "StartupError",
     "serve",
 ]
 
@@ -237,6 +239,7 @@ class Server:
         self._health_server: grpc.aio.Server | None = None
         self._probe_health: ProbeHealth | None = None
         self._streaming: McpStreamingServicer | None = None
+        self._lifespan: Entered | None = None
         self._stopping = False
 
     def _limiter(self) -> Any:
@@ -254,12 +257,26 @@ class Server:
         return join_host_port(self.config.host, self.port or 0)
 
     async def start(self) -> str:
+        """Enter the app's lifespans (its startup hooks), listen, serve. ``StartupError``: a hook failed and nothing
+        listens; ``ConfigError``: the address cannot be used (the lifespans are exited again)."""
         config = self.config
         if config.insecure_local:
             log.warning(INSECURE_LOCAL_WARNING)
         if config.authorizer is None and not config.insecure_local:
             log.warning("no authorizer configured: every authenticated caller may use every tool")
         self._validate_declared_checks()
+        lifespans = getattr(self.app, "lifespans", None)
+        if lifespans:  # before the port is bound: a failing hook leaves nothing listening
+            self._lifespan = await lifespans.enter(self.app)
+        try:
+            return await self._start(config)
+        except BaseException:
+            if self._server is None and self._lifespan is not None:
+                await self._lifespan.exit()
+                self._lifespan = None
+            raise
+
+    async def _start(self, config: ServerConfig) -> str:
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=config.handler_threads, thread_name_prefix="mcp-grpc-handler"
         )
@@ -354,7 +371,8 @@ class Server:
                  "every service" if config.health_port_services else "overall status only", address)
 
     async def stop(self, grace: float | None = None) -> None:
-        """Drain: health NOT_SERVING, refuse new calls, give calls in flight ``grace`` seconds, then stop."""
+        """Drain: health NOT_SERVING, refuse new calls, give calls in flight ``grace`` seconds, then stop and exit the
+        app's lifespans (its shutdown hooks)."""
         if self._server is None or self._stopping:
             return
         self._stopping = True
@@ -367,6 +385,9 @@ class Server:
         await self._server.stop(self.config.drain_seconds if grace is None else grace)
         if self._health_server is not None:
             await self._health_server.stop(0)
+        if self._lifespan is not None:
+            await self._lifespan.exit()
+            self._lifespan = None
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
         await self._flush_audit()

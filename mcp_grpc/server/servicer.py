@@ -17,7 +17,7 @@ from mcp_grpc.server.call import Call
 from mcp_grpc.server.context import Context, Progress
 from mcp_grpc.server.entries import error_text
 from mcp_grpc.server.messages import (
-    ROLES, ListSettings, content_block, decode_cursor, resource_contents, tool_error, tool_message, tool_response,
+    ROLES, ListSettings, content_block, decode_cursor, presentation, resource_contents, tool_error, tool_message, tool_response,
 )
 from mcp_grpc.server.pipeline import Answer, Handling, ListRpc, Pipeline, Resolution, TargetRpc
 from mcp_grpc.server.registry import Registry
@@ -67,18 +67,18 @@ class McpServicer(mcp_pb2_grpc.McpServicer):
         )
         self.list_resources = self._listing(
             "ListResources", TargetKind.RESOURCE, "resources", lambda: registry.resources, pb.ListResourcesResponse,
-            lambda response, uri, entry: response.resources.add(
+            lambda response, uri, entry: presentation(response.resources.add(
                 uri=uri, name=entry.name, title=entry.title or "", description=entry.description or "",
                 mime_type=entry.mime_type or "",
-            ),
+            ), entry),
         )
         self.list_resource_templates = self._listing(
             "ListResourceTemplates", TargetKind.RESOURCE_TEMPLATE, "resource_templates",
             lambda: registry.resource_templates, pb.ListResourceTemplatesResponse,
-            lambda response, uri, entry: response.resource_templates.add(
+            lambda response, uri, entry: presentation(response.resource_templates.add(
                 uri_template=uri, name=entry.name, title=entry.title or "",
                 description=entry.description or "", mime_type=entry.mime_type or "",
-            ),
+            ), entry),
         )
         self.list_prompts = self._listing(
             "ListPrompts", TargetKind.PROMPT, "prompts", lambda: registry.prompts, pb.ListPromptsResponse,
@@ -312,3 +312,4 @@ def _add_prompt(response: pb.ListPromptsResponse, name: str, entry: Any) -> None
     message = response.prompts.add(name=name, title=entry.title or "", description=entry.description or "")
     for argument in entry.arguments:
         message.arguments.add(name=argument.name, description=argument.description, required=argument.required)
+    presentation(message, entry)

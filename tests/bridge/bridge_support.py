@@ -192,8 +192,13 @@ def build_sdk_server(calls: SdkCalls) -> MCPServer:
 
     @sdk.resource("search://items{?q}")
     def search(q: str = "") -> str:
-        """A query template mcp-grpc's matcher cannot express."""
-        return q
+        """A query template (RFC 6570 level 3)."""
+        return f"results for {q!r}"
+
+    @sdk.resource("odd://{id}}")
+    def odd(id: str) -> str:
+        """A template the SDK reads with a literal '}' and mcp-grpc refuses."""
+        return id
 
     @sdk.prompt(title="Greeting")
     def greeting(name: str, tone: str = "warm") -> str:

@@ -8,6 +8,8 @@ from typing import AsyncIterator
 import grpc
 import pytest
 
+from mcp.server.mcpserver import Context as SdkContext
+
 from mcp_grpc.contract import Check
 from mcp_grpc.bridge import MountError, mount_official
 from mcp_grpc.client import AsyncClient, McpCallError
@@ -41,12 +43,13 @@ def test_mount_reports_what_it_registered_and_what_it_skipped(sdk_calls: SdkCall
     mounted = mount_official(app, build_sdk_server(sdk_calls))
     assert mounted.tools == ("divide", "crash", "slow_count", "announce", "ask", "read_config")
     assert mounted.resources == ("data://config", "data://logo")
-    assert mounted.resource_templates == ("data://users/{user_id}/profile",)
+    assert mounted.resource_templates == ("data://users/{user_id}/profile", "search://items{?q}")
     assert mounted.prompts == ("greeting", "dialogue")
     assert ("prompt", "greeting", "tone") in mounted.completions
     assert ("resource", "data://users/{user_id}/profile", "user_id") in mounted.completions
     (skipped,) = mounted.skipped
-    assert skipped.kind == "resource_template" and skipped.name == "search://items{?q}"
+    assert skipped.kind == "resource_template" and skipped.name == "odd://{id}}"
+    assert skipped.reason == "bad URI template 'odd://{id}}': '}' at position 10 closes no expression"
     assert set(app.tools) == set(mounted.tools) and set(app.prompts) == set(mounted.prompts)
 
 
@@ -123,8 +126,9 @@ async def test_resources_and_templates(client: AsyncClient):
     listed = {r.uri: r for r in await client.list_resources()}
     assert listed["data://config"].mime_type == "application/json"
     assert listed["data://config"].description == "The configuration."
-    (template,) = await client.list_resource_templates()
-    assert (template.uri, template.name) == ("data://users/{user_id}/profile", "profile")
+    profile_template, search_template = await client.list_resource_templates()
+    assert (profile_template.uri, profile_template.name) == ("data://users/{user_id}/profile", "profile")
+    assert search_template.uri == "search://items{?q}"
 
     (config,) = await client.read_resource("data://config")
     assert (config.text, config.mime_type) == ('{"mode": "test"}', "application/json")
@@ -132,6 +136,10 @@ async def test_resources_and_templates(client: AsyncClient):
     assert (logo.blob, logo.mime_type) == (b"\x89PNG\x00\x01", "image/png")
     (profile,) = await client.read_resource("data://users/42/profile")
     assert profile.text == "Ada, user 42" and profile.uri == "data://users/42/profile"
+    (found,) = await client.read_resource("search://items?q=red%20shoes")
+    assert found.text == "results for 'red shoes'" and found.uri == "search://items?q=red%20shoes"
+    (everything,) = await client.read_resource("search://items")  # a query variable may be left out
+    assert everything.text == "results for ''"
 
     with pytest.raises(McpCallError) as unknown_user:
         await client.read_resource("data://users/7/profile")
@@ -171,19 +179,57 @@ def test_clashing_names_and_unknown_authorize_keys_are_refused(sdk_calls: SdkCal
         mount_official(McpApp("other"), build_sdk_server(sdk_calls), authorize={"multiply": []})
 
 
-def test_a_lifespan_the_mount_cannot_run_is_announced(caplog: pytest.LogCaptureFixture):
+async def test_the_sdk_servers_lifespan_runs_around_serving_and_reaches_its_handlers():
+    """Issue 11: the SDK server's lifespan is entered before the gRPC server serves, its state reaches the mounted
+    handler's ``ctx.request_context.lifespan_context``, and it exits after the drain."""
     import contextlib
 
     from mcp.server.mcpserver import MCPServer
 
+    events: list[str] = []
+
     @contextlib.asynccontextmanager
     async def lifespan(server):
+        events.append(f"enter {server.name}")
         yield {"db": "connected"}
+        events.append("exit")
 
     sdk = MCPServer("with-lifespan", lifespan=lifespan)
-    with caplog.at_level("WARNING", logger="mcp_grpc.bridge"):
-        mount_official(McpApp("mounted"), sdk)
-    assert "'with-lifespan' has a lifespan, which mcp-grpc does not run" in caplog.text
+
+    @sdk.tool()
+    def database(ctx: SdkContext) -> str:
+        """What the lifespan yielded."""
+        return ctx.request_context.lifespan_context["db"]
+
+    app = McpApp("mounted")
+    mount_official(app, sdk)
+    assert events == []  # mounting runs nothing
+    async with running(app) as server:
+        assert events == ["enter with-lifespan"]
+        async with AsyncClient(server.address, timeout=10) as client:
+            result = await client.call_tool("database", {})
+        assert not result.is_error and result.text == "connected"
+    assert events == ["enter with-lifespan", "exit"]
+
+
+async def test_a_failing_sdk_lifespan_stops_the_start():
+    import contextlib
+
+    from mcp.server.mcpserver import MCPServer
+
+    from mcp_grpc.server import StartupError
+
+    @contextlib.asynccontextmanager
+    async def lifespan(server):
+        raise ConnectionError("database unreachable")
+        yield
+
+    app = McpApp("mounted")
+    mount_official(app, MCPServer("broken", lifespan=lifespan))
+    with pytest.raises(StartupError, match="mounted SDK server 'broken' failed at startup: ConnectionError: "
+                                           "database unreachable"):
+        async with running(app):
+            pass
 
 
 async def test_a_mounted_sdk_servers_images_and_audio_stay_binary():
