@@ -44,8 +44,19 @@ if TYPE_CHECKING:
     from mcp_grpc.server.entries import Completion, ToolError, PromptMessage, ToolAnnotations, ToolResult
     from mcp_grpc.server.runtime import ConfigError, Server, ServerConfig, serve
     from mcp_grpc.server.lifespan import StartupError
+    from mcp_grpc.contract.inputs import Elicit, ElicitAnswer, ListRoots, Root, Sample, SampleAnswer
+    from mcp_grpc.server.inputs import InputRequired
+    from mcp_grpc.server.request_state import RequestStateKeys
 
 _EXPORTS = {
+    "Elicit": "mcp_grpc.contract.inputs",
+    "ElicitAnswer": "mcp_grpc.contract.inputs",
+    "ListRoots": "mcp_grpc.contract.inputs",
+    "Root": "mcp_grpc.contract.inputs",
+    "Sample": "mcp_grpc.contract.inputs",
+    "SampleAnswer": "mcp_grpc.contract.inputs",
+    "InputRequired": "mcp_grpc.server.inputs",
+    "RequestStateKeys": "mcp_grpc.server.request_state",
     "App": "mcp_grpc.server.app",
     "McpApp": "mcp_grpc.server.app",
     "Notification": "mcp_grpc.server.registry",

@@ -118,12 +118,20 @@ class McpApp:
         limits: Sequence[RateLimit | ConcurrencyLimit] = (),
         icons: Sequence[Icon] = (),
         meta: Mapping[str, Any] | None = None,
+        confirm: str | Callable[[Mapping[str, Any]], str | None] | None = None,
     ) -> Callable[[F], F]:
         """Register a function as a tool. Arguments come from its parameters, the output schema from its return type.
 
         ``limits``: rate limits (per caller of this tool unless ``per`` says otherwise) and concurrency caps, checked
         before authorization, beside those of the security team's limits.yaml. ``icons`` (``Icon``) and ``meta``
         (published as MCP ``_meta``) are shown to clients in tools/list.
+
+        ``confirm``: step-up confirmation. Each call is authorized, then the user is asked (an elicitation, answered
+        through the client) to confirm the message before the handler runs; a decline or cancel is PERMISSION_DENIED.
+        A string is formatted with the validated arguments (``"Refund {amount} EUR to {customer}?"``); a function of
+        the arguments returns the message, or None when these arguments need no confirmation (e.g. small refunds).
+        The answer counts only with the ``request_state`` that asked, so it is bound to this caller and arguments,
+        and the audit record says it was confirmed.
 
         Usable as ``@app.tool`` or ``@app.tool(...)``.
         """
@@ -152,6 +160,7 @@ class McpApp:
                     limits=tuple(limit.bound_to(tool_name, i) for i, limit in enumerate(limits)),
                     icons=tool_icons,
                     meta=tool_meta,
+                    confirm=confirm,
                 )
             )
             return fn

@@ -5,9 +5,13 @@ from __future__ import annotations
 import contextvars
 import dataclasses
 import threading
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from mcp_grpc.contract import Principal
+from mcp_grpc.contract.inputs import Answer, Elicit, ElicitAnswer, InputRequest, ListRoots, Root, Sample, SampleAnswer
+
+#: Where a 2026-07-28 request's ``_meta`` carries the client's capabilities.
+CLIENT_CAPABILITIES_META = "io.modelcontextprotocol/clientCapabilities"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -41,6 +45,11 @@ class Context:
       on unary ``CallTool``. Safe from async handlers and from sync handlers running in the thread pool.
     - ``cancelled`` / ``cancel_event``: set when the client cancels or the deadline passes. Async handlers are also
       cancelled (``asyncio.CancelledError`` is raised at their next await); sync handlers should poll.
+    - ``elicit``, ``sample``, ``list_roots``, ``ask``: input from the client in the middle of the call (MRTR). A
+      missing answer ends this run with ``InputRequired``: the client is asked, retries with the answers, and the
+      handler runs again from the top, finding them (``mcp_grpc.server.inputs``). ``input_round`` counts the runs;
+      ``client_capabilities`` is what the request's ``_meta`` says the client supports (``{}`` when it says
+      nothing: over gRPC, clients rarely do).
     """
 
     __slots__ = (
@@ -54,6 +63,7 @@ class Context:
         "_cancel_event",
         "_grpc_context",
         "_progress_sink",
+        "_inputs",
     )
 
     def __init__(
@@ -67,6 +77,7 @@ class Context:
         request_meta: Mapping[str, Any] | None = None,
         grpc_context: Any = None,
         progress_sink: Callable[[Progress], None] | None = None,
+        inputs: Any = None,
     ) -> None:
         self.principal = principal
         self.metadata = metadata
@@ -78,6 +89,7 @@ class Context:
         self._cancel_event: threading.Event | None = None  # created on first use: most handlers never ask
         self._grpc_context = grpc_context
         self._progress_sink = progress_sink
+        self._inputs = inputs
 
     @property
     def cancelled(self) -> bool:
@@ -117,6 +129,60 @@ class Context:
         if self._progress_sink is not None:
             self._progress_sink(Progress(float(progress), None if total is None else float(total), message))
         return _DONE
+
+
+    # -- input from the client (MRTR) ------------------------------------------------------------------------------
+
+    @property
+    def client_capabilities(self) -> Mapping[str, Any]:
+        capabilities = self.request_meta.get(CLIENT_CAPABILITIES_META)
+        return capabilities if isinstance(capabilities, Mapping) else {}
+
+    @property
+    def input_round(self) -> int:
+        return self._inputs.round if self._inputs is not None else 1
+
+    def ask(self, requests: Mapping[str, InputRequest]) -> dict[str, Answer]:
+        """The answers to several questions at once, by key; every missing one is asked in the same round."""
+        if self._inputs is None:
+            raise RuntimeError(f"{self.method} cannot ask the client for input (only tools, prompts and resources can)")
+        return self._inputs.ask(requests)
+
+    def _key(self, key: str | None, prefix: str) -> str:
+        if key is not None:
+            return key
+        if self._inputs is None:
+            raise RuntimeError(f"{self.method} cannot ask the client for input (only tools, prompts and resources can)")
+        return self._inputs.key_for(prefix)
+
+    async def elicit(
+        self, message: str, schema: Mapping[str, Any] | None = None, *, key: str | None = None,
+        url: str | None = None, elicitation_id: str | None = None,
+    ) -> ElicitAnswer:
+        """Ask the user: a form (``schema``: a flat JSON Schema object) or a ``url`` to visit."""
+        key = self._key(key, "elicit")
+        answer = self.ask({key: Elicit(message, schema, url, elicitation_id)})[key]
+        assert isinstance(answer, ElicitAnswer)
+        return answer
+
+    async def sample(
+        self, messages: str | Sequence[Mapping[str, Any]], *, max_tokens: int = 1000, key: str | None = None,
+        system_prompt: str | None = None, temperature: float | None = None, stop_sequences: Sequence[str] = (),
+        model_hints: Sequence[str] = (),
+    ) -> SampleAnswer:
+        """Ask the client's model to continue ``messages`` (a string is one user message)."""
+        key = self._key(key, "sample")
+        request = Sample(messages, max_tokens, system_prompt, temperature, tuple(stop_sequences), tuple(model_hints))
+        answer = self.ask({key: request})[key]
+        assert isinstance(answer, SampleAnswer)
+        return answer
+
+    async def list_roots(self, *, key: str | None = None) -> list[Root]:
+        """The client's roots."""
+        key = self._key(key, "roots")
+        answer = self.ask({key: ListRoots()})[key]
+        assert isinstance(answer, list)
+        return answer
 
 
 _CURRENT: contextvars.ContextVar[Context | None] = contextvars.ContextVar("mcp_grpc_context", default=None)

@@ -170,6 +170,22 @@ class FunctionTool:
     icons: tuple[Icon, ...] = ()
     meta: Mapping[str, Any] | None = None
     """Published as the tool's ``_meta``."""
+    confirm: str | Callable[[Mapping[str, Any]], str | None] | None = None
+    """Step-up confirmation: a message (``str.format`` fields name arguments) or a function of the arguments that
+    returns one, or None when these arguments need no confirmation. See ``confirmation``."""
+
+    def confirmation(self, arguments: Mapping[str, Any]) -> str | None:
+        """What the user must confirm before this call runs, or None."""
+        confirm = self.confirm
+        if confirm is None:
+            return None
+        if callable(confirm):
+            message = confirm(arguments)
+            if message is not None and not isinstance(message, str):
+                raise TypeError(f"tool {self.name!r}: confirm returned {type(message).__name__}, not str or None")
+        else:
+            message = confirm.format_map(arguments)
+        return None if message is None else message[:1000]
 
     @property
     def input_schema(self) -> Mapping[str, Any]:

@@ -11,7 +11,11 @@
    cannot tell whether it exists or what its schema is.
 3. authorize: the ``Authorizer`` decides on the ``CallTarget`` with the validated arguments (the policy reads
    them); DENY is PERMISSION_DENIED with its reason, UNAVAILABLE or an authorizer fault is UNAVAILABLE (fail closed).
-4. handle: the declaration's ``answer`` runs the handler.
+4. handle: the declaration's ``answer`` runs the handler. A tool, prompt or resource handler may ask the client for
+   input (MRTR, ``mcp_grpc.server.inputs``): the retry's ``request_state`` is opened first (sealed, bound to the
+   caller, the target and its arguments, single use: ``mcp_grpc.server.request_state``; a bad one is refused and
+   audited), and a handler missing answers ends the call INPUT_REQUIRED with a new sealed state (audited ``allow``
+   with the keys it asked). A tool declared with ``confirm`` is asked to confirm here, before its handler runs.
 5. audit: exactly one ``AuditEvent`` (``mcp_grpc.server.call``), whatever the outcome.
 
 Nothing after a denial runs. An rpc is one declaration: a ``TargetRpc`` (one target: CallTool, ReadResource,
@@ -49,12 +53,18 @@ from mcp_grpc.contract import (
     TargetKind,
 )
 from mcp_grpc.contract.bounds import clip
+from mcp_grpc.contract.inputs import Elicit, ElicitAnswer
 from mcp_grpc.server.call import Call, Rejected, abort, metadata_dict
+from mcp_grpc.server.inputs import InputRequired, Inputs
+from mcp_grpc.server.request_state import RequestStateKeys, RequestStateSealer, StateRefused, arguments_digest
 from mcp_grpc.server.schema import ArgumentError
 from mcp_grpc.server.telemetry import CallTelemetry
-from mcp_grpc.wire.errors import INVALID_PARAMS, McpError
+from mcp_grpc.wire import inputs as wire_inputs
+from mcp_grpc.wire import mcp_messages_pb2 as wire_pb
+from mcp_grpc.wire.errors import INVALID_PARAMS, McpError, internal
 
 __all__ = [
+    "CONFIRM_KEY",
     "CONSISTENCY_KEY",
     "INSECURE_LOCAL_PRINCIPAL",
     "Answer",
@@ -74,6 +84,9 @@ INSECURE_LOCAL_PRINCIPAL = Principal(
     proven_by=ProofKind.INSECURE_LOCAL,
     not_after=None,
 )
+
+#: The input request key of a tool's confirmation (``@app.tool(confirm=...)``).
+CONFIRM_KEY = "mcp-grpc/confirm"
 
 #: Request metadata key asking the authorizer for stronger consistency (e.g. HIGHER_CONSISTENCY).
 CONSISTENCY_KEY = "mcp-authz-consistency"
@@ -105,6 +118,8 @@ class Handling:
     request: Any
     context: Any
     progress: Callable[[Any], None] | None = None
+    inputs: Inputs | None = None
+    """The call's input answers; None for an rpc whose handler may not ask (Complete)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -128,6 +143,8 @@ class TargetRpc(Generic[Request, Response]):
     """The answer to invalid arguments when it is a response (a tool error), not a protocol error."""
     invalid_error: Callable[[Resolution, ArgumentError], McpError] | None = None
     service: str = wire.MCP_SERVICE
+    response_type: Any = None
+    """The response message, when its handler may answer INPUT_REQUIRED (tools, prompts, resources)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -159,6 +176,8 @@ class Pipeline:
         audit_required: bool = False,
         max_reply_bytes: int | None = None,
         limiter: Any = None,
+        request_state_keys: RequestStateKeys | None = None,
+        request_state_ttl: float = 600.0,
     ) -> None:
         if authenticator is None and not insecure_local:
             raise ValueError("an Authenticator is required unless insecure_local is set")
@@ -179,6 +198,17 @@ class Pipeline:
         self.telemetry: CallTelemetry | None = telemetry if telemetry is not None else CallTelemetry()
         #: The ``mcp_grpc.server.limits.Limiter`` of tool calls, or None.
         self.limiter = limiter
+        self._state_keys = request_state_keys
+        self._state_ttl = request_state_ttl
+        self._sealer: RequestStateSealer | None = None
+
+    @property
+    def sealer(self) -> RequestStateSealer:
+        """Seals and opens ``request_state`` (made on first use: most servers never ask for input)."""
+        sealer = self._sealer
+        if sealer is None:
+            sealer = self._sealer = RequestStateSealer(self._state_keys, ttl=self._state_ttl)
+        return sealer
 
     # -- the whole pipeline, per rpc shape ------------------------------------------------------------------------
 
@@ -239,10 +269,92 @@ class Pipeline:
             call, resolution.kind, resolution.name, self._arguments_for_target(arguments), resolution.checks
         )
         await self.authorize(call, target)
-        answer = await rpc.answer(Handling(call, resolution, arguments, request, context, progress))
+        inputs = self.inputs(call, resolution, request) if rpc.response_type is not None else None
+        try:
+            if inputs is not None and getattr(resolution.entry, "confirm", None) is not None:
+                self.confirm(call, resolution, arguments, inputs)
+            answer = await rpc.answer(Handling(call, resolution, arguments, request, context, progress, inputs))
+        except InputRequired as needed:
+            if inputs is None:
+                raise internal(
+                    f"{call.method} cannot ask the client for input (only tools, prompts and resources can)"
+                ) from None
+            response = self.input_required(call, rpc, resolution, inputs, needed)
+            self.check_reply(response)
+            call.finish("input required: " + ", ".join(clip(key, 64) for key in needed.requests))
+            return response
         self.check_reply(answer.response)
         call.finish(answer.reason)
         return answer.response
+
+    # -- step 4: input from the client (MRTR) ---------------------------------------------------------------------
+
+    def inputs(self, call: Call, resolution: Resolution, request: Any) -> Inputs:
+        """The answers a retry brings: its ``input_responses`` over what its ``request_state`` carries (opened and
+        checked here: a state that fails is ``Rejected``, audited by the caller of ``run``)."""
+        common = request.common
+        responses: dict[str, Any] = {}
+        for key, response in common.input_responses.items():
+            try:
+                responses[key] = wire_inputs.response_to_json(response)
+            except wire_inputs.InputFormatError:
+                continue  # no answer: the handler asks again
+        if not common.HasField("request_state"):
+            return Inputs(responses)
+        assert call.principal is not None
+        try:
+            claims = self.sealer.open(
+                common.request_state, principal=call.principal.spiffe_id, server=self.server_name,
+                kind=resolution.kind.value, name=resolution.name, digest=arguments_digest(resolution.raw),
+            )
+        except StateRefused as refused:
+            mcp_code = INVALID_PARAMS if refused.status is grpc.StatusCode.INVALID_ARGUMENT else None
+            raise Rejected(refused.status, refused.reason, refused.decision, mcp_code=mcp_code) from None
+        return Inputs(responses, carried=claims.answers, asked=claims.asked, round=claims.round + 1)
+
+    def input_required(
+        self, call: Call, rpc: TargetRpc[Any, Any], resolution: Resolution, inputs: Inputs, needed: InputRequired
+    ) -> Any:
+        """The INPUT_REQUIRED response asking ``needed.requests``, with the state the retry must bring back."""
+        response = rpc.response_type()
+        common = response.common
+        common.result_type = wire_pb.RESULT_TYPE_INPUT_REQUIRED
+        for key, asked in needed.requests.items():
+            try:
+                wire_inputs.request_from_json(asked.to_json(), f"input request {key!r}", common.input_requests[key])
+            except wire_inputs.InputFormatError as exc:
+                raise internal(
+                    f"{resolution.kind.value} {resolution.name!r} asked for input the protocol cannot carry: {exc}"
+                ) from None
+        assert call.principal is not None
+        sealer = self.sealer
+        claims = sealer.new_claims(
+            principal=call.principal.spiffe_id, server=self.server_name, kind=resolution.kind.value,
+            name=resolution.name, digest=arguments_digest(resolution.raw), round=inputs.round,
+            answers=inputs.used, asked={key: asked.method for key, asked in needed.requests.items()},
+        )
+        try:
+            common.request_state = sealer.seal(claims)
+        except StateRefused as refused:
+            raise Rejected(refused.status, refused.reason, refused.decision) from None
+        return response
+
+    def confirm(self, call: Call, resolution: Resolution, arguments: Any, inputs: Inputs) -> None:
+        """A tool declared with ``confirm``: the user must accept its message, asked for by this very call (the
+        answer is taken only with the state that asked, so it is bound to this caller and these arguments)."""
+        entry = resolution.entry
+        message = entry.confirmation(arguments)
+        if message is None:  # the tool's rule says these arguments need no confirmation
+            return
+        answer = inputs.ask({CONFIRM_KEY: Elicit(message)}, require_asked=True)[CONFIRM_KEY]
+        assert isinstance(answer, ElicitAnswer)
+        if not answer.accepted:
+            raise Rejected(
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"not confirmed: the user answered {answer.action!r} to {clip(message, 200)!r}",
+                AuditDecision.DENY,
+            )
+        call.note = (call.note + "; " if call.note else "") + "confirmed by the user"
 
     def check_reply(self, response: Any) -> None:
         """Refuse a reply grpc could not send (over the max send message size): the caller would get

@@ -16,6 +16,7 @@ from mcp_grpc.contract import TargetKind
 from mcp_grpc.server.call import Call
 from mcp_grpc.server.context import Context, Progress
 from mcp_grpc.server.entries import error_text
+from mcp_grpc.server.inputs import InputRequired
 from mcp_grpc.server.messages import (
     ROLES, ListSettings, content_block, decode_cursor, presentation, resource_contents, tool_error, tool_message, tool_response,
 )
@@ -48,15 +49,18 @@ class McpServicer(mcp_pb2_grpc.McpServicer):
         self.lists = lists or ListSettings(100, None, scope)
         self._tool_messages: dict[int, tuple[Any, pb.Tool]] = {}
         self.call_tool = TargetRpc(
-            "CallTool", self._resolve_tool, self._validate_tool, self._answer_tool, invalid=self._invalid_tool
+            "CallTool", self._resolve_tool, self._validate_tool, self._answer_tool, invalid=self._invalid_tool,
+            response_type=pb.CallToolResponse,
         )
         self.read_resource = TargetRpc(
             "ReadResource", self._resolve_resource, self._validate_resource, self._answer_resource,
             invalid_error=lambda found, exc: errors.invalid_params(f"resource {found.name!r}: {exc.message}"),
+            response_type=pb.ReadResourceResponse,
         )
         self.get_prompt = TargetRpc(
             "GetPrompt", self._resolve_prompt, self._validate_prompt, self._answer_prompt,
             invalid_error=lambda found, exc: errors.invalid_params(f"prompt {found.name!r}: {exc.message}"),
+            response_type=pb.GetPromptResponse,
         )
         self.complete = TargetRpc(
             "Complete", self._resolve_completion, lambda found, request: found.raw, self._answer_completion
@@ -130,6 +134,7 @@ class McpServicer(mcp_pb2_grpc.McpServicer):
             request_meta=meta,
             grpc_context=handling.context,
             progress_sink=sink,
+            inputs=handling.inputs,
         )
 
     def _listing(
@@ -189,7 +194,7 @@ class McpServicer(mcp_pb2_grpc.McpServicer):
         except asyncio.CancelledError:
             ctx.cancel()
             raise
-        except errors.McpError:  # raised on purpose: the handler asks for a protocol error
+        except (errors.McpError, InputRequired):  # a protocol error on purpose; input from the client
             raise
         except Exception as exc:  # noqa: BLE001 - a failing tool is a tool error, not a protocol error
             message = error_text(exc)
@@ -223,7 +228,7 @@ class McpServicer(mcp_pb2_grpc.McpServicer):
         ctx = self.context(handling)
         try:
             contents = await handling.resolution.entry.read(uri, handling.arguments, ctx, self.executor)
-        except (asyncio.CancelledError, errors.McpError):
+        except (asyncio.CancelledError, errors.McpError, InputRequired):
             raise
         except (KeyError, FileNotFoundError) as exc:  # the handler's way of saying "no such resource"
             raise errors.not_found(f"resource {uri!r} not found: {error_text(exc)}", errors.RESOURCE_NOT_FOUND) from exc
@@ -254,7 +259,7 @@ class McpServicer(mcp_pb2_grpc.McpServicer):
         ctx = self.context(handling)
         try:
             messages = await entry.render(handling.arguments, ctx, self.executor)
-        except (asyncio.CancelledError, errors.McpError):
+        except (asyncio.CancelledError, errors.McpError, InputRequired):
             raise
         except Exception as exc:  # noqa: BLE001
             raise errors.internal(f"prompt {entry.name!r} failed: {error_text(exc)}") from exc
