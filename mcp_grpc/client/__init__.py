@@ -10,6 +10,7 @@ from mcp_grpc.client.channel import AddressError, RetryPolicy, channel_target, m
 from mcp_grpc.client.client import (
     AsyncClient,
     CompletionResult,
+    InputRequiredError,
     McpCallError,
     ProgressUpdate,
     PromptInfo,
@@ -28,6 +29,7 @@ __all__ = [
     "Client",
     "ClientIdentity",
     "CompletionResult",
+    "InputRequiredError",
     "McpCallError",
     "ProgressUpdate",
     "PromptInfo",

@@ -18,6 +18,8 @@ import grpc
 
 from mcp_grpc import wire
 from mcp_grpc.client.channel import RetryPolicy, make_channel
+from mcp_grpc.contract.inputs import InputRequest, answer_to_json, request_from_json
+from mcp_grpc.wire import inputs as wire_inputs
 from mcp_grpc.wire.structs import python_to_struct, struct_to_python
 from mcp_grpc.wire import mcp_messages_pb2 as pb
 from mcp_grpc.wire import mcp_pb2_grpc, streaming_pb2, streaming_pb2_grpc
@@ -91,6 +93,24 @@ class ToolInfo:
     """MCP ``Icon`` objects: ``{"src", "mimeType"?, "sizes"?, "theme"?}``."""
     meta: dict[str, Any] | None = None
     """The tool's MCP ``_meta``."""
+
+
+class InputRequiredError(Exception):
+    """The server needs input before the call can complete (MRTR), and the call had no ``on_input`` to answer it.
+
+    ``requests``: key -> the protocol's request object (``{"method": ..., "params": ...}``); ``request_state``: what
+    a retry must echo back. Retry the same call with ``input_responses`` (key -> result object) and ``request_state``.
+    """
+
+    def __init__(self, requests: Mapping[str, Any], request_state: str | None) -> None:
+        super().__init__("the server asks for input: " + ", ".join(requests))
+        self.requests = dict(requests)
+        self.request_state = request_state
+
+
+#: Answers a server's input requests: key -> ``Elicit``/``Sample``/``ListRoots`` in, key -> answer out (an
+#: ``ElicitAnswer``, ``SampleAnswer``, list of ``Root``, or the protocol's result object); may be async.
+InputHandler = Callable[[Mapping[str, InputRequest]], "Mapping[str, Any] | Awaitable[Mapping[str, Any]]"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -315,19 +335,43 @@ class AsyncClient:
         *,
         progress: ProgressCallback | None = None,
         timeout: float | None = None,
+        on_input: InputHandler | None = None,
+        input_responses: Mapping[str, Any] | None = None,
+        request_state: str | None = None,
+        meta: Mapping[str, Any] | None = None,
+        max_rounds: int = 8,
     ) -> ToolCallResult:
-        """Call a tool. With ``progress`` the call uses CallToolStream and reports each progress frame."""
+        """Call a tool. With ``progress`` the call uses CallToolStream and reports each progress frame.
+
+        When the tool asks for input (elicitation, sampling, roots: MRTR), ``on_input`` answers and the call is retried
+        with the answers, up to ``max_rounds`` times; without it ``InputRequiredError`` is raised. ``input_responses``
+        and ``request_state`` retry by hand; ``meta`` is the request's ``_meta``.
+        """
         if progress is None:
             request = pb.CallToolRequest()
             request.request.name = name
             if arguments:
                 python_to_struct(arguments, request.request.arguments)
-            response = await self._unary(self._mcp.CallTool, request, timeout, [("mcp_tool", name)])
-            return _tool_result(response)
+            prepare(request.common, meta, input_responses, request_state)
+
+            async def send_unary(request: Any) -> Any:
+                return await self._unary(self._mcp.CallTool, request, timeout, [("mcp_tool", name)])
+
+            return _tool_result(await rounds(send_unary, request, on_input, max_rounds))
         stream_request = streaming_pb2.CallToolStreamRequest()
         stream_request.request.name = name
         if arguments:
             python_to_struct(arguments, stream_request.request.arguments)
+        prepare(stream_request.common, meta, input_responses, request_state)
+
+        async def send_stream(request: Any) -> Any:
+            return await self._stream_call(request, progress, timeout, name)
+
+        return _tool_result(await rounds(send_stream, stream_request, on_input, max_rounds))
+
+    async def _stream_call(
+        self, stream_request: Any, progress: ProgressCallback, timeout: float | None, name: str
+    ) -> pb.CallToolResponse:
         call = self._streaming.CallToolStream(
             stream_request,
             timeout=timeout if timeout is not None else self.timeout,
@@ -346,7 +390,7 @@ class AsyncClient:
                     if inspect.isawaitable(outcome):
                         await outcome
                 elif which == "result":
-                    return _tool_result(frame.result)
+                    return frame.result
         except grpc.aio.AioRpcError as error:
             raise McpCallError.from_rpc_error(error) from None
         finally:
@@ -368,8 +412,19 @@ class AsyncClient:
             for r in items
         ]
 
-    async def read_resource(self, uri: str, *, timeout: float | None = None) -> list[ResourceContents]:
-        response = await self._unary(self._mcp.ReadResource, pb.ReadResourceRequest(uri=uri), timeout, [("mcp_resource", uri)])
+    async def read_resource(
+        self, uri: str, *, timeout: float | None = None, on_input: InputHandler | None = None,
+        input_responses: Mapping[str, Any] | None = None, request_state: str | None = None,
+        meta: Mapping[str, Any] | None = None, max_rounds: int = 8,
+    ) -> list[ResourceContents]:
+        """Read a resource; input requests are answered as in ``call_tool``."""
+        request = pb.ReadResourceRequest(uri=uri)
+        prepare(request.common, meta, input_responses, request_state)
+
+        async def send(request: Any) -> Any:
+            return await self._unary(self._mcp.ReadResource, request, timeout, [("mcp_resource", uri)])
+
+        response = await rounds(send, request, on_input, max_rounds)
         return [
             ResourceContents(item.uri, item.mime_type, item.text if not item.blob else None, item.blob or None)
             for item in response.resource
@@ -389,10 +444,18 @@ class AsyncClient:
         ]
 
     async def get_prompt(
-        self, name: str, arguments: Mapping[str, str] | None = None, *, timeout: float | None = None
+        self, name: str, arguments: Mapping[str, str] | None = None, *, timeout: float | None = None,
+        on_input: InputHandler | None = None, input_responses: Mapping[str, Any] | None = None,
+        request_state: str | None = None, meta: Mapping[str, Any] | None = None, max_rounds: int = 8,
     ) -> PromptResult:
+        """Get a prompt; input requests are answered as in ``call_tool``."""
         request = pb.GetPromptRequest(name=name, arguments=dict(arguments or {}))
-        response = await self._unary(self._mcp.GetPrompt, request, timeout, [("mcp_prompt", name)])
+        prepare(request.common, meta, input_responses, request_state)
+
+        async def send(request: Any) -> Any:
+            return await self._unary(self._mcp.GetPrompt, request, timeout, [("mcp_prompt", name)])
+
+        response = await rounds(send, request, on_input, max_rounds)
         return PromptResult(
             response.description,
             [(_ROLE_NAMES.get(m.role, "user"), m.text.text) for m in response.messages],
@@ -470,4 +533,46 @@ def _tool_result(response: pb.CallToolResponse) -> ToolCallResult:
         structured=struct_to_python(response.structured_content) if response.HasField("structured_content") else None,
         is_error=response.is_error,
         raw=response,
+    )
+
+
+# -- input requests (MRTR) ------------------------------------------------------------------------------------------
+
+
+def prepare(
+    common: Any, meta: Mapping[str, Any] | None, responses: Mapping[str, Any] | None, state: str | None
+) -> None:
+    """Fill a request's envelope: its ``_meta``, answers (answer objects or the protocol's result objects) and the
+    echoed state. A malformed answer raises ``ValueError`` naming its key."""
+    if meta:
+        python_to_struct(meta, common.metadata)
+    common.ClearField("input_responses")
+    for key, answer in (responses or {}).items():
+        value = answer if isinstance(answer, Mapping) else answer_to_json(answer)
+        wire_inputs.response_from_json(value, f"input response {key!r}", common.input_responses[key])
+    if state is not None:
+        common.request_state = state
+    else:
+        common.ClearField("request_state")
+
+
+async def rounds(
+    send: Callable[[Any], Awaitable[Any]], request: Any, on_input: InputHandler | None, max_rounds: int
+) -> Any:
+    """Send ``request``; while the server answers INPUT_REQUIRED, answer with ``on_input`` and retry."""
+    for _ in range(max(1, max_rounds)):
+        response = await send(request)
+        common = response.common
+        if common.result_type != pb.RESULT_TYPE_INPUT_REQUIRED:
+            return response
+        requests = {key: wire_inputs.request_to_json(value) for key, value in common.input_requests.items()}
+        state = common.request_state if common.HasField("request_state") else None
+        if on_input is None:
+            raise InputRequiredError(requests, state)
+        answers = on_input({key: request_from_json(value) for key, value in requests.items()})
+        if inspect.isawaitable(answers):
+            answers = await answers
+        prepare(request.common, None, answers, state)
+    raise McpCallError(
+        grpc.StatusCode.ABORTED, f"the server still asked for input after {max_rounds} rounds; giving up"
     )
