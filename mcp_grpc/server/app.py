@@ -266,6 +266,9 @@ class McpApp:
 
         return register
 
+    def remove_prompt(self, name: str) -> None:
+        self.registry.remove_prompt(name)
+
     def completion(
         self, *, argument: str, prompt: str | None = None, resource: str | None = None
     ) -> Callable[[F], F]:

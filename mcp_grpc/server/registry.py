@@ -86,6 +86,11 @@ class Registry:
             self.prompts[entry.name] = entry
         self.notify(Notification.PROMPTS_CHANGED)
 
+    def remove_prompt(self, name: str) -> None:
+        with self._lock:
+            del self.prompts[name]
+        self.notify(Notification.PROMPTS_CHANGED)
+
     def add_completion(self, handler: CompletionHandler) -> None:
         with self._lock:
             self.completions[(handler.ref_kind, handler.ref, handler.argument)] = handler
