@@ -8,17 +8,19 @@ CallToolStream; subscriptions/listen is :func:`~mcp_grpc.bridge.listen.forward_l
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, TypeVar
 
 import mcp_types as types
 from mcp.server import Server
 from mcp.server.context import ServerRequestContext
-from mcp.shared.exceptions import MCPError
+from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 
 from mcp_grpc.client import as_mcp as conversions
 from mcp_grpc.bridge.bearer import bearer_token
 from mcp_grpc.bridge.errors import TOOL_ERROR_STATUSES, jsonrpc_error, status_text, unreachable
 from mcp_grpc.bridge.listen import forward_listen
+from mcp_grpc.bridge.session_methods import ResourceSubscriptions, set_logging_level
 from mcp_grpc.client import AsyncClient, McpCallError
 
 if TYPE_CHECKING:
@@ -154,17 +156,23 @@ def build_bridge_server(
     ) -> types.SubscriptionsListenResult:
         return await forward_listen(backend, ctx, params, caller(ctx))
 
-    return Server(
-        name,
-        version=_version(),
-        instructions=instructions,
-        on_list_tools=list_tools,
-        on_call_tool=call_tool,
-        on_list_resources=list_resources,
-        on_list_resource_templates=list_resource_templates,
-        on_read_resource=read_resource,
-        on_list_prompts=list_prompts,
-        on_get_prompt=get_prompt,
-        on_completion=complete,
-        on_subscriptions_listen=listen,
-    )
+    subscriptions = ResourceSubscriptions(backend, caller)
+    with warnings.catch_warnings():  # logging/setLevel is deprecated as of 2026-07-28; session-era clients send it
+        warnings.simplefilter("ignore", MCPDeprecationWarning)
+        return Server(
+            name,
+            version=_version(),
+            instructions=instructions,
+            on_list_tools=list_tools,
+            on_call_tool=call_tool,
+            on_list_resources=list_resources,
+            on_list_resource_templates=list_resource_templates,
+            on_read_resource=read_resource,
+            on_list_prompts=list_prompts,
+            on_get_prompt=get_prompt,
+            on_completion=complete,
+            on_subscriptions_listen=listen,
+            on_subscribe_resource=subscriptions.subscribe,
+            on_unsubscribe_resource=subscriptions.unsubscribe,
+            on_set_logging_level=set_logging_level,
+        )

@@ -11,6 +11,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 
 from mcp_grpc.bridge.bearer import BearerRequired
 from mcp_grpc.bridge.errors import BridgeError
+from mcp_grpc.bridge.event_store import BoundedEventStore
 from mcp_grpc.bridge.http_guard import (
     HostOriginGuard,
     default_allowed_hosts,
@@ -18,7 +19,10 @@ from mcp_grpc.bridge.http_guard import (
     parse_allow_list,
 )
 
-__all__ = ["HttpEndpoint", "serve_http", "serve_stdio"]
+__all__ = ["SSE_RETRY_MS", "HttpEndpoint", "serve_http", "serve_stdio"]
+
+#: The reconnection delay (milliseconds) the HTTP bridge suggests to clients whose SSE stream broke.
+SSE_RETRY_MS = 2000
 
 
 async def serve_stdio(server: Server) -> None:
@@ -76,9 +80,11 @@ async def serve_http(
     hosts = default_allowed_hosts(host) + parse_allow_list(allowed_hosts, "host")
     origins = default_allowed_origins(hosts) + parse_allow_list(allowed_origins, "origin")
     # One check, ours, for every address: the SDK's would only duplicate it on loopback (and not elsewhere).
+    # Session-era SSE streams are resumable (SEP-1699): a priming event with an id and the retry delay comes first.
     unguarded = server.streamable_http_app(
         streamable_http_path=path, host=host,
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+        event_store=BoundedEventStore(), retry_interval=SSE_RETRY_MS,
     )
     inner = BearerRequired(unguarded) if require_bearer else unguarded
     asgi = HostOriginGuard(inner, allowed_hosts=hosts, allowed_origins=origins)

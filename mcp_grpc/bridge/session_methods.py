@@ -1,0 +1,107 @@
+"""The session-era (2025-11-25 and earlier) methods the bridge answers itself: logging/setLevel and
+resources/subscribe / resources/unsubscribe.
+
+- ``logging/setLevel`` is accepted: mcp-grpc servers send no log notifications (the gRPC protocol has none), so any
+  level is honoured by sending nothing.
+- ``resources/subscribe`` opens one gRPC ``McpStreaming.Listen`` stream for that URI (authorized as the bridge, like
+  every call) and forwards each ``resources/updated`` to the session that subscribed; ``resources/unsubscribe``
+  closes it. A session holds at most :data:`MAX_PER_SESSION` subscriptions, and its streams end with it (the first
+  notification that cannot be delivered ends the stream).
+
+2026-07-28 clients have no such methods (the SDK answers them 404 / -32601): they use subscriptions/listen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import weakref
+from typing import TYPE_CHECKING, Any, Callable
+
+import mcp_types as types
+from mcp.server.context import ServerRequestContext
+from mcp.shared.exceptions import MCPError
+
+from mcp_grpc.bridge.errors import jsonrpc_error, status_text, unreachable
+from mcp_grpc.client import AsyncClient, McpCallError
+
+if TYPE_CHECKING:
+    from mcp_grpc.bridge.gateway import GrpcBackend
+
+__all__ = ["MAX_PER_SESSION", "ResourceSubscriptions", "set_logging_level"]
+
+log = logging.getLogger("mcp_grpc.bridge")
+
+#: Resource subscriptions one MCP session may hold at once (each is one gRPC stream).
+MAX_PER_SESSION = 64
+
+
+async def set_logging_level(ctx: ServerRequestContext, params: types.SetLevelRequestParams) -> types.EmptyResult:
+    """Accept any level: the server behind the bridge sends no log notifications at any level."""
+    return types.EmptyResult()
+
+
+class ResourceSubscriptions:
+    """resources/subscribe and resources/unsubscribe of every session of one bridge."""
+
+    def __init__(self, backend: GrpcBackend, caller: Callable[[ServerRequestContext], AsyncClient]) -> None:
+        self._backend = backend
+        self._caller = caller
+        # session -> uri -> the task forwarding that URI's updates; a session that is gone drops its entry.
+        self._streams: weakref.WeakKeyDictionary[Any, dict[str, asyncio.Task]] = weakref.WeakKeyDictionary()
+
+    async def subscribe(self, ctx: ServerRequestContext, params: types.SubscribeRequestParams) -> types.EmptyResult:
+        uri = str(params.uri)
+        session = ctx.session
+        streams = self._streams.setdefault(session, {})
+        if uri in streams and not streams[uri].done():
+            return types.EmptyResult()
+        if len(streams) >= MAX_PER_SESSION:
+            raise MCPError(code=types.INVALID_REQUEST,
+                           message=f"at most {MAX_PER_SESSION} resource subscriptions per session")
+        events = self._caller(ctx).listen(tools=False, prompts=False, resources=False, resource_uris=[uri])
+        try:
+            await anext(events)  # acknowledged: from here on no update is missed
+        except McpCallError as error:
+            await events.aclose()
+            raise jsonrpc_error(error) from None
+        except StopAsyncIteration:
+            raise MCPError(code=types.INTERNAL_ERROR, message="UNAVAILABLE: the server ended the listen stream") from None
+        except Exception as error:  # noqa: BLE001 - no channel (identity gone)
+            await events.aclose()
+            raise jsonrpc_error(unreachable(error)) from None
+        streams[uri] = asyncio.ensure_future(self._forward(session, uri, events))
+        return types.EmptyResult()
+
+    async def unsubscribe(self, ctx: ServerRequestContext, params: types.UnsubscribeRequestParams) -> types.EmptyResult:
+        task = self._streams.get(ctx.session, {}).pop(str(params.uri), None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        return types.EmptyResult()
+
+    async def close(self) -> None:
+        """Stop every forwarding stream (the bridge is stopping)."""
+        tasks = [task for streams in list(self._streams.values()) for task in streams.values()]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def _forward(self, session: Any, uri: str, events: Any) -> None:
+        try:
+            async for kind, updated in events:
+                if kind == "resources/updated":
+                    await session.send_resource_updated(updated or uri)
+        except McpCallError as error:
+            log.info("resource subscription %.200r ended: %s", uri, status_text(error))
+        except Exception as error:  # noqa: BLE001 - the session is gone: nobody to tell
+            log.debug("resource subscription %.200r ended: %s", uri, type(error).__name__)
+        finally:
+            await events.aclose()
+            streams = self._streams.get(session)
+            if streams is not None and streams.get(uri) is asyncio.current_task():
+                del streams[uri]
