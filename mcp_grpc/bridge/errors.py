@@ -13,9 +13,9 @@ import mcp_types as types
 from mcp.shared.exceptions import MCPError
 
 from mcp_grpc.client import McpCallError
-from mcp_grpc.wire.errors import STATUS_CODES
+from mcp_grpc.wire.errors import RESOURCE_NOT_FOUND, STATUS_CODES
 
-__all__ = ["TOOL_ERROR_STATUSES", "BridgeError", "jsonrpc_error", "status_text", "unreachable"]
+__all__ = ["TOOL_ERROR_STATUSES", "BridgeError", "jsonrpc_error", "resource_error", "status_text", "unreachable"]
 
 #: gRPC statuses that tools/call reports as a tool error result (the model can read why) instead of a JSON-RPC error.
 TOOL_ERROR_STATUSES = frozenset(
@@ -36,6 +36,14 @@ def status_text(error: McpCallError) -> str:
 def jsonrpc_error(error: McpCallError) -> MCPError:
     code = error.mcp_code if error.mcp_code is not None else STATUS_CODES.get(error.status, types.INTERNAL_ERROR)
     return MCPError(code=code, message=status_text(error), data={"grpcStatus": error.status.name})
+
+
+def resource_error(error: MCPError, uri: str) -> MCPError:
+    """A failed resources/read as MCP 2026-07-28 reports it (SEP-2164): an unknown resource is -32602 Invalid Params
+    (the gRPC server's -32002 is the code of earlier spec versions), and the error's data names the ``uri``."""
+    code = types.INVALID_PARAMS if error.error.code == RESOURCE_NOT_FOUND else error.error.code
+    data = error.error.data if isinstance(error.error.data, dict) else {}
+    return MCPError(code=code, message=error.error.message, data={**data, "uri": uri})
 
 
 def unreachable(error: Exception) -> McpCallError:

@@ -18,7 +18,7 @@ from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 
 from mcp_grpc.client import as_mcp as conversions
 from mcp_grpc.bridge.bearer import bearer_token
-from mcp_grpc.bridge.errors import TOOL_ERROR_STATUSES, jsonrpc_error, status_text, unreachable
+from mcp_grpc.bridge.errors import TOOL_ERROR_STATUSES, jsonrpc_error, resource_error, status_text, unreachable
 from mcp_grpc.bridge.listen import forward_listen
 from mcp_grpc.bridge.session_methods import ResourceSubscriptions, set_logging_level
 from mcp_grpc.client import AsyncClient, McpCallError
@@ -123,7 +123,10 @@ def build_bridge_server(
     async def read_resource(
         ctx: ServerRequestContext, params: types.ReadResourceRequestParams
     ) -> types.ReadResourceResult:
-        contents = await forward(ctx, lambda client: client.read_resource(str(params.uri)))
+        try:
+            contents = await forward(ctx, lambda client: client.read_resource(str(params.uri)))
+        except MCPError as error:
+            raise resource_error(error, str(params.uri)) from None
         return types.ReadResourceResult(contents=[conversions.resource_contents(c) for c in contents])
 
     async def list_prompts(ctx: ServerRequestContext, params: Paging) -> types.ListPromptsResult:
