@@ -161,6 +161,68 @@ _tool = app.tools["json_schema_2020_12_tool"]
 _tool.signature = dataclasses.replace(_tool.signature, input_schema=JSON_SCHEMA_2020_12)
 
 
+@app.tool
+def test_custom_header(
+    region: Annotated[str, Field(description="Sent again as the Mcp-Param-Region header",
+                                 json_schema_extra={"x-mcp-header": "Region"})],
+) -> str:
+    """Echoes a parameter that HTTP clients also send as a header (SEP-2243: the bridge checks the two agree)"""
+    return f"region: {region}"
+
+
+# -- tools: diagnostics of the stateless (2026-07-28) scenario -------------------------------------------------
+
+
+@app.tool
+async def test_missing_capability(ctx: Context) -> str:
+    """Test tool requiring sampling (a client that did not declare sampling gets -32021)"""
+    await ctx.sample("Say OK", max_tokens=5, key="probe")
+    return "Success"
+
+
+@app.tool
+async def test_streaming_elicitation(ctx: Context) -> str:
+    """Diagnostic tool validating response progress streams: progress only, never a request on the response stream"""
+    await ctx.report_progress(50, 100, "half way")
+    return "Streaming complete"
+
+
+@app.tool
+def test_logging_tool() -> str:
+    """Diagnostic logging validator tool (logs nothing: no request asked for a log level)"""
+    return "Logging evaluated"
+
+
+def _dynamic_tool() -> str:
+    """A tool that test_trigger_tool_change adds and removes"""
+    return "dynamic"
+
+
+def _dynamic_prompt() -> str:
+    """A prompt that test_trigger_prompt_change adds and removes"""
+    return "dynamic"
+
+
+@app.tool
+def test_trigger_tool_change() -> str:
+    """Adds or removes test_dynamic_tool, so listeners get notifications/tools/list_changed"""
+    if "test_dynamic_tool" in app.tools:
+        app.remove_tool("test_dynamic_tool")
+    else:
+        app.tool("test_dynamic_tool")(_dynamic_tool)
+    return "Mutation triggered"
+
+
+@app.tool
+def test_trigger_prompt_change() -> str:
+    """Adds or removes test_dynamic_prompt, so listeners get notifications/prompts/list_changed"""
+    if "test_dynamic_prompt" in app.prompts:
+        app.remove_prompt("test_dynamic_prompt")
+    else:
+        app.prompt("test_dynamic_prompt")(_dynamic_prompt)
+    return "Mutation triggered"
+
+
 # -- tools: input from the client (sampling, elicitation) --------------------------------------------------------
 
 
