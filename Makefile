@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint proto proto-check breaking bench reliability clean peers redis postgres
+.PHONY: venv demo test conformance lint proto proto-check breaking bench reliability clean peers redis postgres
 
 venv: $(STAMP)
 
@@ -20,6 +20,13 @@ demo: venv
 
 test: venv lint
 	$(PY) -m pytest -q -p no:cacheprovider -m "not reliability"
+
+# The official MCP conformance suite (@modelcontextprotocol/conformance, pinned in tools/conformance.py, with Node 22
+# from npm, both cached in ~/.cache/mcp-grpc/conformance/) against examples/conformance/server.py served over gRPC and
+# bridged to streamable HTTP, for spec versions 2026-07-28 and 2025-11-25. Fails on any failure not listed in
+# examples/conformance/baseline.yml.
+conformance: venv
+	$(PY) tools/conformance.py
 
 # buf's lint of protos/, of the proto-first example, and the import rules of ../shared/DESIGN.md (contracts in
 # pyproject.toml). The example imports buf/validate/validate.proto and google/api/field_behavior.proto, which come
