@@ -40,10 +40,12 @@ def jsonrpc_error(error: McpCallError) -> MCPError:
 
 def resource_error(error: MCPError, uri: str) -> MCPError:
     """A failed resources/read as MCP 2026-07-28 reports it (SEP-2164): an unknown resource is -32602 Invalid Params
-    (the gRPC server's -32002 is the code of earlier spec versions), and the error's data names the ``uri``."""
-    code = types.INVALID_PARAMS if error.error.code == RESOURCE_NOT_FOUND else error.error.code
+    (the gRPC server's -32002 is the code of earlier spec versions) whose data names the ``uri``; other failures pass
+    unchanged."""
+    if error.error.code != RESOURCE_NOT_FOUND:
+        return error
     data = error.error.data if isinstance(error.error.data, dict) else {}
-    return MCPError(code=code, message=error.error.message, data={**data, "uri": uri})
+    return MCPError(code=types.INVALID_PARAMS, message=error.error.message, data={**data, "uri": uri})
 
 
 def unreachable(error: Exception) -> McpCallError:

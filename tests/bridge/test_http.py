@@ -124,7 +124,9 @@ async def test_list_and_read_failures_are_jsonrpc_errors(bridge_url: str, author
     assert undecided.value.message == "UNAVAILABLE: authorization backend timed out"
     assert undecided.value.data == {"grpcStatus": "UNAVAILABLE"}
     assert missing.value.message.startswith("NOT_FOUND: resource 'notes://nothing-here' not found")
-    assert missing.value.code == -32002  # the MCP code the gRPC server sent in trailing metadata
+    # The gRPC server sends -32002 in trailing metadata; MCP 2026-07-28 (SEP-2164) says -32602 naming the uri.
+    assert missing.value.code == -32602
+    assert missing.value.data == {"grpcStatus": "NOT_FOUND", "uri": "notes://nothing-here"}
     assert bad_prompt.value.code == -32602 and "topic" in bad_prompt.value.message
     assert unknown_ref.value.message.startswith("NOT_FOUND")
     assert any(seen.kind is TargetKind.RESOURCE and seen.name == UNDECIDABLE_RESOURCE for seen in authorizer.seen)
