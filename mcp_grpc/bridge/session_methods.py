@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import weakref
 from typing import TYPE_CHECKING, Any, Callable
 
 import mcp_types as types
@@ -48,13 +47,14 @@ class ResourceSubscriptions:
     def __init__(self, backend: GrpcBackend, caller: Callable[[ServerRequestContext], AsyncClient]) -> None:
         self._backend = backend
         self._caller = caller
-        # session -> uri -> the task forwarding that URI's updates; a session that is gone drops its entry.
-        self._streams: weakref.WeakKeyDictionary[Any, dict[str, asyncio.Task]] = weakref.WeakKeyDictionary()
+        # session key -> uri -> the task forwarding that URI's updates (a task removes itself when it ends).
+        self._streams: dict[Any, dict[str, asyncio.Task]] = {}
 
     async def subscribe(self, ctx: ServerRequestContext, params: types.SubscribeRequestParams) -> types.EmptyResult:
         uri = str(params.uri)
         session = ctx.session
-        streams = self._streams.setdefault(session, {})
+        key = _session_key(ctx)
+        streams = self._streams.setdefault(key, {})
         if uri in streams and not streams[uri].done():
             return types.EmptyResult()
         if len(streams) >= MAX_PER_SESSION:
@@ -71,11 +71,11 @@ class ResourceSubscriptions:
         except Exception as error:  # noqa: BLE001 - no channel (identity gone)
             await events.aclose()
             raise jsonrpc_error(unreachable(error)) from None
-        streams[uri] = asyncio.ensure_future(self._forward(session, uri, events))
+        streams[uri] = asyncio.ensure_future(self._forward(key, session, uri, events))
         return types.EmptyResult()
 
     async def unsubscribe(self, ctx: ServerRequestContext, params: types.UnsubscribeRequestParams) -> types.EmptyResult:
-        task = self._streams.get(ctx.session, {}).pop(str(params.uri), None)
+        task = self._streams.get(_session_key(ctx), {}).pop(str(params.uri), None)
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -91,7 +91,7 @@ class ResourceSubscriptions:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
 
-    async def _forward(self, session: Any, uri: str, events: Any) -> None:
+    async def _forward(self, key: Any, session: Any, uri: str, events: Any) -> None:
         try:
             async for kind, updated in events:
                 if kind == "resources/updated":
@@ -102,6 +102,16 @@ class ResourceSubscriptions:
             log.debug("resource subscription %.200r ended: %s", uri, type(error).__name__)
         finally:
             await events.aclose()
-            streams = self._streams.get(session)
+            streams = self._streams.get(key)
             if streams is not None and streams.get(uri) is asyncio.current_task():
                 del streams[uri]
+                if not streams:
+                    del self._streams[key]
+
+
+def _session_key(ctx: ServerRequestContext) -> Any:
+    """Which session a request belongs to: its ``Mcp-Session-Id`` on HTTP (each request gets its own session wrapper
+    there), else the session object itself (stdio has one)."""
+    headers = getattr(ctx.request, "headers", None)
+    session_id = headers.get("mcp-session-id") if headers is not None else None
+    return ("http", session_id) if session_id else ("session", id(ctx.session))
