@@ -13,7 +13,9 @@ import mcp_types as types
 from mcp.shared.exceptions import MCPError
 
 from mcp_grpc.client import McpCallError
-from mcp_grpc.wire.errors import RESOURCE_NOT_FOUND, STATUS_CODES
+from mcp_grpc.wire.errors import (
+    MISSING_CAPABILITIES_PREFIX, MISSING_REQUIRED_CLIENT_CAPABILITY, RESOURCE_NOT_FOUND, STATUS_CODES,
+)
 
 __all__ = ["TOOL_ERROR_STATUSES", "BridgeError", "jsonrpc_error", "resource_error", "status_text", "unreachable"]
 
@@ -35,7 +37,11 @@ def status_text(error: McpCallError) -> str:
 
 def jsonrpc_error(error: McpCallError) -> MCPError:
     code = error.mcp_code if error.mcp_code is not None else STATUS_CODES.get(error.status, types.INTERNAL_ERROR)
-    return MCPError(code=code, message=status_text(error), data={"grpcStatus": error.status.name})
+    data: dict[str, object] = {"grpcStatus": error.status.name}
+    if code == MISSING_REQUIRED_CLIENT_CAPABILITY and MISSING_CAPABILITIES_PREFIX in error.message:
+        names = error.message.split(MISSING_CAPABILITIES_PREFIX, 1)[1].split(", ")
+        data["requiredCapabilities"] = {name: {} for name in names if name in ("elicitation", "sampling", "roots")}
+    return MCPError(code=code, message=status_text(error), data=data)
 
 
 def resource_error(error: MCPError, uri: str) -> MCPError:

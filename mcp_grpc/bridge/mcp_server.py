@@ -21,7 +21,9 @@ from mcp_grpc.bridge.bearer import bearer_token
 from mcp_grpc.bridge.errors import TOOL_ERROR_STATUSES, jsonrpc_error, resource_error, status_text, unreachable
 from mcp_grpc.bridge.listen import forward_listen
 from mcp_grpc.bridge.session_methods import ResourceSubscriptions, set_logging_level
-from mcp_grpc.client import AsyncClient, McpCallError
+from mcp_grpc.bridge.inputs import forwarded, input_required_result, is_session_era, session_answerer
+from mcp_grpc.client import AsyncClient, InputRequiredError, McpCallError
+from mcp_grpc.wire.inputs import InputFormatError
 
 if TYPE_CHECKING:
     from mcp_grpc.bridge.gateway import GrpcBackend
@@ -74,8 +76,10 @@ def build_bridge_server(
             return await call(caller(ctx))
         except McpCallError as error:
             raise jsonrpc_error(error) from None
+        except InputFormatError as error:  # the client's inputResponses are not results the protocol allows
+            raise MCPError(code=types.INVALID_PARAMS, message=str(error)) from None
         except Exception as error:  # noqa: BLE001 - e.g. the identity was removed: the channel cannot be built
-            if isinstance(error, MCPError):
+            if isinstance(error, (MCPError, InputRequiredError)):
                 raise
             raise jsonrpc_error(unreachable(error)) from None
 
@@ -83,7 +87,15 @@ def build_bridge_server(
         tools = await forward(ctx, lambda client: client.list_tools())
         return types.ListToolsResult(tools=[conversions.tool(info) for info in tools])
 
-    async def call_tool(ctx: ServerRequestContext, params: types.CallToolRequestParams) -> types.CallToolResult:
+    def inputs(ctx: ServerRequestContext, params: Any) -> dict[str, Any]:
+        """How a call answers input requests: the client's own MRTR fields, or the bridge asking a session."""
+        if is_session_era(ctx):
+            return {"on_input": session_answerer(ctx)}
+        return forwarded(ctx, params)
+
+    async def call_tool(
+        ctx: ServerRequestContext, params: types.CallToolRequestParams
+    ) -> types.CallToolResult | types.InputRequiredResult:
         wants_progress = bool(ctx.meta and ctx.meta.get("progress_token") is not None)
 
         async def progress(update: Any) -> None:
@@ -92,8 +104,13 @@ def build_bridge_server(
         try:
             try:
                 result = await caller(ctx).call_tool(
-                    params.name, params.arguments or {}, progress=progress if wants_progress else None
+                    params.name, params.arguments or {}, progress=progress if wants_progress else None,
+                    **inputs(ctx, params),
                 )
+            except InputRequiredError as needed:
+                return input_required_result(needed)
+            except InputFormatError as error:
+                raise MCPError(code=types.INVALID_PARAMS, message=str(error)) from None
             except (McpCallError, MCPError):  # MCPError: no bearer to forward, a JSON-RPC error
                 raise
             except Exception as error:  # noqa: BLE001
@@ -122,9 +139,11 @@ def build_bridge_server(
 
     async def read_resource(
         ctx: ServerRequestContext, params: types.ReadResourceRequestParams
-    ) -> types.ReadResourceResult:
+    ) -> types.ReadResourceResult | types.InputRequiredResult:
         try:
-            contents = await forward(ctx, lambda client: client.read_resource(str(params.uri)))
+            contents = await forward(ctx, lambda client: client.read_resource(str(params.uri), **inputs(ctx, params)))
+        except InputRequiredError as needed:
+            return input_required_result(needed)
         except MCPError as error:
             raise resource_error(error, str(params.uri)) from None
         return types.ReadResourceResult(contents=[conversions.resource_contents(c) for c in contents])
@@ -133,8 +152,15 @@ def build_bridge_server(
         prompts = await forward(ctx, lambda client: client.list_prompts())
         return types.ListPromptsResult(prompts=[conversions.prompt(p) for p in prompts])
 
-    async def get_prompt(ctx: ServerRequestContext, params: types.GetPromptRequestParams) -> types.GetPromptResult:
-        result = await forward(ctx, lambda client: client.get_prompt(params.name, params.arguments or {}))
+    async def get_prompt(
+        ctx: ServerRequestContext, params: types.GetPromptRequestParams
+    ) -> types.GetPromptResult | types.InputRequiredResult:
+        try:
+            result = await forward(
+                ctx, lambda client: client.get_prompt(params.name, params.arguments or {}, **inputs(ctx, params))
+            )
+        except InputRequiredError as needed:
+            return input_required_result(needed)
         return types.GetPromptResult(
             description=result.description or None, messages=conversions.prompt_messages(result)
         )

@@ -8,7 +8,10 @@ import threading
 from typing import Any, Callable, Mapping, Sequence
 
 from mcp_grpc.contract import Principal
+from mcp_grpc.wire.errors import missing_capabilities
 from mcp_grpc.contract.inputs import Answer, Elicit, ElicitAnswer, InputRequest, ListRoots, Root, Sample, SampleAnswer
+
+_CAPABILITY = {"elicitation/create": "elicitation", "sampling/createMessage": "sampling", "roots/list": "roots"}
 
 #: Where a 2026-07-28 request's ``_meta`` carries the client's capabilities.
 CLIENT_CAPABILITIES_META = "io.modelcontextprotocol/clientCapabilities"
@@ -146,6 +149,11 @@ class Context:
         """The answers to several questions at once, by key; every missing one is asked in the same round."""
         if self._inputs is None:
             raise RuntimeError(f"{self.method} cannot ask the client for input (only tools, prompts and resources can)")
+        declared = self.request_meta.get(CLIENT_CAPABILITIES_META)
+        if isinstance(declared, Mapping):  # a client that declares its capabilities is asked only what it supports
+            lacking = sorted({_CAPABILITY[r.method] for r in requests.values() if _CAPABILITY[r.method] not in declared})
+            if lacking:
+                raise missing_capabilities(lacking)
         return self._inputs.ask(requests)
 
     def _key(self, key: str | None, prefix: str) -> str:

@@ -21,6 +21,10 @@ METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
 RESOURCE_NOT_FOUND = -32002
+#: MCP 2026-07-28: the request needs a client capability its ``_meta`` did not declare (FAILED_PRECONDITION here).
+MISSING_REQUIRED_CLIENT_CAPABILITY = -32021
+#: The message of that error ends with this and the capabilities' names, comma-separated (the bridge reads them).
+MISSING_CAPABILITIES_PREFIX = "the client did not declare the capabilities this call needs: "
 # mcp-grpc's own codes, in JSON-RPC's implementation-defined server-error range (-32000 to -32099), clear of the
 # ones MCP and its SDKs use (-32000 connection closed, -32001 timeout, -32002, -32020 to -32022, -32042): a client
 # tells a denial from an outage from a crash by the code, not by parsing text.
@@ -64,6 +68,13 @@ def not_found(message: str, code: int = INVALID_PARAMS) -> McpError:
 
 def unimplemented(message: str) -> McpError:
     return McpError(grpc.StatusCode.UNIMPLEMENTED, METHOD_NOT_FOUND, message)
+
+
+def missing_capabilities(names: list[str]) -> McpError:
+    return McpError(
+        grpc.StatusCode.FAILED_PRECONDITION, MISSING_REQUIRED_CLIENT_CAPABILITY,
+        MISSING_CAPABILITIES_PREFIX + ", ".join(names),
+    )
 
 
 def internal(message: str) -> McpError:
