@@ -33,6 +33,10 @@ class BoundedEventStore(EventStore):
     def __len__(self) -> int:
         return len(self._events)
 
+    def __bool__(self) -> bool:
+        """Always true: the SDK asks ``if not event_store`` to mean "none configured", and an empty store is one."""
+        return True
+
     async def store_event(self, stream_id: StreamId, message: JSONRPCMessage | None) -> EventId:
         sequence = next(self._sequence)
         self._events[sequence] = (stream_id, message)

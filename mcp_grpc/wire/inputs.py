@@ -328,9 +328,10 @@ def _property_to_json(prop: pb.PrimitiveSchemaDefinition) -> dict[str, Any]:
             if m.HasField("max_items"):
                 out["maxItems"] = m.max_items
             return out
-        out = _titled({"type": "string", "enum": values}, e)
-        if e.enum_names:
-            out["enumNames"] = list(e.enum_names)
+        if e.enum_names:  # titled: SEP-1330's oneOf of consts (the legacy enumNames form reads back as this)
+            out = _titled({"type": "string", "oneOf": [{"const": v, "title": t} for v, t in zip(values, e.enum_names)]}, e)
+        else:
+            out = _titled({"type": "string", "enum": values}, e)
         if e.single_select.HasField("default_item"):
             out["default"] = e.single_select.default_item
         return out
