@@ -145,6 +145,19 @@ def add_security_flags(parser: argparse.ArgumentParser) -> None:
         help="keep rate-limit buckets in this Redis, shared by every replica (redis://host:port/db; needs "
         "mcp-grpc[redis]; default $MCP_GRPC_LIMITS_REDIS, else in this process)",
     )
+    inputs = parser.add_argument_group("input requests (MRTR)")
+    inputs.add_argument(
+        "--request-state-keys",
+        metavar="FILE",
+        default=os.environ.get("MCP_GRPC_REQUEST_STATE_KEYS"),
+        help="AES-256 keys sealing request_state, one per line (64 hex digits or base64); the first seals, all open, "
+        "so keys rotate; every replica needs the same file (default $MCP_GRPC_REQUEST_STATE_KEYS, else a random key "
+        "of this process)",
+    )
+    inputs.add_argument(
+        "--request-state-ttl", type=float, default=600.0, metavar="SECONDS",
+        help="how long a client may take to answer and retry (default 600)",
+    )
     audit = parser.add_argument_group("audit")
     audit.add_argument("--audit-log", metavar="FILE", help="write audit records (JSON lines) here; default: stderr")
     audit.add_argument("--audit-arguments", action="store_true", help="include argument values in audit records")
@@ -219,6 +232,16 @@ def server_security(args: argparse.Namespace) -> dict[str, Any]:
     limiter = _limiter(args, security)
     if limiter is not None:
         fields["limiter"] = limiter
+    if args.request_state_ttl <= 0:
+        raise TargetError("--request-state-ttl must be > 0 seconds")
+    fields["request_state_ttl"] = args.request_state_ttl
+    if args.request_state_keys:
+        from mcp_grpc.server import RequestStateKeys
+
+        try:
+            fields["request_state_keys"] = RequestStateKeys.from_file(args.request_state_keys)
+        except ValueError as exc:
+            raise TargetError(f"--request-state-keys: {exc}") from None
     fields["audit_sink"] = security.json_audit_sink(args.audit_log, include_arguments=args.audit_arguments)
     fields["audit_arguments"] = args.audit_arguments
     fields["audit_required"] = args.audit_required

@@ -111,7 +111,7 @@ class RequestStateKeys:
             raise _invalid("not a state this server issued (unknown format)")
         body = token[len(_PREFIX):]
         try:
-            raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+            raw = base64.b64decode(body + "=" * (-len(body) % 4), altchars=b"-_", validate=True)
         except (binascii.Error, ValueError):
             raise _invalid("not a state this server issued (not base64url)") from None
         if len(raw) < _ID_BYTES + _NONCE_BYTES + 16:

@@ -93,6 +93,11 @@ class ServerConfig:
     limiter: Any = None
     """The ``mcp_grpc.server.limits.Limiter`` of tool calls (limits.yaml, a Redis store); None: one that enforces
     only the limits declared on tools, in this process."""
+    request_state_keys: Any = None
+    """The ``RequestStateKeys`` that seal MRTR ``request_state`` (the first seals, all open: rotation). None: a random
+    key of this process, which only it can open; replicas behind one name need the same keys."""
+    request_state_ttl: float = 600.0
+    """How long a retry may take to bring a ``request_state`` back."""
     audit_arguments: bool = False
     """Copy validated arguments into audit events (off by default: arguments may be sensitive)."""
     insecure_local: bool = False
@@ -231,6 +236,8 @@ class Server:
             audit_required=self.config.audit_required,
             max_reply_bytes=self.config.max_send_bytes(),
             limiter=self._limiter(),
+            request_state_keys=self.config.request_state_keys,
+            request_state_ttl=self.config.request_state_ttl,
         )
         self.port: int | None = None
         self._server: grpc.aio.Server | None = None
