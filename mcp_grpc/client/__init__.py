@@ -21,6 +21,7 @@ from mcp_grpc.client.client import (
     ToolInfo,
 )
 from mcp_grpc.client.identity import ClientIdentity
+from mcp_grpc.contract.inputs import Elicit, ElicitAnswer, ListRoots, Root, Sample, SampleAnswer
 from mcp_grpc.client.sync import Client
 
 __all__ = [
@@ -29,6 +30,12 @@ __all__ = [
     "Client",
     "ClientIdentity",
     "CompletionResult",
+    "Elicit",
+    "ElicitAnswer",
+    "ListRoots",
+    "Root",
+    "Sample",
+    "SampleAnswer",
     "InputRequiredError",
     "McpCallError",
     "ProgressUpdate",
