@@ -60,6 +60,8 @@ _INCLUDE = {
 }
 _INCLUDE_NAMES = {value: name for name, value in _INCLUDE.items()}
 _STRING_LIMIT = 1 << 20
+_PRIORITIES = (("costPriority", "cost_priority"), ("speedPriority", "speed_priority"),
+               ("intelligencePriority", "intelligence_priority"))
 
 
 class InputFormatError(ValueError):
@@ -371,9 +373,8 @@ def _sampling_from_json(params: Mapping[str, Any], where: str, into: pb.Sampling
         for index, hint in enumerate(preferences.get("hints") or []):
             hint = _object(hint, f"{where}.modelPreferences.hints[{index}]")
             target.hints.add(name=_string(hint.get("name"), f"{where}.modelPreferences.hints[{index}].name"))
-        for field, proto in (("costPriority", "cost_priority"), ("speedPriority", "speed_priority"),
-                             ("intelligencePriority", "intelligence_priority")):
-            if preferences.get(field) is not None and proto in target.DESCRIPTOR.fields_by_name:
+        for field, proto in _PRIORITIES:
+            if preferences.get(field) is not None:
                 setattr(target, proto, _number(preferences[field], f"{where}.modelPreferences.{field}"))
 
 
@@ -434,9 +435,8 @@ def _sampling_to_json(request: pb.SamplingCreateMessageRequest) -> dict[str, Any
         preferences: dict[str, Any] = {}
         if prefs.hints:
             preferences["hints"] = [{"name": hint.name} for hint in prefs.hints]
-        for field, proto in (("costPriority", "cost_priority"), ("speedPriority", "speed_priority"),
-                             ("intelligencePriority", "intelligence_priority")):
-            if proto in prefs.DESCRIPTOR.fields_by_name and prefs.HasField(proto):
+        for field, proto in _PRIORITIES:
+            if prefs.HasField(proto):
                 preferences[field] = getattr(prefs, proto)
         out["modelPreferences"] = preferences
     return out
