@@ -4,6 +4,7 @@
     mcp-grpc tools 127.0.0.1:50051
     mcp-grpc describe 127.0.0.1:50051 greet
     mcp-grpc call 127.0.0.1:50051 greet -d '{"name": "Ada"}'
+    mcp-grpc call 127.0.0.1:50051 ask_name --answer 'user_name={"name": "Ada"}'
     mcp-grpc read 127.0.0.1:50051 notes://welcome.md
 """
 
@@ -16,6 +17,7 @@ import sys
 from typing import Any
 
 from mcp_grpc.cli import exit_codes
+from mcp_grpc.cli.input_answers import Answerer, parse_answers
 from mcp_grpc.cli.client_options import (
     UsageError,
     add_connection_flags,
@@ -136,8 +138,13 @@ async def _call(args: argparse.Namespace) -> int:
         total = f"/{update.total:g}" if update.total is not None else ""
         print(f"progress {update.progress:g}{total} {update.message}".rstrip(), file=sys.stderr)
 
+    answerer = Answerer(parse_answers(args.answers, args.answer_file))
     async with open_client(args) as client:
-        result = await client.call_tool(args.tool, arguments, progress=show_progress if args.progress else None)
+        result = await client.call_tool(
+            args.tool, arguments, progress=show_progress if args.progress else None, on_input=answerer
+        )
+    for key in sorted(set(answerer.given) - answerer.used):
+        print(f"mcp-grpc call: note: the tool never asked for {key!r} (its --answer was not used)", file=sys.stderr)
     if args.json:
         from google.protobuf import json_format
 
@@ -282,6 +289,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     call.add_argument("--progress", action="store_true", help="stream progress to stderr (CallToolStream)")
     call.add_argument("--json", action="store_true", help="print MCP's CallToolResult (content, structuredContent, isError)")
+    call.add_argument(
+        "--answer",
+        action="append",
+        default=[],
+        dest="answers",
+        metavar="KEY=JSON",
+        help="answer the tool's input request KEY (repeatable): the protocol's result object, e.g. "
+        "'user_name={\"action\": \"accept\", \"content\": {\"name\": \"Alice\"}}'; for an elicitation a bare object "
+        "of the form's fields means accept. Without one, an elicitation is asked on the terminal (stdin a TTY), "
+        "otherwise the command stops naming the key; sampling and roots are answered only by --answer/--answer-file",
+    )
+    call.add_argument("--answer-file", metavar="FILE", help="a JSON object of KEY -> result, as --answer")
     call.set_defaults(handler=run_client_command(_call))
 
     resources = _command(subparsers, "resources", "list the resources and resource templates of a server")
