@@ -22,8 +22,9 @@ arguments, so a caller who may not use a tool learns nothing from its validation
 What a mounted handler gets from the SDK's ``Context``: ``report_progress`` (streamed to the gRPC caller on
 ``CallToolStream``), ``notify_*_changed`` / ``notify_resource_updated`` (announced on ``McpStreaming.Listen``),
 ``read_resource`` and ``request_id``. Logging calls (``ctx.info`` ...) go to the Python logger ``mcp_grpc.bridge``.
-Server-to-client requests (elicitation, sampling, roots) fail the call with a tool error instead of hanging: a gRPC
-caller cannot answer them. The SDK server's ``lifespan`` runs as one of the McpApp's lifespans: entered before the
+Server-to-client requests of a mounted tool (``ctx.elicit``, ``ctx.elicit_url``, ``ctx.session.create_message``,
+``ctx.session.list_roots``) become mcp-grpc input requests (MRTR): the caller gets INPUT_REQUIRED, answers, and the
+retry runs the SDK handler again with the answers (so a handler should ask before it has side effects). The SDK server's ``lifespan`` runs as one of the McpApp's lifespans: entered before the
 gRPC server serves, exited after it drained; handlers see what it yielded as ``ctx.request_context.lifespan_context``.
 
 Mounting takes a snapshot: primitives the SDK server registers after ``mount_official`` returns are not served.
@@ -54,7 +55,9 @@ from mcp.shared.subscriptions import PromptsListChanged, ResourcesListChanged, R
 from mcp_grpc.contract import Check
 from mcp_grpc.wire import errors
 from mcp_grpc.server.app import McpApp, Notification
+from mcp_grpc.contract.inputs import answer_to_json
 from mcp_grpc.server.context import Context, current_context
+from mcp_grpc.server.inputs import InputRequired
 from mcp_grpc.server.content import Audio, ContentBlock, EmbeddedResource, Image, ResourceContent, ResourceLink
 from mcp_grpc.server.entries import Completion, Icon, PromptMessage, ToolAnnotations, ToolResult
 from mcp_grpc.server.uri_template import UriTemplate, UriTemplateError
@@ -113,7 +116,13 @@ def _listed(coroutine: Coroutine[Any, Any, T]) -> T:
 
 
 class _CallSession:
-    """Stands in for the SDK's ``ServerSession`` of one call: progress and logs go to mcp-grpc, nothing else does."""
+    """Stands in for the SDK's ``ServerSession`` of one call: progress and logs go to mcp-grpc, and the SDK's
+    server-to-client requests (elicitation, sampling, roots) become the mcp-grpc Context's input requests (MRTR).
+
+    A question the caller has not answered yet ends the run with ``InputRequired`` (the caller gets INPUT_REQUIRED);
+    the retry runs the SDK handler again from the top and the same question, asked in the same order, finds its
+    answer. Keys are mcp-grpc's defaults (``elicit_1``, ``sample_1``, ``roots_1``...), stable across rounds.
+    """
 
     def __init__(self, ctx: Context | None) -> None:
         self._ctx = ctx
@@ -126,11 +135,68 @@ class _CallSession:
     async def send_log_message(self, level: str, data: Any, logger: str | None = None, **_: Any) -> None:
         log.log(_LOG_LEVELS.get(level, logging.INFO), "%s%s", f"[{logger}] " if logger else "", data)
 
+    def _asking(self, what: str) -> Context:
+        if self._ctx is None:
+            raise NotImplementedError(f"{what} is not available here: only a call (tool, prompt, resource read) "
+                                      f"served by mcp-grpc can ask its caller for input")
+        return self._ctx
+
+    async def elicit_form(
+        self, message: str, requested_schema: Mapping[str, Any], related_request_id: Any = None
+    ) -> mcp_types.ElicitResult:
+        answer = await self._asking("elicitation").elicit(message, dict(requested_schema))
+        return mcp_types.ElicitResult.model_validate(answer_to_json(answer))
+
+    elicit = elicit_form
+
+    async def elicit_url(
+        self, message: str, url: str, elicitation_id: str, related_request_id: Any = None
+    ) -> mcp_types.ElicitResult:
+        answer = await self._asking("elicitation").elicit(message, url=url, elicitation_id=elicitation_id)
+        return mcp_types.ElicitResult.model_validate(answer_to_json(answer))
+
+    async def create_message(
+        self, messages: Sequence[Any], *, max_tokens: int, system_prompt: str | None = None,
+        temperature: float | None = None, stop_sequences: Sequence[str] | None = None,
+        model_preferences: Any = None, tools: Any = None, tool_choice: Any = None, **_: Any,
+    ) -> mcp_types.CreateMessageResult:
+        if tools is not None or tool_choice is not None:
+            raise NotImplementedError("sampling with tools is not carried by mcp-grpc's input requests")
+        hints = [hint.name for hint in (getattr(model_preferences, "hints", None) or []) if getattr(hint, "name", None)]
+        answer = await self._asking("sampling").sample(
+            [_json(message) for message in messages], max_tokens=max_tokens, system_prompt=system_prompt,
+            temperature=temperature, stop_sequences=tuple(stop_sequences or ()), model_hints=hints,
+        )
+        return mcp_types.CreateMessageResult.model_validate(answer_to_json(answer))
+
+    async def list_roots(self) -> mcp_types.ListRootsResult:
+        roots = await self._asking("roots").list_roots()
+        return mcp_types.ListRootsResult.model_validate(answer_to_json(roots))
+
     def __getattr__(self, name: str) -> Any:
         raise NotImplementedError(
-            f"{name} is not available to an SDK handler mounted into mcp-grpc: gRPC callers cannot answer "
-            f"server-to-client requests (elicitation, sampling, roots)"
+            f"{name} is not available to an SDK handler mounted into mcp-grpc (its session carries progress, logs, "
+            f"elicitation, sampling and roots only)"
         )
+
+
+def _json(model: Any) -> Any:
+    """An SDK (pydantic) object as the protocol's JSON."""
+    if isinstance(model, pydantic.BaseModel):
+        return model.model_dump(by_alias=True, mode="json", exclude_none=True)
+    return model
+
+
+def _input_required(error: BaseException) -> InputRequired | None:
+    """The ``InputRequired`` an SDK wrapper exception (``ToolError``, ``UnexpectedToolError``) was raised from."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, InputRequired):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 _LOG_LEVELS = {
@@ -290,9 +356,14 @@ class OfficialSdkTool:
         sdk_ctx = self.calls.context(ctx, "tools/call", {"name": self.name, "arguments": arguments})
         try:
             result = await self.calls.server.call_tool(self.name, arguments, sdk_ctx)
+        except InputRequired:
+            raise
         except MCPError as error:
             return ToolResult(text=f"MCP error {error.code}: {error.message}", is_error=True)
         except Exception as error:  # noqa: BLE001 - as MCPServer does: ToolError & co. become an is_error result
+            needed = _input_required(error)
+            if needed is not None:  # the SDK wrapped our question: let the pipeline ask it
+                raise needed from None
             return ToolResult(text=str(error) or type(error).__name__, is_error=True)
         if not isinstance(result, mcp_types.CallToolResult):
             return ToolResult(
@@ -330,6 +401,11 @@ def _resource_reader(calls: _SdkCalls, expand: Callable[[Mapping[str, str]], str
             raise errors.not_found(f"resource {uri!r}: {error}", errors.RESOURCE_NOT_FOUND) from None
         except MCPError as error:
             raise _mcp_error(error, f"resource {uri!r}") from None
+        except Exception as error:
+            needed = _input_required(error)
+            if needed is not None:  # the SDK wrapped the reader's question: let the pipeline ask it
+                raise needed from None
+            raise
         if isinstance(contents, mcp_types.InputRequiredResult):
             raise errors.internal(f"resource {uri!r} asked the client for input, which mcp-grpc cannot relay yet")
         items = []
@@ -353,6 +429,9 @@ def _prompt_renderer(calls: _SdkCalls, name: str) -> Callable[..., Awaitable[Any
         except MCPError as error:
             raise _mcp_error(error, f"prompt {name!r}") from None
         except ValueError as error:  # MCPServer reports every rendering failure, bad arguments included, this way
+            needed = _input_required(error)
+            if needed is not None:  # the SDK wrapped the prompt's question: let the pipeline ask it
+                raise needed from None
             raise errors.invalid_params(f"prompt {name!r}: {error}") from None
         if not isinstance(result, mcp_types.GetPromptResult):
             raise errors.internal(f"prompt {name!r} asked the client for input, which mcp-grpc cannot relay yet")

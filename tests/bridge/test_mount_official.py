@@ -117,9 +117,12 @@ async def test_sdk_notifications_reach_listen_streams(client: AsyncClient):
     await events.aclose()
 
 
-async def test_elicitation_fails_the_call_instead_of_waiting_for_an_answer(client: AsyncClient):
-    result = await client.call_tool("ask", {}, timeout=5)  # a hang would end in DEADLINE_EXCEEDED, raised here
-    assert result.is_error and result.text == "Error executing tool ask"  # the SDK logs the reason server-side
+async def test_elicitation_asks_the_grpc_caller_instead_of_waiting_for_an_answer(client: AsyncClient):
+    from mcp_grpc.client import InputRequiredError
+
+    with pytest.raises(InputRequiredError) as asked:  # a hang would end in DEADLINE_EXCEEDED, raised here
+        await client.call_tool("ask", {}, timeout=5)
+    assert [request["params"]["message"] for request in asked.value.requests.values()] == ["ok?"]
 
 
 async def test_resources_and_templates(client: AsyncClient):

@@ -1,0 +1,117 @@
+"""A mounted official-SDK tool that asks its own ``ctx.elicit`` / ``create_message`` / ``list_roots`` works through
+mcp-grpc: the gRPC caller gets INPUT_REQUIRED, answers, and the retry completes (real MCPServer, real gRPC)."""
+
+from __future__ import annotations
+
+from typing import AsyncIterator
+
+import mcp_types
+import pytest
+from mcp.server.mcpserver import Context as SdkContext
+from mcp.server.mcpserver import MCPServer
+from pydantic import BaseModel
+
+from mcp_grpc.bridge import mount_official
+from mcp_grpc.client import AsyncClient, InputRequiredError
+from mcp_grpc.server import Elicit, ElicitAnswer, ListRoots, McpApp, Root, Sample, SampleAnswer
+from tests.support.servers import running
+
+
+class Person(BaseModel):
+    name: str
+    age: int
+
+
+def sdk_server() -> MCPServer:
+    sdk = MCPServer("asks")
+
+    @sdk.tool()
+    async def register(ctx: SdkContext) -> str:
+        """Asks the user for a form."""
+        result = await ctx.elicit("Who are you?", Person)
+        if result.action != "accept":
+            return f"not registered ({result.action})"
+        return f"registered {result.data.name}, {result.data.age}"
+
+    @sdk.tool()
+    async def two_questions(ctx: SdkContext) -> str:
+        """Two elicitations, one after the other."""
+        first = await ctx.elicit("First person?", Person)
+        second = await ctx.elicit("Second person?", Person)
+        return f"{first.data.name} and {second.data.name}"
+
+    @sdk.tool()
+    async def poem_in_roots(ctx: SdkContext) -> str:
+        """Sampling and roots through the SDK session."""
+        reply = await ctx.session.create_message(
+            [mcp_types.SamplingMessage(role="user", content=mcp_types.TextContent(type="text", text="A poem"))],
+            max_tokens=20, system_prompt="Be brief",
+        )
+        roots = await ctx.session.list_roots()
+        return f"{reply.content.text} by {reply.model} in {[str(root.uri) for root in roots.roots]}"
+
+    return sdk
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[AsyncClient]:
+    app = McpApp("mounted")
+    mount_official(app, sdk_server())
+    async with running(app) as server:
+        async with AsyncClient(server.address, timeout=10) as connected:
+            yield connected
+
+
+async def test_an_sdk_elicitation_is_asked_of_the_grpc_caller_and_the_retry_completes(client: AsyncClient):
+    with pytest.raises(InputRequiredError) as asked:
+        await client.call_tool("register", {})
+    (key,) = asked.value.requests
+    request = asked.value.requests[key]
+    assert request["method"] == "elicitation/create"
+    assert request["params"]["message"] == "Who are you?"
+    assert set(request["params"]["requestedSchema"]["properties"]) == {"name", "age"}
+
+    seen = []
+
+    def on_input(requests):
+        seen.append(dict(requests))
+        return {key: ElicitAnswer("accept", {"name": "Ada", "age": 36}) for key in requests}
+
+    result = await client.call_tool("register", {}, on_input=on_input)
+    assert (result.is_error, result.text) == (False, "registered Ada, 36")
+    assert len(seen) == 1 and isinstance(seen[0][key], Elicit)
+
+    declined = await client.call_tool("register", {}, on_input=lambda r: {k: ElicitAnswer("decline") for k in r})
+    assert declined.text == "not registered (decline)"
+
+
+async def test_two_sdk_elicitations_take_two_rounds_and_keep_the_first_answer(client: AsyncClient):
+    rounds = []
+
+    def on_input(requests):
+        rounds.append(sorted((k, r.message) for k, r in requests.items()))
+        return {k: ElicitAnswer("accept", {"name": r.message.split()[0], "age": 1}) for k, r in requests.items()}
+
+    result = await client.call_tool("two_questions", {}, on_input=on_input)
+    assert result.text == "First and Second"
+    assert [[message for _, message in one] for one in rounds] == [["First person?"], ["Second person?"]]
+
+
+async def test_sdk_sampling_and_roots_are_answered_by_the_grpc_caller(client: AsyncClient):
+    kinds = []
+
+    async def on_input(requests):
+        answers = {}
+        for key, request in requests.items():
+            kinds.append(type(request).__name__)
+            if isinstance(request, Sample):
+                assert request.system_prompt == "Be brief" and request.max_tokens == 20
+                answers[key] = SampleAnswer("Roses", model="m1")
+            else:
+                assert isinstance(request, ListRoots)
+                answers[key] = [Root("file:///work", "work")]
+        return answers
+
+    result = await client.call_tool("poem_in_roots", {}, on_input=on_input)
+    assert (result.is_error, result.text) == (False, "Roses by m1 in ['file:///work']")
+    assert kinds == ["Sample", "ListRoots"]
