@@ -55,7 +55,7 @@ from mcp.shared.subscriptions import PromptsListChanged, ResourcesListChanged, R
 from mcp_grpc.contract import Check
 from mcp_grpc.wire import errors
 from mcp_grpc.server.app import McpApp, Notification
-from mcp_grpc.contract.inputs import answer_to_json
+from mcp_grpc.contract.inputs import answer_to_json, request_from_json
 from mcp_grpc.server.context import Context, current_context
 from mcp_grpc.server.inputs import InputRequired
 from mcp_grpc.server.content import Audio, ContentBlock, EmbeddedResource, Image, ResourceContent, ResourceLink
@@ -126,7 +126,7 @@ class _CallSession:
 
     def __init__(self, ctx: Context | None) -> None:
         self._ctx = ctx
-        self.client_capabilities = None
+        self.client_capabilities = _sdk_capabilities(ctx)
 
     async def report_progress(self, progress: float, total: float | None = None, message: str | None = None) -> None:
         if self._ctx is not None:
@@ -178,6 +178,21 @@ class _CallSession:
             f"{name} is not available to an SDK handler mounted into mcp-grpc (its session carries progress, logs, "
             f"elicitation, sampling and roots only)"
         )
+
+
+_ALL_CAPABILITIES = {"elicitation": {"form": {}, "url": {}}, "sampling": {}, "roots": {}}
+
+
+def _sdk_capabilities(ctx: Context | None) -> mcp_types.ClientCapabilities | None:
+    """What the SDK is told the caller supports: what it declared, or (as mcp-grpc assumes of a caller that declares
+    nothing) every kind of input request, so the SDK asks and mcp-grpc relays."""
+    if ctx is None:
+        return None
+    declared = ctx.client_capabilities
+    try:
+        return mcp_types.ClientCapabilities.model_validate(dict(declared) if declared else _ALL_CAPABILITIES)
+    except pydantic.ValidationError:
+        return mcp_types.ClientCapabilities.model_validate(_ALL_CAPABILITIES)
 
 
 def _json(model: Any) -> Any:
@@ -255,7 +270,10 @@ class _SdkCalls:
             finally:
                 self.lifespan_context = {}
 
-    def context(self, ctx: Context | None, method: str, params: Mapping[str, Any]) -> SdkContext:
+    def context(
+        self, ctx: Context | None, method: str, params: Mapping[str, Any],
+        input_params: mcp_types.InputResponseRequestParams | None = None,
+    ) -> SdkContext:
         request = ServerRequestContext(
             session=_CallSession(ctx),  # type: ignore[arg-type]
             lifespan_context=self.lifespan_context,
@@ -265,7 +283,8 @@ class _SdkCalls:
             request_id=f"mcp-grpc-{next(_REQUEST_IDS)}",
         )
         return SdkContext(
-            request_context=request, mcp_server=self.server, subscriptions=self.bus  # type: ignore[arg-type]
+            request_context=request, mcp_server=self.server, subscriptions=self.bus,  # type: ignore[arg-type]
+            input_params=input_params,
         )
 
 
@@ -353,9 +372,31 @@ class OfficialSdkTool:
     async def run(
         self, arguments: dict[str, Any], ctx: Context, executor: concurrent.futures.Executor | None
     ) -> ToolResult:
-        sdk_ctx = self.calls.context(ctx, "tools/call", {"name": self.name, "arguments": arguments})
+        input_params = None
+        for _ in range(_SDK_ROUNDS):
+            result = await self._call_sdk(arguments, ctx, input_params)
+            if not isinstance(result, mcp_types.InputRequiredResult):
+                break
+            input_params = _answers_for(ctx, result)  # InputRequired when the caller has not answered them yet
+        else:
+            return ToolResult(text=f"tool {self.name!r} still asked for input after {_SDK_ROUNDS} rounds",
+                              is_error=True)
+        if isinstance(result, ToolResult):
+            return result
+        if not isinstance(result, mcp_types.CallToolResult):
+            return ToolResult(text=f"tool {self.name!r} returned {type(result).__name__}", is_error=True)
+        structured = result.structured_content if isinstance(result.structured_content, dict) else None
+        blocks = [_content_block(block) for block in result.content]
+        return ToolResult(content=blocks, structured=structured, is_error=bool(result.is_error))
+
+    async def _call_sdk(
+        self, arguments: dict[str, Any], ctx: Context, input_params: mcp_types.InputResponseRequestParams | None
+    ) -> Any:
+        """One run of the SDK's ``call_tool``: its result, or a tool-error ``ToolResult``; an ``InputRequired``
+        (a question the SDK session asked through mcp-grpc) goes through to the pipeline."""
+        sdk_ctx = self.calls.context(ctx, "tools/call", {"name": self.name, "arguments": arguments}, input_params)
         try:
-            result = await self.calls.server.call_tool(self.name, arguments, sdk_ctx)
+            return await self.calls.server.call_tool(self.name, arguments, sdk_ctx)
         except InputRequired:
             raise
         except MCPError as error:
@@ -365,15 +406,25 @@ class OfficialSdkTool:
             if needed is not None:  # the SDK wrapped our question: let the pipeline ask it
                 raise needed from None
             return ToolResult(text=str(error) or type(error).__name__, is_error=True)
-        if not isinstance(result, mcp_types.CallToolResult):
-            return ToolResult(
-                text=f"tool {self.name!r} asked the client for input ({type(result).__name__}), which tools "
-                f"mounted into mcp-grpc cannot do yet",
-                is_error=True,
-            )
-        structured = result.structured_content if isinstance(result.structured_content, dict) else None
-        blocks = [_content_block(block) for block in result.content]
-        return ToolResult(content=blocks, structured=structured, is_error=bool(result.is_error))
+
+
+#: How many InputRequiredResults in a row one mcp-grpc round relays to the SDK (a resolver DAG asks in stages).
+_SDK_ROUNDS = 16
+
+
+def _answers_for(ctx: Context, result: mcp_types.InputRequiredResult) -> mcp_types.InputResponseRequestParams:
+    """The SDK's MRTR questions asked through mcp-grpc under the SDK's own keys: the caller's answers as the SDK's
+    ``input_responses`` with the SDK's fresh ``request_state``, or ``InputRequired`` for the unanswered ones.
+
+    The SDK's ``request_state`` never leaves the server: each mcp-grpc round runs the SDK from its first round again
+    (resolvers are re-runnable by the SDK's contract), and mcp-grpc's sealed state carries the answers already given.
+    """
+    requests = {key: request_from_json(_json(request)) for key, request in (result.input_requests or {}).items()}
+    answers = ctx.ask(requests)
+    return mcp_types.InputResponseRequestParams.model_validate({
+        "inputResponses": {key: answer_to_json(answer) for key, answer in answers.items()},
+        "requestState": result.request_state,
+    })
 
 
 # -- resources, prompts, completions: synthesized handlers for the McpApp decorators ------------------------------

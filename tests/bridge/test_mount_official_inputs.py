@@ -3,12 +3,14 @@ mcp-grpc: the gRPC caller gets INPUT_REQUIRED, answers, and the retry completes 
 
 from __future__ import annotations
 
-from typing import AsyncIterator
+from typing import Annotated, AsyncIterator
 
 import mcp_types
 import pytest
 from mcp.server.mcpserver import Context as SdkContext
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Elicit as SdkElicit
+from mcp.server.mcpserver import Resolve
 from pydantic import BaseModel
 
 from mcp_grpc.bridge import mount_official
@@ -20,6 +22,14 @@ from tests.support.servers import running
 class Person(BaseModel):
     name: str
     age: int
+
+
+def ask_person() -> SdkElicit[Person]:
+    return SdkElicit("Who signs?", Person)
+
+
+def ask_witness(signer: Annotated[Person, Resolve(ask_person)]) -> SdkElicit[Person]:
+    return SdkElicit(f"Who witnesses for {signer.name}?", Person)
 
 
 def sdk_server() -> MCPServer:
@@ -49,6 +59,25 @@ def sdk_server() -> MCPServer:
         )
         roots = await ctx.session.list_roots()
         return f"{reply.content.text} by {reply.model} in {[str(root.uri) for root in roots.roots]}"
+
+    @sdk.tool()
+    async def sign(
+        document: str,
+        signer: Annotated[Person, Resolve(ask_person)],
+        witness: Annotated[Person, Resolve(ask_witness)],
+    ) -> str:
+        """Resolvers: the SDK's own MRTR path (InputRequiredResult), in two stages."""
+        return f"{document} signed by {signer.name}, witnessed by {witness.name}"
+
+    @sdk.tool()
+    async def by_hand(ctx: SdkContext) -> mcp_types.CallToolResult | mcp_types.InputRequiredResult:
+        """A hand-rolled InputRequiredResult, read back from ctx.input_responses."""
+        answer = (ctx.input_responses or {}).get("colour")
+        if answer is None:
+            schema = {"type": "object", "properties": {"colour": {"type": "string"}}}
+            return mcp_types.InputRequiredResult(input_requests={"colour": mcp_types.ElicitRequest(
+                params=mcp_types.ElicitRequestFormParams(message="Colour?", requested_schema=schema))})
+        return mcp_types.CallToolResult(content=[mcp_types.TextContent(type="text", text=answer.content["colour"])])
 
     return sdk
 
@@ -115,3 +144,28 @@ async def test_sdk_sampling_and_roots_are_answered_by_the_grpc_caller(client: As
     result = await client.call_tool("poem_in_roots", {}, on_input=on_input)
     assert (result.is_error, result.text) == (False, "Roses by m1 in ['file:///work']")
     assert kinds == ["Sample", "ListRoots"]
+
+
+async def test_sdk_resolvers_ask_through_mcp_grpc_in_stages_under_the_sdk_keys(client: AsyncClient):
+    rounds = []
+
+    def on_input(requests):
+        rounds.append([request.message for request in requests.values()])
+        return {key: ElicitAnswer("accept", {"name": "Ada" if "signs" in r.message else "Bob", "age": 1})
+                for key, r in requests.items()}
+
+    result = await client.call_tool("sign", {"document": "lease"}, on_input=on_input)
+    assert (result.is_error, result.text) == (False, "lease signed by Ada, witnessed by Bob")
+    assert rounds == [["Who signs?"], ["Who witnesses for Ada?"]]
+
+    declined = await client.call_tool("sign", {"document": "lease"},
+                                      on_input=lambda r: {k: ElicitAnswer("decline") for k in r})
+    assert declined.is_error  # the SDK aborts an unwrapped resolver on decline
+
+
+async def test_a_hand_rolled_sdk_input_required_result_is_relayed(client: AsyncClient):
+    with pytest.raises(InputRequiredError) as asked:
+        await client.call_tool("by_hand", {})
+    assert list(asked.value.requests) == ["colour"]
+    result = await client.call_tool("by_hand", {}, on_input=lambda r: {"colour": ElicitAnswer("accept", {"colour": "red"})})
+    assert (result.is_error, result.text) == (False, "red")
