@@ -412,6 +412,22 @@ class OfficialSdkTool:
 _SDK_ROUNDS = 16
 
 
+async def _relaying_input(
+    ctx: Context | None, once: Callable[[mcp_types.InputResponseRequestParams | None], Awaitable[Any]], what: str
+) -> Any:
+    """Run the SDK (``once``) until it stops returning ``InputRequiredResult``, relaying its questions (see
+    ``_answers_for``); outside a call that can ask (no Context) a question is an internal error."""
+    input_params = None
+    for _ in range(_SDK_ROUNDS):
+        result = await once(input_params)
+        if not isinstance(result, mcp_types.InputRequiredResult):
+            return result
+        if ctx is None:
+            raise errors.internal(f"{what} asked the client for input outside a call that can ask")
+        input_params = _answers_for(ctx, result)
+    raise errors.internal(f"{what} still asked for input after {_SDK_ROUNDS} rounds")
+
+
 def _answers_for(ctx: Context, result: mcp_types.InputRequiredResult) -> mcp_types.InputResponseRequestParams:
     """The SDK's MRTR questions asked through mcp-grpc under the SDK's own keys: the caller's answers as the SDK's
     ``input_responses`` with the SDK's fresh ``request_state``, or ``InputRequired`` for the unanswered ones.
@@ -445,20 +461,23 @@ def _with_parameters(fn: Callable[..., Awaitable[Any]], parameters: Sequence[tup
 def _resource_reader(calls: _SdkCalls, expand: Callable[[Mapping[str, str]], str]) -> Callable[..., Awaitable[Any]]:
     async def read(**variables: str) -> list[ResourceContent]:
         uri = expand(variables)
-        sdk_ctx = calls.context(current_context(), "resources/read", {"uri": uri})
-        try:
-            contents = await calls.server.read_resource(uri, sdk_ctx)
-        except ResourceNotFoundError as error:
-            raise errors.not_found(f"resource {uri!r}: {error}", errors.RESOURCE_NOT_FOUND) from None
-        except MCPError as error:
-            raise _mcp_error(error, f"resource {uri!r}") from None
-        except Exception as error:
-            needed = _input_required(error)
-            if needed is not None:  # the SDK wrapped the reader's question: let the pipeline ask it
-                raise needed from None
-            raise
-        if isinstance(contents, mcp_types.InputRequiredResult):
-            raise errors.internal(f"resource {uri!r} asked the client for input, which mcp-grpc cannot relay yet")
+        ctx = current_context()
+
+        async def once(input_params: mcp_types.InputResponseRequestParams | None) -> Any:
+            sdk_ctx = calls.context(ctx, "resources/read", {"uri": uri}, input_params)
+            try:
+                return await calls.server.read_resource(uri, sdk_ctx)
+            except ResourceNotFoundError as error:
+                raise errors.not_found(f"resource {uri!r}: {error}", errors.RESOURCE_NOT_FOUND) from None
+            except MCPError as error:
+                raise _mcp_error(error, f"resource {uri!r}") from None
+            except Exception as error:
+                needed = _input_required(error)
+                if needed is not None:  # the SDK wrapped the reader's question: let the pipeline ask it
+                    raise needed from None
+                raise
+
+        contents = await _relaying_input(ctx, once, f"resource {uri!r}")
         items = []
         for item in contents:
             if isinstance(item.content, bytes):
@@ -474,18 +493,23 @@ def _resource_reader(calls: _SdkCalls, expand: Callable[[Mapping[str, str]], str
 def _prompt_renderer(calls: _SdkCalls, name: str) -> Callable[..., Awaitable[Any]]:
     async def render(**arguments: str | None) -> list[PromptMessage]:
         given = {key: value for key, value in arguments.items() if value is not None}
-        sdk_ctx = calls.context(current_context(), "prompts/get", {"name": name, "arguments": given})
-        try:
-            result = await calls.server.get_prompt(name, given, sdk_ctx)
-        except MCPError as error:
-            raise _mcp_error(error, f"prompt {name!r}") from None
-        except ValueError as error:  # MCPServer reports every rendering failure, bad arguments included, this way
-            needed = _input_required(error)
-            if needed is not None:  # the SDK wrapped the prompt's question: let the pipeline ask it
-                raise needed from None
-            raise errors.invalid_params(f"prompt {name!r}: {error}") from None
+        ctx = current_context()
+
+        async def once(input_params: mcp_types.InputResponseRequestParams | None) -> Any:
+            sdk_ctx = calls.context(ctx, "prompts/get", {"name": name, "arguments": given}, input_params)
+            try:
+                return await calls.server.get_prompt(name, given, sdk_ctx)
+            except MCPError as error:
+                raise _mcp_error(error, f"prompt {name!r}") from None
+            except ValueError as error:  # MCPServer reports every rendering failure, bad arguments included, so
+                needed = _input_required(error)
+                if needed is not None:  # the SDK wrapped the prompt's question: let the pipeline ask it
+                    raise needed from None
+                raise errors.invalid_params(f"prompt {name!r}: {error}") from None
+
+        result = await _relaying_input(ctx, once, f"prompt {name!r}")
         if not isinstance(result, mcp_types.GetPromptResult):
-            raise errors.internal(f"prompt {name!r} asked the client for input, which mcp-grpc cannot relay yet")
+            raise errors.internal(f"prompt {name!r} returned {type(result).__name__}")
         return [PromptMessage(message.role, _content_block(message.content)) for message in result.messages]
 
     return render

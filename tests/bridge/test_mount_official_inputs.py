@@ -79,6 +79,18 @@ def sdk_server() -> MCPServer:
                 params=mcp_types.ElicitRequestFormParams(message="Colour?", requested_schema=schema))})
         return mcp_types.CallToolResult(content=[mcp_types.TextContent(type="text", text=answer.content["colour"])])
 
+    @sdk.prompt()
+    async def briefing(ctx: SdkContext) -> str:
+        """A prompt that asks through the SDK session."""
+        result = await ctx.elicit("Brief on whom?", Person)
+        return f"Brief me on {result.data.name}"
+
+    @sdk.resource("people://{pid}")
+    async def person(pid: str, ctx: SdkContext) -> str:
+        """A resource template read that asks through the SDK session."""
+        result = await ctx.elicit(f"Who is {pid}?", Person)
+        return f"{pid} is {result.data.name}"
+
     return sdk
 
 
@@ -169,3 +181,15 @@ async def test_a_hand_rolled_sdk_input_required_result_is_relayed(client: AsyncC
     assert list(asked.value.requests) == ["colour"]
     result = await client.call_tool("by_hand", {}, on_input=lambda r: {"colour": ElicitAnswer("accept", {"colour": "red"})})
     assert (result.is_error, result.text) == (False, "red")
+
+
+async def test_a_mounted_prompt_and_resource_ask_through_the_sdk_session(client: AsyncClient):
+    def on_input(requests):
+        return {key: ElicitAnswer("accept", {"name": "Ada", "age": 36}) for key in requests}
+
+    prompt = await client.get_prompt("briefing", {}, on_input=on_input)
+    assert prompt.messages == [("user", "Brief me on Ada")]
+    (content,) = await client.read_resource("people://p1", on_input=on_input)
+    assert content.text == "p1 is Ada"
+    with pytest.raises(InputRequiredError):
+        await client.read_resource("people://p1")
