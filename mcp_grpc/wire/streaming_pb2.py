@@ -22,40 +22,45 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from mcp_grpc.wire import mcp_messages_pb2 as model__context__protocol_dot_mcp__messages__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bmcp_grpc/v1/streaming.proto\x12\x0bmcp_grpc.v1\x1a)model_context_protocol/mcp_messages.proto\"\x90\x01\n\x15\x43\x61llToolStreamRequest\x12\x35\n\x06\x63ommon\x18\x01 \x01(\x0b\x32%.model_context_protocol.RequestFields\x12@\n\x07request\x18\x02 \x01(\x0b\x32/.model_context_protocol.CallToolRequest.Request\"\xec\x01\n\x16\x43\x61llToolStreamResponse\x12@\n\x08progress\x18\x01 \x01(\x0b\x32,.mcp_grpc.v1.CallToolStreamResponse.ProgressH\x00\x12:\n\x06result\x18\x02 \x01(\x0b\x32(.model_context_protocol.CallToolResponseH\x00\x1aK\n\x08Progress\x12\x10\n\x08progress\x18\x01 \x01(\x01\x12\x12\n\x05total\x18\x02 \x01(\x01H\x00\x88\x01\x01\x12\x0f\n\x07message\x18\x03 \x01(\tB\x08\n\x06_totalB\x07\n\x05\x66rame\"\x8e\x01\n\x12NotificationFilter\x12\x1a\n\x12tools_list_changed\x18\x01 \x01(\x08\x12\x1c\n\x14prompts_list_changed\x18\x02 \x01(\x08\x12\x1e\n\x16resources_list_changed\x18\x03 \x01(\x08\x12\x1e\n\x16resource_subscriptions\x18\x04 \x03(\t\"~\n\rListenRequest\x12\x35\n\x06\x63ommon\x18\x01 \x01(\x0b\x32%.model_context_protocol.RequestFields\x12\x36\n\rnotifications\x18\x02 \x01(\x0b\x32\x1f.mcp_grpc.v1.NotificationFilter\"\xbe\x04\n\x0eListenResponse\x12@\n\x0c\x61\x63knowledged\x18\x01 \x01(\x0b\x32(.mcp_grpc.v1.ListenResponse.AcknowledgedH\x00\x12J\n\x12tools_list_changed\x18\x02 \x01(\x0b\x32,.mcp_grpc.v1.ListenResponse.ToolsListChangedH\x00\x12N\n\x14prompts_list_changed\x18\x03 \x01(\x0b\x32..mcp_grpc.v1.ListenResponse.PromptsListChangedH\x00\x12R\n\x16resources_list_changed\x18\x04 \x01(\x0b\x32\x30.mcp_grpc.v1.ListenResponse.ResourcesListChangedH\x00\x12G\n\x10resource_updated\x18\x05 \x01(\x0b\x32+.mcp_grpc.v1.ListenResponse.ResourceUpdatedH\x00\x1a\x46\n\x0c\x41\x63knowledged\x12\x36\n\rnotifications\x18\x01 \x01(\x0b\x32\x1f.mcp_grpc.v1.NotificationFilter\x1a\x12\n\x10ToolsListChanged\x1a\x14\n\x12PromptsListChanged\x1a\x16\n\x14ResourcesListChanged\x1a\x1e\n\x0fResourceUpdated\x12\x0b\n\x03uri\x18\x01 \x01(\tB\x07\n\x05\x65vent2\xb0\x01\n\x0cMcpStreaming\x12[\n\x0e\x43\x61llToolStream\x12\".mcp_grpc.v1.CallToolStreamRequest\x1a#.mcp_grpc.v1.CallToolStreamResponse0\x01\x12\x43\n\x06Listen\x12\x1a.mcp_grpc.v1.ListenRequest\x1a\x1b.mcp_grpc.v1.ListenResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bmcp_grpc/v1/streaming.proto\x12\x0bmcp_grpc.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a)model_context_protocol/mcp_messages.proto\"\x90\x01\n\x15\x43\x61llToolStreamRequest\x12\x35\n\x06\x63ommon\x18\x01 \x01(\x0b\x32%.model_context_protocol.RequestFields\x12@\n\x07request\x18\x02 \x01(\x0b\x32/.model_context_protocol.CallToolRequest.Request\"\x8b\x03\n\x16\x43\x61llToolStreamResponse\x12@\n\x08progress\x18\x01 \x01(\x0b\x32,.mcp_grpc.v1.CallToolStreamResponse.ProgressH\x00\x12:\n\x06result\x18\x02 \x01(\x0b\x32(.model_context_protocol.CallToolResponseH\x00\x12\x36\n\x03log\x18\x03 \x01(\x0b\x32\'.mcp_grpc.v1.CallToolStreamResponse.LogH\x00\x1aK\n\x08Progress\x12\x10\n\x08progress\x18\x01 \x01(\x01\x12\x12\n\x05total\x18\x02 \x01(\x01H\x00\x88\x01\x01\x12\x0f\n\x07message\x18\x03 \x01(\tB\x08\n\x06_total\x1a\x65\n\x03Log\x12(\n\x05level\x18\x01 \x01(\x0e\x32\x19.mcp_grpc.v1.LoggingLevel\x12\x0e\n\x06logger\x18\x02 \x01(\t\x12$\n\x04\x64\x61ta\x18\x03 \x01(\x0b\x32\x16.google.protobuf.ValueB\x07\n\x05\x66rame\"\x8e\x01\n\x12NotificationFilter\x12\x1a\n\x12tools_list_changed\x18\x01 \x01(\x08\x12\x1c\n\x14prompts_list_changed\x18\x02 \x01(\x08\x12\x1e\n\x16resources_list_changed\x18\x03 \x01(\x08\x12\x1e\n\x16resource_subscriptions\x18\x04 \x03(\t\"~\n\rListenRequest\x12\x35\n\x06\x63ommon\x18\x01 \x01(\x0b\x32%.model_context_protocol.RequestFields\x12\x36\n\rnotifications\x18\x02 \x01(\x0b\x32\x1f.mcp_grpc.v1.NotificationFilter\"\xbe\x04\n\x0eListenResponse\x12@\n\x0c\x61\x63knowledged\x18\x01 \x01(\x0b\x32(.mcp_grpc.v1.ListenResponse.AcknowledgedH\x00\x12J\n\x12tools_list_changed\x18\x02 \x01(\x0b\x32,.mcp_grpc.v1.ListenResponse.ToolsListChangedH\x00\x12N\n\x14prompts_list_changed\x18\x03 \x01(\x0b\x32..mcp_grpc.v1.ListenResponse.PromptsListChangedH\x00\x12R\n\x16resources_list_changed\x18\x04 \x01(\x0b\x32\x30.mcp_grpc.v1.ListenResponse.ResourcesListChangedH\x00\x12G\n\x10resource_updated\x18\x05 \x01(\x0b\x32+.mcp_grpc.v1.ListenResponse.ResourceUpdatedH\x00\x1a\x46\n\x0c\x41\x63knowledged\x12\x36\n\rnotifications\x18\x01 \x01(\x0b\x32\x1f.mcp_grpc.v1.NotificationFilter\x1a\x12\n\x10ToolsListChanged\x1a\x14\n\x12PromptsListChanged\x1a\x16\n\x14ResourcesListChanged\x1a\x1e\n\x0fResourceUpdated\x12\x0b\n\x03uri\x18\x01 \x01(\tB\x07\n\x05\x65vent*\xfe\x01\n\x0cLoggingLevel\x12\x1d\n\x19LOGGING_LEVEL_UNSPECIFIED\x10\x00\x12\x17\n\x13LOGGING_LEVEL_DEBUG\x10\x01\x12\x16\n\x12LOGGING_LEVEL_INFO\x10\x02\x12\x18\n\x14LOGGING_LEVEL_NOTICE\x10\x03\x12\x19\n\x15LOGGING_LEVEL_WARNING\x10\x04\x12\x17\n\x13LOGGING_LEVEL_ERROR\x10\x05\x12\x1a\n\x16LOGGING_LEVEL_CRITICAL\x10\x06\x12\x17\n\x13LOGGING_LEVEL_ALERT\x10\x07\x12\x1b\n\x17LOGGING_LEVEL_EMERGENCY\x10\x08\x32\xb0\x01\n\x0cMcpStreaming\x12[\n\x0e\x43\x61llToolStream\x12\".mcp_grpc.v1.CallToolStreamRequest\x1a#.mcp_grpc.v1.CallToolStreamResponse0\x01\x12\x43\n\x06Listen\x12\x1a.mcp_grpc.v1.ListenRequest\x1a\x1b.mcp_grpc.v1.ListenResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'mcp_grpc.wire.streaming_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CALLTOOLSTREAMREQUEST']._serialized_start=88
-  _globals['_CALLTOOLSTREAMREQUEST']._serialized_end=232
-  _globals['_CALLTOOLSTREAMRESPONSE']._serialized_start=235
-  _globals['_CALLTOOLSTREAMRESPONSE']._serialized_end=471
-  _globals['_CALLTOOLSTREAMRESPONSE_PROGRESS']._serialized_start=387
-  _globals['_CALLTOOLSTREAMRESPONSE_PROGRESS']._serialized_end=462
-  _globals['_NOTIFICATIONFILTER']._serialized_start=474
-  _globals['_NOTIFICATIONFILTER']._serialized_end=616
-  _globals['_LISTENREQUEST']._serialized_start=618
-  _globals['_LISTENREQUEST']._serialized_end=744
-  _globals['_LISTENRESPONSE']._serialized_start=747
-  _globals['_LISTENRESPONSE']._serialized_end=1321
-  _globals['_LISTENRESPONSE_ACKNOWLEDGED']._serialized_start=1144
-  _globals['_LISTENRESPONSE_ACKNOWLEDGED']._serialized_end=1214
-  _globals['_LISTENRESPONSE_TOOLSLISTCHANGED']._serialized_start=1216
-  _globals['_LISTENRESPONSE_TOOLSLISTCHANGED']._serialized_end=1234
-  _globals['_LISTENRESPONSE_PROMPTSLISTCHANGED']._serialized_start=1236
-  _globals['_LISTENRESPONSE_PROMPTSLISTCHANGED']._serialized_end=1256
-  _globals['_LISTENRESPONSE_RESOURCESLISTCHANGED']._serialized_start=1258
-  _globals['_LISTENRESPONSE_RESOURCESLISTCHANGED']._serialized_end=1280
-  _globals['_LISTENRESPONSE_RESOURCEUPDATED']._serialized_start=1282
-  _globals['_LISTENRESPONSE_RESOURCEUPDATED']._serialized_end=1312
-  _globals['_MCPSTREAMING']._serialized_start=1324
-  _globals['_MCPSTREAMING']._serialized_end=1500
+  _globals['_LOGGINGLEVEL']._serialized_start=1513
+  _globals['_LOGGINGLEVEL']._serialized_end=1767
+  _globals['_CALLTOOLSTREAMREQUEST']._serialized_start=118
+  _globals['_CALLTOOLSTREAMREQUEST']._serialized_end=262
+  _globals['_CALLTOOLSTREAMRESPONSE']._serialized_start=265
+  _globals['_CALLTOOLSTREAMRESPONSE']._serialized_end=660
+  _globals['_CALLTOOLSTREAMRESPONSE_PROGRESS']._serialized_start=473
+  _globals['_CALLTOOLSTREAMRESPONSE_PROGRESS']._serialized_end=548
+  _globals['_CALLTOOLSTREAMRESPONSE_LOG']._serialized_start=550
+  _globals['_CALLTOOLSTREAMRESPONSE_LOG']._serialized_end=651
+  _globals['_NOTIFICATIONFILTER']._serialized_start=663
+  _globals['_NOTIFICATIONFILTER']._serialized_end=805
+  _globals['_LISTENREQUEST']._serialized_start=807
+  _globals['_LISTENREQUEST']._serialized_end=933
+  _globals['_LISTENRESPONSE']._serialized_start=936
+  _globals['_LISTENRESPONSE']._serialized_end=1510
+  _globals['_LISTENRESPONSE_ACKNOWLEDGED']._serialized_start=1333
+  _globals['_LISTENRESPONSE_ACKNOWLEDGED']._serialized_end=1403
+  _globals['_LISTENRESPONSE_TOOLSLISTCHANGED']._serialized_start=1405
+  _globals['_LISTENRESPONSE_TOOLSLISTCHANGED']._serialized_end=1423
+  _globals['_LISTENRESPONSE_PROMPTSLISTCHANGED']._serialized_start=1425
+  _globals['_LISTENRESPONSE_PROMPTSLISTCHANGED']._serialized_end=1445
+  _globals['_LISTENRESPONSE_RESOURCESLISTCHANGED']._serialized_start=1447
+  _globals['_LISTENRESPONSE_RESOURCESLISTCHANGED']._serialized_end=1469
+  _globals['_LISTENRESPONSE_RESOURCEUPDATED']._serialized_start=1471
+  _globals['_LISTENRESPONSE_RESOURCEUPDATED']._serialized_end=1501
+  _globals['_MCPSTREAMING']._serialized_start=1770
+  _globals['_MCPSTREAMING']._serialized_end=1946
 # @@protoc_insertion_point(module_scope)
 
 # Proto comments of this file, by full name (added by mcp_grpc.wire._generate).
@@ -64,6 +69,10 @@ _mcp_grpc_comments.register(DESCRIPTOR, {
     'mcp_grpc.v1.CallToolStreamRequest': 'The same fields, numbers and types as model_context_protocol.CallToolRequest, so the two are interchangeable on\nthe wire: the bytes of a CallToolRequest parse as a CallToolStreamRequest and back.',
     'mcp_grpc.v1.CallToolStreamRequest.request': "The tool's name and arguments.",
     'mcp_grpc.v1.CallToolStreamResponse': 'One frame of a CallToolStream.',
+    'mcp_grpc.v1.CallToolStreamResponse.Log': "A log message from the tool (the protocol's notifications/message; deprecated in 2026-07-28 by SEP-2577, kept\nfor the clients of earlier revisions).",
+    'mcp_grpc.v1.CallToolStreamResponse.Log.data': 'The message: any JSON value.',
+    'mcp_grpc.v1.CallToolStreamResponse.Log.level': "The message's severity; never LOGGING_LEVEL_UNSPECIFIED.",
+    'mcp_grpc.v1.CallToolStreamResponse.Log.logger': 'The name of the logger that sent it, when the tool named one.',
     'mcp_grpc.v1.CallToolStreamResponse.Progress': "A progress report (the protocol's notifications/progress).",
     'mcp_grpc.v1.CallToolStreamResponse.Progress.message': 'A human-readable description of the current step.',
     'mcp_grpc.v1.CallToolStreamResponse.Progress.progress': 'Progress so far; increases with every report, even when the total is unknown.',
@@ -77,8 +86,9 @@ _mcp_grpc_comments.register(DESCRIPTOR, {
     'mcp_grpc.v1.ListenResponse.ResourceUpdated': 'A subscribed resource changed: read it again.',
     'mcp_grpc.v1.ListenResponse.ResourcesListChanged': 'The list of resources or resource templates changed: list them again.',
     'mcp_grpc.v1.ListenResponse.ToolsListChanged': 'The list of tools changed: list them again.',
+    'mcp_grpc.v1.LoggingLevel': "The protocol's log severities (RFC 5424's, lowest first).",
     'mcp_grpc.v1.McpStreaming': 'Server-streaming MCP operations.',
-    'mcp_grpc.v1.McpStreaming.CallToolStream': "tools/call with progress: zero or more `progress` frames, then exactly one `result` frame, which is the last\nframe of the stream. Errors are gRPC statuses as for Mcp.CallTool. Cancelling the call (or its deadline\nexpiring) cancels the tool's handler.",
+    'mcp_grpc.v1.McpStreaming.CallToolStream': "tools/call with progress and logging: zero or more `progress` and `log` frames, in the order the tool sent them,\nthen exactly one `result` frame, which is the last frame of the stream. Errors are gRPC statuses as for Mcp.CallTool. Cancelling the call (or its deadline\nexpiring) cancels the tool's handler.",
     'mcp_grpc.v1.McpStreaming.Listen': 'subscriptions/listen: a long-lived stream of change notifications. The first frame is `acknowledged`, sent once\nthe subscription is live; notifications follow until the client cancels the call or the server ends the stream\n(for example when it shuts down). A client that still wants notifications then listens again and lists again.',
     'mcp_grpc.v1.NotificationFilter': 'Which notifications a Listen stream wants. The server sends no kind that was not asked for.',
     'mcp_grpc.v1.NotificationFilter.prompts_list_changed': 'notifications/prompts/list_changed.',

@@ -52,8 +52,8 @@ class McpStreamingServicer:
     """
 
     def CallToolStream(self, request, context):
-        """tools/call with progress: zero or more `progress` frames, then exactly one `result` frame, which is the last
-        frame of the stream. Errors are gRPC statuses as for Mcp.CallTool. Cancelling the call (or its deadline
+        """tools/call with progress and logging: zero or more `progress` and `log` frames, in the order the tool sent them,
+        then exactly one `result` frame, which is the last frame of the stream. Errors are gRPC statuses as for Mcp.CallTool. Cancelling the call (or its deadline
         expiring) cancels the tool's handler.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
