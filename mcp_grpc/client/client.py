@@ -20,7 +20,7 @@ from mcp_grpc import wire
 from mcp_grpc.client.channel import RetryPolicy, make_channel
 from mcp_grpc.contract.inputs import InputRequest, answer_to_json, request_from_json
 from mcp_grpc.wire import inputs as wire_inputs
-from mcp_grpc.wire.structs import python_to_struct, struct_to_python
+from mcp_grpc.wire.structs import python_to_struct, struct_to_python, value_to_python
 from mcp_grpc.wire import mcp_messages_pb2 as pb
 from mcp_grpc.wire import mcp_pb2_grpc, streaming_pb2, streaming_pb2_grpc
 
@@ -28,6 +28,7 @@ MetadataHook = Callable[[], Iterable[tuple[str, str]]]
 """Called before every call; returns extra metadata, e.g. ``[("authorization", f"Bearer {jwt_svid}")]``."""
 
 ProgressCallback = Callable[["ProgressUpdate"], Any]
+LogCallback = Callable[["LogEntry"], Any]
 
 
 class McpCallError(Exception):
@@ -127,6 +128,17 @@ class ProgressUpdate:
     progress: float
     total: float | None
     message: str
+
+
+@dataclasses.dataclass(frozen=True)
+class LogEntry:
+    """A tool's log message (the protocol's ``notifications/message``)."""
+
+    level: str
+    """debug, info, notice, warning, error, critical, alert or emergency."""
+    data: Any
+    """Any JSON value."""
+    logger: str | None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -334,6 +346,7 @@ class AsyncClient:
         arguments: Mapping[str, Any] | None = None,
         *,
         progress: ProgressCallback | None = None,
+        on_log: LogCallback | None = None,
         timeout: float | None = None,
         on_input: InputHandler | None = None,
         input_responses: Mapping[str, Any] | None = None,
@@ -341,13 +354,14 @@ class AsyncClient:
         meta: Mapping[str, Any] | None = None,
         max_rounds: int = 8,
     ) -> ToolCallResult:
-        """Call a tool. With ``progress`` the call uses CallToolStream and reports each progress frame.
+        """Call a tool. With ``progress`` or ``on_log`` the call uses CallToolStream and reports each progress frame
+        and each log message (a ``LogEntry``) as it arrives; either callback may be async.
 
         When the tool asks for input (elicitation, sampling, roots: MRTR), ``on_input`` answers and the call is retried
         with the answers, up to ``max_rounds`` times; without it ``InputRequiredError`` is raised. ``input_responses``
         and ``request_state`` retry by hand; ``meta`` is the request's ``_meta``.
         """
-        if progress is None:
+        if progress is None and on_log is None:
             request = pb.CallToolRequest()
             request.request.name = name
             if arguments:
@@ -365,12 +379,13 @@ class AsyncClient:
         prepare(stream_request.common, meta, input_responses, request_state)
 
         async def send_stream(request: Any) -> Any:
-            return await self._stream_call(request, progress, timeout, name)
+            return await self._stream_call(request, progress, timeout, name, on_log)
 
         return _tool_result(await rounds(send_stream, stream_request, on_input, max_rounds))
 
     async def _stream_call(
-        self, stream_request: Any, progress: ProgressCallback, timeout: float | None, name: str
+        self, stream_request: Any, progress: ProgressCallback | None, timeout: float | None, name: str,
+        on_log: LogCallback | None = None,
     ) -> pb.CallToolResponse:
         call = self._streaming.CallToolStream(
             stream_request,
@@ -380,7 +395,7 @@ class AsyncClient:
         try:
             async for frame in call:
                 which = frame.WhichOneof("frame")
-                if which == "progress":
+                if which == "progress" and progress is not None:
                     update = ProgressUpdate(
                         frame.progress.progress,
                         frame.progress.total if frame.progress.HasField("total") else None,
@@ -389,6 +404,12 @@ class AsyncClient:
                     outcome = progress(update)
                     if inspect.isawaitable(outcome):
                         await outcome
+                elif which == "log" and on_log is not None:
+                    entry = _log_entry(frame.log)
+                    if entry is not None:
+                        outcome = on_log(entry)
+                        if inspect.isawaitable(outcome):
+                            await outcome
                 elif which == "result":
                     return frame.result
         except grpc.aio.AioRpcError as error:
@@ -524,6 +545,15 @@ class AsyncClient:
                 raise McpCallError.from_rpc_error(error) from None
         finally:
             call.cancel()
+
+
+def _log_entry(frame: Any) -> LogEntry | None:
+    """A log frame as a ``LogEntry``; None for a level this client does not know (a newer server's)."""
+    name = streaming_pb2.LoggingLevel.Name(frame.level) if frame.level in streaming_pb2.LoggingLevel.values() else ""
+    if not name or frame.level == streaming_pb2.LOGGING_LEVEL_UNSPECIFIED:
+        return None
+    data = value_to_python(frame.data) if frame.HasField("data") else None
+    return LogEntry(name.removeprefix("LOGGING_LEVEL_").lower(), data, frame.logger or None)
 
 
 def _tool_result(response: pb.CallToolResponse) -> ToolCallResult:

@@ -70,9 +70,10 @@ class Client:
         arguments: Mapping[str, Any] | None = None,
         *,
         progress: ProgressCallback | None = None,
+        on_log: Any = None,
         timeout: float | None = None,
     ) -> ToolCallResult:
-        return self._run(self._client.call_tool(name, arguments, progress=progress, timeout=timeout))
+        return self._run(self._client.call_tool(name, arguments, progress=progress, on_log=on_log, timeout=timeout))
 
     def list_resources(self, **kwargs: Any) -> list[ResourceInfo]:
         return self._run(self._client.list_resources(**kwargs))

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from mcp_grpc.server.app import App, McpApp
     from mcp_grpc.server.pipeline import INSECURE_LOCAL_PRINCIPAL, Pipeline
     from mcp_grpc.server.registry import Notification, Registry
-    from mcp_grpc.server.context import Context, Progress, current_context
+    from mcp_grpc.server.context import Context, LogMessage, Progress, current_context
     from mcp_grpc.wire.errors import McpError
     from mcp_grpc.server.content import Audio, EmbeddedResource, Image, ResourceContent, ResourceLink
     from mcp_grpc.server.entries import Icon
@@ -65,6 +65,7 @@ _EXPORTS = {
     "INSECURE_LOCAL_PRINCIPAL": "mcp_grpc.server.pipeline",
     "Context": "mcp_grpc.server.context",
     "Progress": "mcp_grpc.server.context",
+    "LogMessage": "mcp_grpc.server.context",
     "current_context": "mcp_grpc.server.context",
     "McpError": "mcp_grpc.wire.errors",
     "ToolError": "mcp_grpc.server.entries",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
+import json
 import threading
 from typing import Any, Callable, Mapping, Sequence
 
@@ -26,6 +27,22 @@ class Progress:
     message: str | None = None
 
 
+#: The protocol's log levels (RFC 5424's severities), lowest first.
+LOG_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
+
+#: The largest log message ``Context.log`` sends: its data as compact JSON, in bytes (UTF-8).
+MAX_LOG_BYTES = 64 * 1024
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LogMessage:
+    """One log message to the caller (the protocol's ``notifications/message``)."""
+
+    level: str
+    data: Any
+    logger: str | None = None
+
+
 class _Done:
     """Returned by ``report_progress`` so that both ``ctx.report_progress(...)`` and ``await ...`` work."""
 
@@ -46,6 +63,8 @@ class Context:
     - ``request_meta``: the MCP envelope's ``RequestFields.metadata`` as a dict.
     - ``report_progress(progress, total=None, message=None)``: streamed to the caller on ``CallToolStream``; a no-op
       on unary ``CallTool``. Safe from async handlers and from sync handlers running in the thread pool.
+    - ``log(level, data, logger=None)``: a log message to the caller, streamed like progress (the protocol's
+      ``notifications/message``; deprecated in 2026-07-28, still delivered to earlier clients through the bridge).
     - ``cancelled`` / ``cancel_event``: set when the client cancels or the deadline passes. Async handlers are also
       cancelled (``asyncio.CancelledError`` is raised at their next await); sync handlers should poll.
     - ``elicit``, ``sample``, ``list_roots``, ``ask``: input from the client in the middle of the call (MRTR). A
@@ -133,6 +152,25 @@ class Context:
             self._progress_sink(Progress(float(progress), None if total is None else float(total), message))
         return _DONE
 
+    def log(self, level: str, data: Any, logger: str | None = None) -> _Done:
+        """Send a log message to the caller: ``level`` one of :data:`LOG_LEVELS`, ``data`` any JSON value (at most
+        :data:`MAX_LOG_BYTES` as JSON). Streamed on ``CallToolStream``; a no-op on unary ``CallTool``. Like
+        ``report_progress``, works with or without ``await``, from any thread."""
+        if level not in LOG_LEVELS:
+            raise ValueError(f"log level must be one of {', '.join(LOG_LEVELS)}, not {str(level)[:32]!r}")
+        if logger is not None and not isinstance(logger, str):
+            raise ValueError(f"logger must be a string, not {type(logger).__name__}")
+        try:
+            size = len(json.dumps(data, separators=(",", ":"), allow_nan=False).encode())
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"log data must be a JSON value: {str(exc)[:200]}") from None
+        if size > MAX_LOG_BYTES:
+            raise ValueError(f"log data is {size} bytes as JSON; at most {MAX_LOG_BYTES}")
+        if logger is not None and len(logger) > 256:
+            raise ValueError("logger names are at most 256 characters")
+        if self._progress_sink is not None:
+            self._progress_sink(LogMessage(level, data, logger))
+        return _DONE
 
     # -- input from the client (MRTR) ------------------------------------------------------------------------------
 

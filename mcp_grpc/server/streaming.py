@@ -1,7 +1,7 @@
 """``mcp_grpc.v1.McpStreaming``: tool calls with progress, and change notifications, down the same pipeline.
 
-``CallToolStream`` is ``CallTool``'s declaration run with a progress sink: progress frames while the tool runs, then
-one result frame. ``Listen`` needs ``can_call`` on its method target (``method:<server>//mcp_grpc.v1.McpStreaming/
+``CallToolStream`` is ``CallTool``'s declaration run with a progress sink: progress and log frames while the tool
+runs, in the order it sent them, then one result frame. ``Listen`` needs ``can_call`` on its method target (``method:<server>//mcp_grpc.v1.McpStreaming/
 Listen``) and authorizes every resource subscription before its acknowledgement; one caller (SPIFFE ID) holds at
 most ``max_listen_streams`` of them (RESOURCE_EXHAUSTED beyond). It ends with OK when the server shuts down. Both
 streams end UNAUTHENTICATED, audited, when the caller's certificate or token expires while they are open.
@@ -19,7 +19,7 @@ import grpc
 from mcp_grpc import wire
 from mcp_grpc.contract import AuditDecision, TargetKind
 from mcp_grpc.server.call import Call, Rejected, abort
-from mcp_grpc.server.context import Progress
+from mcp_grpc.server.context import LogMessage, Progress
 from mcp_grpc.server.in_flight import InFlight
 from mcp_grpc.server.registry import Notification, offer
 from mcp_grpc.server.servicer import McpServicer
@@ -32,6 +32,7 @@ from mcp_grpc.server.stream_limits import (
     too_many_streams,
 )
 from mcp_grpc.wire import streaming_pb2, streaming_pb2_grpc
+from mcp_grpc.wire.structs import python_to_value
 
 __all__ = ["LISTEN_METHOD", "McpStreamingServicer"]
 
@@ -48,6 +49,23 @@ async def _end_expired(call: Call, context: Any) -> None:
     rejected = credential_expired(call.principal)
     (call.successor() if call.done else call).fail(rejected)
     await abort(context, rejected)
+
+
+def _frame(item: Progress | LogMessage) -> streaming_pb2.CallToolStreamResponse:
+    """The CallToolStream frame of one progress report or log message."""
+    frame = streaming_pb2.CallToolStreamResponse()
+    if isinstance(item, LogMessage):
+        frame.log.level = streaming_pb2.LoggingLevel.Value("LOGGING_LEVEL_" + item.level.upper())
+        if item.logger:
+            frame.log.logger = item.logger
+        python_to_value(item.data, frame.log.data)
+        return frame
+    frame.progress.progress = item.progress
+    if item.total is not None:
+        frame.progress.total = item.total
+    if item.message:
+        frame.progress.message = item.message
+    return frame
 
 
 class McpStreamingServicer(streaming_pb2_grpc.McpStreamingServicer):
@@ -73,11 +91,11 @@ class McpStreamingServicer(streaming_pb2_grpc.McpStreamingServicer):
         loop_thread = threading.get_ident()
         queue: asyncio.Queue = asyncio.Queue()
 
-        def sink(progress: Progress) -> None:
+        def sink(update: Progress | LogMessage) -> None:
             if threading.get_ident() == loop_thread:
-                queue.put_nowait(progress)
+                queue.put_nowait(update)
             else:
-                loop.call_soon_threadsafe(queue.put_nowait, progress)
+                loop.call_soon_threadsafe(queue.put_nowait, update)
 
         task = asyncio.ensure_future(pipeline.run(call, self.mcp.call_tool, request, context, sink))
         task.add_done_callback(lambda _: queue.put_nowait(_END))
@@ -90,13 +108,7 @@ class McpStreamingServicer(streaming_pb2_grpc.McpStreamingServicer):
                     await _end_expired(call, context)
                 if item is _END:
                     break
-                frame = streaming_pb2.CallToolStreamResponse()
-                frame.progress.progress = item.progress
-                if item.total is not None:
-                    frame.progress.total = item.total
-                if item.message:
-                    frame.progress.message = item.message
-                yield frame
+                yield _frame(item)
             try:
                 result = task.result()
             except Exception as exc:  # noqa: BLE001

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from google.protobuf import struct_pb2
 
-__all__ = ["non_finite_number", "python_to_struct", "struct_to_python", "value_to_python"]
+__all__ = ["non_finite_number", "python_to_struct", "python_to_value", "struct_to_python", "value_to_python"]
 
 _EXACT_INT_LIMIT = float(2**53)
 
@@ -87,3 +87,15 @@ def python_to_struct(data: Mapping[str, Any], into: struct_pb2.Struct | None = N
             raise ValueError(f"{key}: {item!r} is not representable in JSON")
     struct.update(data)
     return struct
+
+
+def python_to_value(data: Any, into: struct_pb2.Value | None = None) -> struct_pb2.Value:
+    """Copy any JSON value into a Value (ints become doubles; NaN/inf are refused)."""
+    where = non_finite_number(data)
+    if where is not None:
+        raise ValueError(f"{where or 'value'}: NaN and Infinity are not representable in JSON")
+    holder = struct_pb2.Struct()
+    holder.update({"value": data})
+    value = into if into is not None else struct_pb2.Value()
+    value.CopyFrom(holder.fields["value"])
+    return value
