@@ -1,8 +1,9 @@
 """The MCP server side of the bridge: a low-level SDK ``Server`` whose every handler forwards to the gRPC server.
 
 tools/list, tools/call, resources/list, resources/templates/list, resources/read, prompts/list, prompts/get and
-completion/complete each become one call of ``mcp_grpc.client``; progress notifications of tools/call come from
-CallToolStream; subscriptions/listen is :func:`~mcp_grpc.bridge.listen.forward_listen`.
+completion/complete each become one call of ``mcp_grpc.client``; progress and log notifications of tools/call come
+from CallToolStream, which is used only when the client can receive them (a progress token; a session-era client, or a
+2026-07-28 request whose ``_meta`` opts in to a log level, for logs); subscriptions/listen is :func:`~mcp_grpc.bridge.listen.forward_listen`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import warnings
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, TypeVar
 
 import mcp_types as types
+from mcp_types import LOG_LEVEL_META_KEY
 from mcp.server import Server
 from mcp.server.context import ServerRequestContext
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
@@ -20,7 +22,7 @@ from mcp_grpc.client import as_mcp as conversions
 from mcp_grpc.bridge.bearer import bearer_token
 from mcp_grpc.bridge.errors import TOOL_ERROR_STATUSES, jsonrpc_error, resource_error, status_text, unreachable
 from mcp_grpc.bridge.listen import forward_listen
-from mcp_grpc.bridge.session_methods import ResourceSubscriptions, set_logging_level
+from mcp_grpc.bridge.session_methods import LogLevels, ResourceSubscriptions
 from mcp_grpc.bridge.inputs import forwarded, input_required_result, is_session_era, session_answerer
 from mcp_grpc.client import AsyncClient, InputRequiredError, McpCallError
 from mcp_grpc.wire.inputs import InputFormatError
@@ -58,6 +60,8 @@ def build_bridge_server(
     client's, unless ``forward_bearer``: then each HTTP request's ``Authorization: Bearer <JWT-SVID>`` goes with
     its call (:mod:`.bearer`), and a request without one is refused.
     """
+
+    log_levels = LogLevels()
 
     def caller(ctx: ServerRequestContext) -> AsyncClient:
         """The client for this request: the bridge's own, or the bridge's carrying the request's JWT-SVID."""
@@ -97,15 +101,26 @@ def build_bridge_server(
         ctx: ServerRequestContext, params: types.CallToolRequestParams
     ) -> types.CallToolResult | types.InputRequiredResult:
         wants_progress = bool(ctx.meta and ctx.meta.get("progress_token") is not None)
+        wants_logs = is_session_era(ctx) or bool(ctx.meta and ctx.meta.get(LOG_LEVEL_META_KEY) is not None)
 
         async def progress(update: Any) -> None:
             await ctx.session.report_progress(update.progress, update.total, update.message or None)
+
+        async def on_log(entry: Any) -> None:
+            if not log_levels.allows(ctx, entry.level):
+                return
+            with warnings.catch_warnings():  # deprecated as of 2026-07-28 (SEP-2577); the SDK still gates by version
+                warnings.simplefilter("ignore", MCPDeprecationWarning)
+                sent = ctx.session.send_log_message(
+                    level=entry.level, data=entry.data, logger=entry.logger, related_request_id=ctx.request_id
+                )
+            await sent
 
         try:
             try:
                 result = await caller(ctx).call_tool(
                     params.name, params.arguments or {}, progress=progress if wants_progress else None,
-                    **inputs(ctx, params),
+                    on_log=on_log if wants_logs else None, **inputs(ctx, params),
                 )
             except InputRequiredError as needed:
                 return input_required_result(needed)
@@ -203,5 +218,5 @@ def build_bridge_server(
             on_subscriptions_listen=listen,
             on_subscribe_resource=subscriptions.subscribe,
             on_unsubscribe_resource=subscriptions.unsubscribe,
-            on_set_logging_level=set_logging_level,
+            on_set_logging_level=log_levels.set_level,
         )

@@ -21,7 +21,9 @@ arguments, so a caller who may not use a tool learns nothing from its validation
 
 What a mounted handler gets from the SDK's ``Context``: ``report_progress`` (streamed to the gRPC caller on
 ``CallToolStream``), ``notify_*_changed`` / ``notify_resource_updated`` (announced on ``McpStreaming.Listen``),
-``read_resource`` and ``request_id``. Logging calls (``ctx.info`` ...) go to the Python logger ``mcp_grpc.bridge``.
+``read_resource`` and ``request_id``. Logging calls (``ctx.log``, ``ctx.info`` ...) go to the caller as the
+mcp-grpc ``Context.log`` does (log frames on ``CallToolStream``); data it cannot carry (not JSON, too large) goes to the
+Python logger ``mcp_grpc.bridge`` instead, at most 256 characters of it.
 Server-to-client requests of a mounted tool (``ctx.elicit``, ``ctx.elicit_url``, ``ctx.session.create_message``,
 ``ctx.session.list_roots``) become mcp-grpc input requests (MRTR): the caller gets INPUT_REQUIRED, answers, and the
 retry runs the SDK handler again with the answers (so a handler should ask before it has side effects). The SDK server's ``lifespan`` runs as one of the McpApp's lifespans: entered before the
@@ -133,7 +135,13 @@ class _CallSession:
             self._ctx.report_progress(progress, total, message)
 
     async def send_log_message(self, level: str, data: Any, logger: str | None = None, **_: Any) -> None:
-        log.log(_LOG_LEVELS.get(level, logging.INFO), "%s%s", f"[{logger}] " if logger else "", data)
+        if self._ctx is not None:
+            try:
+                self._ctx.log(level, data, logger)
+                return
+            except ValueError as error:  # not deliverable: the handler's log call must not fail its tool
+                log.warning("a mounted handler's log message was not sent: %.200s", error)
+        log.log(_LOG_LEVELS.get(level, logging.INFO), "%s%.256s", f"[{str(logger)[:64]}] " if logger else "", data)
 
     def _asking(self, what: str) -> Context:
         if self._ctx is None:

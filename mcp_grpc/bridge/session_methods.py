@@ -1,8 +1,10 @@
 """The session-era (2025-11-25 and earlier) methods the bridge answers itself: logging/setLevel and
 resources/subscribe / resources/unsubscribe.
 
-- ``logging/setLevel`` is accepted: mcp-grpc servers send no log notifications (the gRPC protocol has none), so any
-  level is honoured by sending nothing.
+- ``logging/setLevel`` records the session's level (:class:`LogLevels`): the log messages a tool sends on
+  CallToolStream are forwarded to the session as ``notifications/message`` only at that level and above (every level
+  before the session sets one). The bridge remembers at most :data:`MAX_LOG_LEVEL_SESSIONS` sessions' levels; a
+  forgotten session gets every level again.
 - ``resources/subscribe`` opens one gRPC ``McpStreaming.Listen`` stream for that URI (authorized as the bridge, like
   every call) and forwards each ``resources/updated`` to the session that subscribed; ``resources/unsubscribe``
   closes it. A session holds at most :data:`MAX_PER_SESSION` subscriptions, and its streams end with it (the first
@@ -14,6 +16,7 @@ resources/subscribe / resources/unsubscribe.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 from typing import TYPE_CHECKING, Any, Callable
@@ -28,7 +31,7 @@ from mcp_grpc.client import AsyncClient, McpCallError
 if TYPE_CHECKING:
     from mcp_grpc.bridge.gateway import GrpcBackend
 
-__all__ = ["MAX_PER_SESSION", "ResourceSubscriptions", "set_logging_level"]
+__all__ = ["LOG_LEVELS", "MAX_LOG_LEVEL_SESSIONS", "MAX_PER_SESSION", "LogLevels", "ResourceSubscriptions"]
 
 log = logging.getLogger("mcp_grpc.bridge")
 
@@ -36,9 +39,33 @@ log = logging.getLogger("mcp_grpc.bridge")
 MAX_PER_SESSION = 64
 
 
-async def set_logging_level(ctx: ServerRequestContext, params: types.SetLevelRequestParams) -> types.EmptyResult:
-    """Accept any level: the server behind the bridge sends no log notifications at any level."""
-    return types.EmptyResult()
+#: How many sessions' logging/setLevel levels the bridge remembers (the least recently set are forgotten first).
+MAX_LOG_LEVEL_SESSIONS = 10_000
+
+#: The protocol's log levels, lowest first.
+LOG_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
+
+
+class LogLevels:
+    """The level each session asked for with logging/setLevel, and whether a log message reaches it."""
+
+    def __init__(self, limit: int = MAX_LOG_LEVEL_SESSIONS) -> None:
+        self._limit = limit
+        self._levels: collections.OrderedDict[Any, int] = collections.OrderedDict()
+
+    async def set_level(self, ctx: ServerRequestContext, params: types.SetLevelRequestParams) -> types.EmptyResult:
+        key = _session_key(ctx)
+        self._levels[key] = LOG_LEVELS.index(params.level)  # the SDK validated it against the protocol's levels
+        self._levels.move_to_end(key)
+        while len(self._levels) > self._limit:
+            self._levels.popitem(last=False)
+        return types.EmptyResult()
+
+    def allows(self, ctx: ServerRequestContext, level: str) -> bool:
+        """Whether a message at ``level`` goes to this request's session (every level until it sets one)."""
+        if level not in LOG_LEVELS:
+            return False
+        return LOG_LEVELS.index(level) >= self._levels.get(_session_key(ctx), 0)
 
 
 class ResourceSubscriptions:

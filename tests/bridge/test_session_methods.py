@@ -42,7 +42,7 @@ async def test_subscribed_session_gets_updates_of_its_uri_until_it_unsubscribes(
             await updates.put(str(message.params.uri))
 
     async with mcp.Client(url, mode="legacy", message_handler=on_message) as client:
-        await client.set_logging_level("debug")  # accepted: nothing is ever logged
+        await client.set_logging_level("debug")  # accepted
         await client.subscribe_resource("config://app")
         app.notify_resource_updated("config://other")
         app.notify_resource_updated("config://app")
