@@ -131,8 +131,12 @@ async def test_tool_with_progress(ctx: Context) -> str:
 
 @app.tool
 async def test_tool_with_logging(ctx: Context) -> str:
-    """Tests tool that emits log messages during execution (mcp-grpc carries no log notifications: see baseline.yml)"""
-    await asyncio.sleep(0.1)
+    """Tests tool that emits log messages during execution"""
+    await ctx.log("info", "Tool execution started")
+    await asyncio.sleep(0.05)
+    await ctx.log("info", "Tool processing data")
+    await asyncio.sleep(0.05)
+    await ctx.log("info", "Tool execution completed")
     return "Tool with logging executed successfully"
 
 
@@ -188,8 +192,9 @@ async def test_streaming_elicitation(ctx: Context) -> str:
 
 
 @app.tool
-def test_logging_tool() -> str:
-    """Diagnostic logging validator tool (logs nothing: no request asked for a log level)"""
+async def test_logging_tool(ctx: Context) -> str:
+    """Diagnostic logging validator tool (it logs; the bridge forwards nothing to a request without a log level)"""
+    await ctx.log("info", "Logging evaluated")
     return "Logging evaluated"
 
 

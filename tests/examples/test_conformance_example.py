@@ -56,6 +56,14 @@ async def test_progress_tool_reports_three_increasing_steps(client):
     assert seen == [0.0, 50.0, 100.0]
 
 
+async def test_logging_tool_sends_the_suites_three_info_messages(client):
+    seen = []
+    await client.call_tool("test_tool_with_logging", {}, on_log=seen.append)
+    assert [(entry.level, entry.data) for entry in seen] == [
+        ("info", "Tool execution started"), ("info", "Tool processing data"), ("info", "Tool execution completed"),
+    ]
+
+
 async def test_json_schema_2020_12_tool_publishes_the_suites_schema_verbatim_and_still_validates(client):
     tools = {tool.name: tool for tool in await client.list_tools()}
     assert tools["json_schema_2020_12_tool"].input_schema == example.JSON_SCHEMA_2020_12
