@@ -10,7 +10,10 @@
 
 Each agent presents its own X.509-SVID (``identity``), so the server authorizes and audits it by name. Errors are the
 SDK's ``MCPError``; ``error.error.data["grpcStatus"]`` names the gRPC status (see :mod:`mcp_grpc.sdk.errors`).
-Sampling, elicitation and roots callbacks are refused: the server does not serve MRTR yet.
+A tool's input requests (MRTR) reach the session as the protocol's ``InputRequiredResult``
+(``allow_input_required=True``; retry with ``input_responses`` and ``request_state``); pass the session's
+sampling/elicitation/roots callbacks so it declares those capabilities. The 2025-11-25 handshake
+(``negotiate="initialize"``) refuses them: that era's server-to-client requests are not carried.
 For another SDK-based framework, :class:`GrpcTransport` is the stream pair to build its ``ClientSession`` on.
 """
 
@@ -28,7 +31,7 @@ from mcp_grpc.sdk.transport import GrpcTransport
 
 __all__ = ["DENIAL_STATUSES", "GrpcTransport", "ServerInfo", "UNSUPPORTED_CALLBACKS", "connect", "is_denial"]
 
-#: ClientSession callbacks the server could only reach through MRTR, which it does not serve yet.
+#: ClientSession callbacks a 2025-11-25 session would need server-to-client requests for (not carried).
 UNSUPPORTED_CALLBACKS = ("sampling_callback", "elicitation_callback", "list_roots_callback")
 
 
@@ -53,10 +56,10 @@ async def connect(
     wire's revision), ``initialize`` (the 2025-11-25 handshake) or ``none``. Other keywords go to ``ClientSession``.
     """
     refused = [name for name in UNSUPPORTED_CALLBACKS if session_options.get(name) is not None]
-    if refused:
+    if refused and negotiate == "initialize":
         raise ValueError(
-            f"{', '.join(refused)}: mcp-grpc servers do not send sampling, elicitation or roots requests yet "
-            "(MRTR is not served); the callback would never run"
+            f"{', '.join(refused)}: a 2025-11-25 session waits for server-to-client requests, which mcp-grpc does not "
+            "send; use negotiate='discover' (2026-07-28), where input requests come as InputRequiredResult"
         )
     if identity is not None and client is not None:
         raise ValueError("pass identity= or client=, not both")

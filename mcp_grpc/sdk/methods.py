@@ -14,12 +14,12 @@ from mcp.shared.exceptions import MCPError
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, LATEST_HANDSHAKE_VERSION
 
 from mcp_grpc import wire
-from mcp_grpc.client import AsyncClient, ProgressUpdate
+from mcp_grpc.client import AsyncClient, InputRequiredError, ProgressUpdate
 from mcp_grpc.sdk import convert
 
 __all__ = ["UNSERVED_CAPABILITIES", "ServerInfo", "call", "capabilities"]
 
-#: Client capabilities only server-to-client requests could use; mcp-grpc servers send none (MRTR is not served yet).
+#: Client capabilities a 2025-11-25 session could only use through server-to-client requests, which are not carried.
 UNSERVED_CAPABILITIES = ("sampling", "elicitation", "roots")
 
 Progress = Callable[[ProgressUpdate], Awaitable[None]]
@@ -69,8 +69,8 @@ def _refuse_unserved(capabilities: Any) -> None:
     if declared:
         raise MCPError(
             code=types.INVALID_REQUEST,
-            message=f"client capabilities {', '.join(declared)} are not served over mcp-grpc: the server sends no "
-            "sampling, elicitation or roots requests yet (MRTR); drop the callbacks",
+            message=f"client capabilities {', '.join(declared)} are not served to a 2025-11-25 session over mcp-grpc "
+            "(no server-to-client requests); negotiate 2026-07-28, where input requests are InputRequiredResult",
             data={"grpcStatus": "UNIMPLEMENTED"},
         )
 
@@ -109,13 +109,36 @@ async def _complete(client: AsyncClient, params: Mapping[str, Any]) -> dict[str,
     return convert.completion_result(result.values, result.total, result.has_more)
 
 
+def _inputs(params: Mapping[str, Any]) -> dict[str, Any]:
+    """A retry's MRTR fields (``inputResponses``, ``requestState``) and declared capabilities, for the client call."""
+    out: dict[str, Any] = {}
+    responses = params.get("inputResponses")
+    if responses is not None:
+        if not isinstance(responses, Mapping):
+            raise MCPError(code=types.INVALID_PARAMS, message="inputResponses: expected an object")
+        out["input_responses"] = responses
+    if params.get("requestState") is not None:
+        out["request_state"] = params["requestState"]
+    declared = (params.get("_meta") or {}).get(types.CLIENT_CAPABILITIES_META_KEY)
+    if declared is not None:
+        out["meta"] = {types.CLIENT_CAPABILITIES_META_KEY: declared}
+    return out
+
+
+def _input_required(needed: InputRequiredError) -> dict[str, Any]:
+    """The server's INPUT_REQUIRED as the protocol's ``InputRequiredResult`` (the state passes through unread)."""
+    result: dict[str, Any] = {"resultType": "input_required", "inputRequests": needed.requests}
+    if needed.request_state is not None:
+        result["requestState"] = needed.request_state
+    return result
+
+
 async def call(
     client: AsyncClient, info: ServerInfo, method: str, params: Mapping[str, Any], progress: Progress | None
 ) -> dict[str, Any]:
     """The result dict of ``method``; raises ``McpCallError`` from the rpc, or ``MCPError`` for a method or params
     the wire cannot carry."""
-    if method == "server/discover":
-        _refuse_unserved((params.get("_meta") or {}).get(types.CLIENT_CAPABILITIES_META_KEY))
+    if method == "server/discover":  # 2026-07-28: input requests come back as InputRequiredResult
         return _discover(info)
     if method == "initialize":
         _refuse_unserved(params.get("capabilities"))
@@ -125,7 +148,12 @@ async def call(
     if method == "tools/list":
         return convert.list_result("tools", map(convert.tool, await client.list_tools()))
     if method == "tools/call":
-        result = await client.call_tool(_require(params, "name"), params.get("arguments") or {}, progress=progress)
+        try:
+            result = await client.call_tool(
+                _require(params, "name"), params.get("arguments") or {}, progress=progress, **_inputs(params)
+            )
+        except InputRequiredError as needed:
+            return _input_required(needed)
         return convert.call_tool_result(result)
     if method == "resources/list":
         return convert.list_result("resources", map(convert.resource, await client.list_resources()))
@@ -133,12 +161,20 @@ async def call(
         templates = await client.list_resource_templates()
         return convert.list_result("resourceTemplates", map(convert.resource_template, templates))
     if method == "resources/read":
-        return convert.read_result(await client.read_resource(str(_require(params, "uri"))))
+        try:
+            return convert.read_result(await client.read_resource(str(_require(params, "uri")), **_inputs(params)))
+        except InputRequiredError as needed:
+            return _input_required(needed)
     if method == "prompts/list":
         return convert.list_result("prompts", map(convert.prompt, await client.list_prompts()))
     if method == "prompts/get":
         arguments = {key: str(value) for key, value in (params.get("arguments") or {}).items()}
-        return convert.prompt_result(await client.get_prompt(_require(params, "name"), arguments))
+        try:
+            return convert.prompt_result(
+                await client.get_prompt(_require(params, "name"), arguments, **_inputs(params))
+            )
+        except InputRequiredError as needed:
+            return _input_required(needed)
     if method == "completion/complete":
         return await _complete(client, params)
     if method == "logging/setLevel":

@@ -4,7 +4,8 @@ Each JSON-RPC request the ``ClientSession`` writes runs as one rpc of an ``Async
 answered with a JSON-RPC response or error; ``notifications/cancelled`` cancels that task and with it the gRPC call.
 tools/call with a ``progressToken`` runs on CallToolStream and each progress frame becomes ``notifications/progress``.
 ``subscriptions/listen`` (2026-07-28) and ``resources/subscribe`` (2025-11-25) ride ``McpStreaming.Listen``.
-The server never sends requests to the client (no sampling, elicitation or roots: MRTR is not served yet).
+Input requests (MRTR) come back as the protocol's ``InputRequiredResult``; a retry's ``inputResponses`` and
+``requestState`` go to the gRPC server as they came. No server-to-client requests are sent (the 2025-11-25 way).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from mcp.shared.subscriptions import SUBSCRIPTION_ID_META_KEY
 from mcp_grpc.client import AsyncClient, McpCallError, ProgressUpdate
 from mcp_grpc.sdk import methods
 from mcp_grpc.sdk.errors import error_data, unreachable
+from mcp_grpc.wire.inputs import InputFormatError
 
 __all__ = ["GrpcTransport"]
 
@@ -94,6 +96,9 @@ class GrpcTransport:
                 await self._send(types.JSONRPCError(jsonrpc="2.0", id=request.id, error=error_data(error)))
             except MCPError as error:
                 await self._send(types.JSONRPCError(jsonrpc="2.0", id=request.id, error=error.error))
+            except InputFormatError as error:  # inputResponses the protocol does not allow
+                invalid = types.ErrorData(code=types.INVALID_PARAMS, message=str(error))
+                await self._send(types.JSONRPCError(jsonrpc="2.0", id=request.id, error=invalid))
             except Exception as error:  # noqa: BLE001 - e.g. no SVID yet: the channel cannot be built
                 log.info("%s failed before its rpc: %r", request.method, error)
                 await self._send(types.JSONRPCError(jsonrpc="2.0", id=request.id, error=error_data(unreachable(error))))

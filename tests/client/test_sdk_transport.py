@@ -117,9 +117,9 @@ async def test_resources_subscribe_of_a_2025_session_gets_updated_notifications(
             await session.unsubscribe_resource("text://hello")
 
 
-async def test_a_session_built_on_the_transport_with_callbacks_is_refused_at_negotiation():
-    """connect() refuses the callbacks outright; a session built directly on GrpcTransport learns it at discover or
-    initialize, instead of waiting for requests the server never sends."""
+async def test_a_session_built_on_the_transport_with_callbacks_is_refused_at_the_2025_handshake():
+    """A 2025-11-25 session with callbacks learns at initialize that no server-to-client requests come, instead of
+    waiting for them; at 2026-07-28 (discover) input requests are InputRequiredResult, so discover accepts them."""
 
     async def sample(context: Any, params: Any) -> Any:
         raise AssertionError("never called")
@@ -129,10 +129,10 @@ async def test_a_session_built_on_the_transport_with_callbacks_is_refused_at_neg
         try:
             transport = mcp_grpc.sdk.GrpcTransport(client, mcp_grpc.sdk.ServerInfo("client-test"))
             async with transport as (read, write), ClientSession(read, write, sampling_callback=sample) as session:
-                for negotiate in (session.discover, session.initialize):
-                    with pytest.raises(MCPError) as refused:
-                        await negotiate()
-                    assert refused.value.error.code == types.INVALID_REQUEST and "sampling" in refused.value.error.message
+                with pytest.raises(MCPError) as refused:
+                    await session.initialize()
+                assert refused.value.error.code == types.INVALID_REQUEST and "sampling" in refused.value.error.message
+                assert (await session.discover()).supported_versions == ["2026-07-28"]
             async with transport as (read, write), ClientSession(read, write) as session:
                 assert (await session.discover()).supported_versions == ["2026-07-28"]
         finally:

@@ -149,11 +149,12 @@ async def test_a_denial_is_told_apart_from_a_failure_and_a_tool_error(workload_a
         await identity.aclose()
 
 
-async def test_sampling_elicitation_and_roots_callbacks_are_refused(workload_api, payments):
+async def test_sampling_elicitation_and_roots_callbacks_are_refused_for_the_2025_handshake(workload_api, payments):
+    """A 2025-11-25 session would wait for server-to-client requests that never come; 2026-07-28 gets MRTR."""
     async def callback(*args: Any) -> Any:
         raise AssertionError("never called")
 
     for name in mcp_grpc.sdk.UNSUPPORTED_CALLBACKS:
-        with pytest.raises(ValueError, match="MRTR"):
-            async with mcp_grpc.sdk.connect(payments.address, **{name: callback}):
+        with pytest.raises(ValueError, match="negotiate='discover'"):
+            async with mcp_grpc.sdk.connect(payments.address, negotiate="initialize", **{name: callback}):
                 pass
