@@ -21,7 +21,6 @@ from mcp_grpc.client import InputRequiredError
 
 __all__ = ["forwarded", "input_required_result", "is_session_era", "session_answerer"]
 
-_CAPABILITIES = "io.modelcontextprotocol/clientCapabilities"
 _MODERN = "2026-07-28"
 _REQUESTS: TypeAdapter[Any] = TypeAdapter(types.InputRequest)
 _RESULTS = {
@@ -55,9 +54,9 @@ def forwarded(ctx: ServerRequestContext, params: Any) -> dict[str, Any]:
     if state is not None:
         out["request_state"] = state
     meta = ctx.meta
-    capabilities = meta.get(_CAPABILITIES) if meta else None
+    capabilities = meta.get(types.CLIENT_CAPABILITIES_META_KEY) if meta else None
     if capabilities is not None:
-        out["meta"] = {_CAPABILITIES: _json(capabilities)}
+        out["meta"] = {types.CLIENT_CAPABILITIES_META_KEY: _json(capabilities)}
     return out
 
 
