@@ -25,7 +25,7 @@ import signal
 
 from bench.identities import AGENT_ID
 from mcp_grpc.server import McpApp
-from mcp_grpc.server.runtime import Server, ServerConfig
+from mcp_grpc.server.runtime import Server, ServerConfig, freeze_startup_heap
 from mcp_grpc.server.security import ServerIdentity, authorizer_from_authz_dir, json_audit_sink
 
 SERVER_NAME = "bench"
@@ -124,6 +124,7 @@ async def serve(args: argparse.Namespace) -> None:
     )
     server = Server(build_app(args.tools), config)
     await server.start()
+    freeze_startup_heap()  # as mcp_grpc.server.runtime.serve does
     print(f"READY {server.port}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

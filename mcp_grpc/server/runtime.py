@@ -17,6 +17,7 @@ import asyncio
 import concurrent.futures
 import dataclasses
 import datetime
+import gc
 import logging
 import signal
 from typing import Any, Protocol, Sequence
@@ -49,6 +50,7 @@ __all__ = [
     "Server",
     "ServerConfig",
     "StartupError",
+    "freeze_startup_heap",
     "serve",
 ]
 
@@ -434,10 +436,25 @@ class Server:
         await self.stop(0)
 
 
+def freeze_startup_heap() -> None:
+    """Move every object alive now (modules, the app, the engine and its tuples, the registry) out of the cyclic
+    garbage collector's sight (``gc.freeze``), after one collection of what start-up left behind.
+
+    A serving process keeps these until it exits, yet each full (generation 2) collection walked all of them: on
+    the bench server, one full collection every ~10,000 calls cost about 80 ms, 8 µs per call on average and a
+    latency spike for the calls it stalled. Objects made by calls are still collected as before. ``serve`` calls
+    this once, after the server started; a program that runs ``Server`` itself may call it too. Not for a process
+    that starts and stops many servers (a test suite): garbage frozen by one is never collected.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 async def serve(app: Served, config: ServerConfig) -> None:
     """Serve until SIGTERM or SIGINT, then drain for ``config.drain_seconds``."""
     server = Server(app, config)
     await server.start()
+    freeze_startup_heap()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     if config.handle_signals:
