@@ -46,9 +46,9 @@ class Inputs:
     ) -> None:
         #: 1 on the first call, n on the n-th retry.
         self.round = round
-        self._responses = dict(responses or {})
-        self._carried = dict(carried or {})
-        self._asked = dict(asked or {})
+        self._responses = dict(responses) if responses else {}
+        self._carried = dict(carried) if carried else {}
+        self._asked = dict(asked) if asked else {}
         #: key -> the protocol's result object, for every answer the handler read (what the next state carries).
         self.used: dict[str, Any] = {}
         self._counts: dict[str, int] = {}

@@ -293,13 +293,16 @@ class Pipeline:
         """The answers a retry brings: its ``input_responses`` over what its ``request_state`` carries (opened and
         checked here: a state that fails is ``Rejected``, audited by the caller of ``run``)."""
         common = request.common
+        has_state = common.HasField("request_state")
+        if not has_state and not common.input_responses:  # a first round: nothing to decode (the common case)
+            return Inputs()
         responses: dict[str, Any] = {}
         for key, response in common.input_responses.items():
             try:
                 responses[key] = wire_inputs.response_to_json(response)
             except wire_inputs.InputFormatError:
                 continue  # no answer: the handler asks again
-        if not common.HasField("request_state"):
+        if not has_state:
             return Inputs(responses)
         assert call.principal is not None
         try:
