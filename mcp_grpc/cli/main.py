@@ -73,6 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = chosen_parser(parser, args)
     if extra:  # argparse would report these with the top-level usage; the command's own is the helpful one
         command.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # `serve --workers` reruns it in each worker
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help(sys.stderr)

@@ -384,6 +384,15 @@ def _serve(args: argparse.Namespace) -> int:
     from mcp_grpc.server import ConfigError, ServerConfig, StartupError, serve
 
     configure_logging(args)
+    if args.workers > 1 and args.worker_fd is None:
+        return _supervise(args)
+    on_started = None
+    if args.worker_fd is not None:  # one worker of `serve --workers N`: its supervisor announces, not us
+        from mcp_grpc.server.workers import worker_started
+
+        on_started = worker_started(args.worker_fd)
+        if args.audit_log:
+            args.audit_log = f"{args.audit_log}.w{args.worker_index}"
     try:
         app = load_app(args.target)
         config = ServerConfig(
@@ -392,7 +401,7 @@ def _serve(args: argparse.Namespace) -> int:
             uds=args.uds,
             insecure_local=args.insecure_local,
             drain_seconds=args.drain,
-            **transport_fields(args),
+            **_transport_fields(args),
             **server_security(args),
         )
         config.check()
@@ -401,13 +410,63 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"mcp-grpc serve: {exc}", file=sys.stderr)
         return 2
     try:
-        asyncio.run(serve(app, config))
+        asyncio.run(serve(app, config, on_started=on_started))
     except (ConfigError, StartupError) as exc:
         print(f"mcp-grpc serve: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def _transport_fields(args: argparse.Namespace) -> dict[str, Any]:
+    """The transport flags' fields; a worker of ``--workers N`` also shares its port with the others (SO_REUSEPORT,
+    which ServerConfig turns off otherwise) and leaves the "serving" line to its supervisor."""
+    fields = transport_fields(args)
+    if args.worker_fd is not None:
+        fields["reuse_port"] = True
+        fields["announce"] = False
+    return fields
+
+
+def _supervise(args: argparse.Namespace) -> int:
+    """``--workers N`` (N > 1): start N copies of this command as workers on one port and keep them."""
+    from mcp_grpc.server.workers import Supervisor, reserve_port
+
+    if args.uds:
+        print("mcp-grpc serve: --workers needs --host/--port: a Unix socket cannot be shared by worker processes "
+              "(run one server per socket)", file=sys.stderr)
+        return 2
+    if getattr(args, "metrics_port", None) is not None:
+        print("mcp-grpc serve: --metrics-port is not supported with --workers > 1 (each worker has its own "
+              "metrics; export them with --otlp)", file=sys.stderr)
+        return 2
+    try:
+        port, holder = reserve_port(args.host, args.port)
+    except OSError as exc:
+        print(f"mcp-grpc serve: cannot pick a port on {args.host}: {exc}", file=sys.stderr)
+        return 2
+    argv = list(getattr(args, "argv", None) or sys.argv[1:])
+
+    def command(index: int, fd: int) -> list[str]:
+        return [sys.executable, "-m", "mcp_grpc", *argv, "--workers", "1", "--port", str(port),
+                "--worker-index", str(index), "--worker-fd", str(fd)]
+
+    supervisor = Supervisor(args.workers, command, drain_seconds=args.drain, port_holder=holder)
+    return supervisor.run()
+
+
+def worker_count(text: str) -> int:
+    """An argparse type: ``auto`` (one worker per CPU) or a whole number >= 1."""
+    if text == "auto":
+        return os.cpu_count() or 1
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of workers (a whole number >= 1, or auto)") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} workers: give at least 1 (or auto)")
+    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -423,6 +482,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     serve.add_argument("--drain", type=float, default=5.0, help="seconds calls in flight get on SIGTERM (default 5)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.add_argument(
+        "--workers",
+        type=worker_count,
+        default=1,
+        metavar="N",
+        help="serve from N processes sharing --port (SO_REUSEPORT), each with its own app, engine and cache; "
+        "auto: one per CPU. A supervisor forwards SIGTERM/SIGINT (each worker drains) and restarts a worker that "
+        "crashes; --audit-log FILE becomes FILE.w0, FILE.w1, ... (default 1: this process serves)",
+    )
+    serve.add_argument("--worker-index", type=int, default=0, help=argparse.SUPPRESS)  # set by the supervisor
+    serve.add_argument("--worker-fd", type=int, default=None, help=argparse.SUPPRESS)  # set by the supervisor
     add_security_flags(serve)
     add_transport_flags(serve)
     add_telemetry_flags(serve)

@@ -20,7 +20,7 @@ import datetime
 import gc
 import logging
 import signal
-from typing import Any, Protocol, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -120,6 +120,13 @@ class ServerConfig:
     drain_seconds: float = 5.0
     """On SIGTERM/SIGINT: health turns NOT_SERVING, new calls are refused, calls in flight get this long."""
     handle_signals: bool = True
+    reuse_port: bool = False
+    """Bind with SO_REUSEPORT, so other processes of this user may listen on the same port and the kernel spreads
+    connections over them (the workers of ``serve --workers N``). Off by default: a second server started by
+    mistake on a port in use must fail, not silently take half of its connections."""
+    announce: bool = True
+    """Log "mcp-grpc serving ... on ADDRESS" once listening. The workers of ``serve --workers N`` leave it to their
+    supervisor (``mcp_grpc.server.workers``), which logs it once, when every worker listens."""
     keepalive_time: float = 60.0
     keepalive_timeout: float = 20.0
     keepalive_min_ping_interval: float = 10.0
@@ -200,7 +207,7 @@ class ServerConfig:
             ("grpc.http2.min_ping_interval_without_data_ms", int(self.keepalive_min_ping_interval * 1000)),
             ("grpc.max_receive_message_length", self.max_message_bytes),
             ("grpc.max_send_message_length", self.max_message_bytes),
-            ("grpc.so_reuseport", 0),
+            ("grpc.so_reuseport", int(self.reuse_port)),
         ]
         grace = self.max_connection_age_grace
         if self.max_connection_age is not None:
@@ -344,7 +351,8 @@ class Server:
             self._probe_health = ProbeHealth(services=config.health_port_services)
             await self._probe_health.serving(service_names)
             await self._start_health_port(config)
-        log.info("mcp-grpc serving %r on %s", self.app.name, self.address)
+        if config.announce:
+            log.info("mcp-grpc serving %r on %s", self.app.name, self.address)
         return self.address
 
     def _validate_declared_checks(self) -> None:
@@ -450,8 +458,9 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
-async def serve(app: Served, config: ServerConfig) -> None:
-    """Serve until SIGTERM or SIGINT, then drain for ``config.drain_seconds``."""
+async def serve(app: Served, config: ServerConfig, *, on_started: Callable[[Server], None] | None = None) -> None:
+    """Serve until SIGTERM or SIGINT, then drain for ``config.drain_seconds``. ``on_started`` runs once the server
+    listens (a worker of ``serve --workers`` tells its supervisor there)."""
     server = Server(app, config)
     await server.start()
     freeze_startup_heap()
@@ -463,6 +472,8 @@ async def serve(app: Served, config: ServerConfig) -> None:
                 loop.add_signal_handler(sig, stop.set)
             except (NotImplementedError, RuntimeError):  # not the main thread
                 pass
+    if on_started is not None:  # after the signal handlers: a SIGTERM from here on drains
+        on_started(server)
     waiter = asyncio.ensure_future(server.wait_for_termination())
     stopper = asyncio.ensure_future(stop.wait())
     await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
