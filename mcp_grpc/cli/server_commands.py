@@ -19,7 +19,11 @@ from typing import Any
 from mcp_grpc.cli.server_authz import add_authz_flags, authorizer_from_args, check_authz_flags
 from mcp_grpc.cli.transport_flags import add_transport_flags, port_number, transport_fields
 
-__all__ = ["TargetError", "load_app", "register", "server_security"]
+__all__ = ["TargetError", "load_app", "register", "server_security", "worker_count"]
+
+#: The request_state key the supervisor of ``--workers`` gives its workers when ``--request-state-keys`` is not set
+#: (hex, in their environment, which only this user can read): a retry must open wherever it lands.
+WORKER_STATE_KEY_ENV = "MCP_GRPC_WORKER_REQUEST_STATE_KEY"
 
 
 class TargetError(Exception):
@@ -393,8 +397,14 @@ def _serve(args: argparse.Namespace) -> int:
         on_started = worker_started(args.worker_fd)
         if args.audit_log:
             args.audit_log = f"{args.audit_log}.w{args.worker_index}"
+    shared_key = os.environ.pop(WORKER_STATE_KEY_ENV, None)  # popped: the app's own subprocesses never see it
     try:
         app = load_app(args.target)
+        fields = server_security(args)
+        if shared_key is not None and args.worker_fd is not None and not args.request_state_keys:
+            from mcp_grpc.server import RequestStateKeys
+
+            fields["request_state_keys"] = RequestStateKeys([bytes.fromhex(shared_key)])
         config = ServerConfig(
             host=args.host,
             port=args.port,
@@ -402,7 +412,7 @@ def _serve(args: argparse.Namespace) -> int:
             insecure_local=args.insecure_local,
             drain_seconds=args.drain,
             **_transport_fields(args),
-            **server_security(args),
+            **fields,
         )
         config.check()
         configure_telemetry(args, app.name, config)
@@ -447,12 +457,15 @@ def _supervise(args: argparse.Namespace) -> int:
         print(f"mcp-grpc serve: cannot pick a port on {args.host}: {exc}", file=sys.stderr)
         return 2
     argv = list(getattr(args, "argv", None) or sys.argv[1:])
+    env = dict(os.environ)
+    if not args.request_state_keys:  # one key for all: a retry may reach another worker than the first round
+        env[WORKER_STATE_KEY_ENV] = os.urandom(32).hex()
 
     def command(index: int, fd: int) -> list[str]:
         return [sys.executable, "-m", "mcp_grpc", *argv, "--workers", "1", "--port", str(port),
                 "--worker-index", str(index), "--worker-fd", str(fd)]
 
-    supervisor = Supervisor(args.workers, command, drain_seconds=args.drain, port_holder=holder)
+    supervisor = Supervisor(args.workers, command, drain_seconds=args.drain, port_holder=holder, env=env)
     return supervisor.run()
 
 

@@ -35,7 +35,7 @@ import socket
 import subprocess
 import threading
 import time
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 __all__ = ["FATAL_EXIT", "Supervisor", "reserve_port", "worker_started"]
 
@@ -100,7 +100,8 @@ class _Slot:
 
 class Supervisor:
     """Runs ``count`` workers, each the command ``command(index, fd)`` (``fd``: the worker's end of its socketpair,
-    which it hands to ``worker_started``). See the module docstring for what it guarantees."""
+    which it hands to ``worker_started``) with environment ``env`` (default: ours). See the module docstring for
+    what it guarantees."""
 
     def __init__(
         self,
@@ -113,6 +114,7 @@ class Supervisor:
         max_backoff: float = 10.0,
         stable_after: float = 10.0,
         port_holder: socket.socket | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         if count < 1:
             raise ValueError("count must be at least 1")
@@ -123,6 +125,7 @@ class Supervisor:
         self._max_backoff = max_backoff
         self._stable_after = stable_after
         self._port_holder = port_holder
+        self._env = dict(env) if env is not None else None
         self._slots = [_Slot(index) for index in range(count)]
         self._signal: int | None = None
         self._stopping_since: float | None = None
@@ -203,7 +206,7 @@ class Supervisor:
         ours, theirs = socket.socketpair()
         try:
             slot.process = subprocess.Popen(list(self._command(slot.index, theirs.fileno())),
-                                            pass_fds=(theirs.fileno(),))
+                                            pass_fds=(theirs.fileno(),), env=self._env)
         finally:
             theirs.close()
         ours.setblocking(False)

@@ -20,7 +20,7 @@ from typing import Sequence
 import pytest
 
 from mcp_grpc.cli.main import main
-from mcp_grpc.client import AsyncClient
+from mcp_grpc.client import AsyncClient, InputRequiredError
 
 from tests.support.paths import REPO_ROOT
 
@@ -140,6 +140,36 @@ def test_a_killed_worker_is_restarted_and_the_port_keeps_serving():
         replacement = restarted.group(1)
         assert int(replacement) not in (victim, survivor)
         assert set(pids_serving(address, 40)) == {replacement, str(survivor)}
+        assert server.stop() == 0, server.text
+    finally:
+        server.kill()
+
+
+def test_a_retry_opens_on_another_worker_than_the_first_round():
+    """Without --request-state-keys the supervisor gives every worker the same key: an MRTR retry that lands on
+    another worker (a new connection) still opens its request_state."""
+    server = Supervised("--port", "0", "--workers", "2", "--drain", "0.5")
+    answer = {"n": {"action": "accept", "content": {"name": "Ada"}}}
+    local = [("grpc.use_local_subchannel_pool", 1)]
+
+    async def rounds() -> list[tuple[str, str]]:
+        pairs = []
+        for _ in range(16):
+            async with AsyncClient(address, channel_options=local) as first:
+                with pytest.raises(InputRequiredError) as asked:
+                    await first.call_tool("named", {})
+            asker = re.search(r"asked by (\d+)", asked.value.requests["n"]["params"]["message"]).group(1)
+            async with AsyncClient(address, channel_options=local) as retry:
+                done = await retry.call_tool("named", {}, input_responses=answer,
+                                             request_state=asked.value.request_state)
+            assert done.text.startswith("Ada answered by "), done.text
+            pairs.append((asker, done.text.rsplit(" ", 1)[1]))
+        return pairs
+
+    try:
+        address = server.wait_for(SERVING).group(1)
+        pairs = asyncio.run(rounds())
+        assert any(asker != answerer for asker, answerer in pairs), f"no retry crossed workers: {pairs}"
         assert server.stop() == 0, server.text
     finally:
         server.kill()

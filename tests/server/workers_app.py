@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 
-from mcp_grpc.server import McpApp
+from mcp_grpc.server import Context, McpApp
+
+NAME_FORM = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
 
 app = McpApp("workers-test")
 
@@ -13,3 +15,10 @@ app = McpApp("workers-test")
 def whoami() -> str:
     """The process id of the worker that ran this call."""
     return str(os.getpid())
+
+
+@app.tool()
+async def named(ctx: Context) -> str:
+    """Asks for a name (MRTR); the question and the answer say which worker asked and which answered."""
+    answer = await ctx.elicit(f"Name? (asked by {os.getpid()})", NAME_FORM, key="n")
+    return f"{answer.content['name']} answered by {os.getpid()}"
