@@ -68,7 +68,11 @@ def worker_started(fd: int) -> Callable[[Any], None]:
 
     def started(server: Any) -> None:
         line = json.dumps({"pid": os.getpid(), "name": server.app.name, "address": server.address}) + "\n"
-        channel.sendall(line.encode())
+        try:
+            channel.sendall(line.encode())
+        except OSError:  # the supervisor is already gone: drain and exit now
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
         threading.Thread(target=_watch_supervisor, args=(channel,), name="mcp-grpc-supervisor", daemon=True).start()
 
     return started
@@ -257,6 +261,7 @@ class Supervisor:
     def _exited(self, slot: _Slot, code: int, now: float) -> None:
         assert slot.process is not None
         how = f"exit code {code}" if code >= 0 else f"signal {signal.Signals(-code).name}"
+        slot.returncode = code  # handled here: a stop while it waits for its restart does not count it again
         self._close(slot)
         if code == FATAL_EXIT or not self._announced:
             log.error("worker %d (pid %d) could not start (%s): stopping every worker", slot.index,

@@ -145,6 +145,19 @@ def test_a_killed_worker_is_restarted_and_the_port_keeps_serving():
         server.kill()
 
 
+def test_a_stop_while_a_worker_waits_for_its_restart_is_clean():
+    server = Supervised("--port", "0", "--workers", "2", "--drain", "0.5")
+    try:
+        match = server.wait_for(SERVING)
+        victim, seen = int(match.group(2)), len(server.lines)
+        os.kill(victim, signal.SIGKILL)
+        server.wait_for("ended unexpectedly", timeout=30, after=seen)
+        assert server.stop() == 0, server.text  # the crash was handled; the survivor drained
+        assert "restarted" not in server.text
+    finally:
+        server.kill()
+
+
 def test_a_retry_opens_on_another_worker_than_the_first_round():
     """Without --request-state-keys the supervisor gives every worker the same key: an MRTR retry that lands on
     another worker (a new connection) still opens its request_state."""
