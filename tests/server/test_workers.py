@@ -11,13 +11,16 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 from typing import Sequence
 
+import grpc
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from mcp_grpc.cli.main import main
 from mcp_grpc.client import AsyncClient, InputRequiredError
@@ -91,6 +94,18 @@ def pids_serving(address: str, calls: int) -> list[str]:
     return asyncio.run(all_of())
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def health_status(port: int) -> int:
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=""), timeout=10)
+    return reply.status
+
+
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -101,7 +116,9 @@ def alive(pid: int) -> bool:
 
 def test_two_workers_share_the_port_audit_apart_and_drain(tmp_path):
     audit = tmp_path / "audit.log"
-    server = Supervised("--port", "0", "--workers", "2", "--drain", "1", "--audit-log", str(audit))
+    health_port = free_port()
+    server = Supervised("--port", "0", "--workers", "2", "--drain", "1", "--audit-log", str(audit),
+                        "--health-port", str(health_port))
     try:
         match = server.wait_for(SERVING)
         address, pids = match.group(1), {match.group(2), match.group(3)}
@@ -109,6 +126,7 @@ def test_two_workers_share_the_port_audit_apart_and_drain(tmp_path):
         assert not address.endswith(":0")
         answered = pids_serving(address, 40)
         assert set(answered) == pids, f"calls reached {set(answered)}, workers are {pids}"
+        assert health_status(health_port) == health_pb2.HealthCheckResponse.SERVING  # both share the probe port
         assert server.stop() == 0, server.text
     finally:
         server.kill()
