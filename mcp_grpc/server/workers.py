@@ -87,6 +87,13 @@ def _watch_supervisor(channel: socket.socket) -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return str(number)
+
+
 @dataclasses.dataclass
 class _Slot:
     """One worker position: its index stays, its process changes on restart."""
@@ -260,7 +267,7 @@ class Supervisor:
 
     def _exited(self, slot: _Slot, code: int, now: float) -> None:
         assert slot.process is not None
-        how = f"exit code {code}" if code >= 0 else f"signal {signal.Signals(-code).name}"
+        how = f"exit code {code}" if code >= 0 else f"signal {_signal_name(-code)}"
         slot.returncode = code  # handled here: a stop while it waits for its restart does not count it again
         self._close(slot)
         if code == FATAL_EXIT or not self._announced:
