@@ -369,7 +369,9 @@ class Server:
                     raise ConfigError(f"{kind} {name!r}: bad authorize= check: {exc}") from None
 
     async def _start_health_port(self, config: ServerConfig) -> None:
-        health_server = grpc.aio.server()
+        # grpc binds with SO_REUSEPORT unless told not to: a second process (or a stale server) on the same port
+        # would then share it silently. Only the workers of one ``serve --workers`` may share it.
+        health_server = grpc.aio.server(options=(("grpc.so_reuseport", int(config.reuse_port)),))
         assert self._probe_health is not None
         health_pb2_grpc.add_HealthServicer_to_server(self._probe_health.servicer, health_server)
         address = join_host_port("127.0.0.1" if config.uds is not None else config.host, config.health_port or 0)

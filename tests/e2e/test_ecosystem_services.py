@@ -136,3 +136,22 @@ async def test_the_health_port_can_be_told_to_answer_every_service(server_identi
         assert response.status == health_pb2.HealthCheckResponse.SERVING
     finally:
         await running.stop()
+
+
+async def test_a_health_port_in_use_is_a_clear_error(server_identity, demo_authorizer, tmp_path):
+    """The health port is bound without SO_REUSEPORT: a port another process holds is refused, not shared."""
+    import socket
+
+    from examples.demo.server import app
+    from mcp_grpc.server.runtime import ConfigError
+
+    taken = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)  # what a grpc server with its defaults does
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    try:
+        fields = {**fresh_config_fields(server_identity), "health_port": taken.getsockname()[1]}
+        with pytest.raises(ConfigError, match="cannot listen for health checks"):
+            await start_server(app, fields, demo_authorizer, tmp_path / "audit.jsonl")
+    finally:
+        taken.close()
