@@ -204,14 +204,22 @@ class Resolver:
         # The common operand kinds are dispatched inline (one call less each); tracing goes through rewrite().
         tracing = self.tracing
         if kind == UNION:
-            results = []
-            all_false = True
+            results = None
+            plain = user.relation is None
             for child in rw[1]:
                 ck = child[0]
                 if tracing:
                     r = self.rewrite(child, obj, otype, info, user, user_str, depth)
                 elif ck == COMPUTED:
-                    r = self.resolve(obj, otype, child[1], user, user_str, depth)
+                    # resolve() inlined for its commonest case: a plain user and a relation off every cycle whose
+                    # rewrite is direct relationships (same depth, so no depth check; no cycle key to track).
+                    cinfo = self.relinfo.get((otype, child[1]))
+                    if plain and cinfo is not None and not cinfo.may_cycle and cinfo.rewrite[0] == THIS:
+                        if user.type not in cinfo.reachable_user_types:
+                            continue  # pruned: a plain denial, which cannot change a union's answer
+                        r = self.direct(obj, otype, cinfo, user, user_str, depth)
+                    else:
+                        r = self.resolve(obj, otype, child[1], user, user_str, depth)
                 elif ck == THIS:
                     r = self.direct(obj, otype, info, user, user_str, depth)
                 elif ck == TTU:
@@ -220,10 +228,12 @@ class Resolver:
                     r = self.rewrite(child, obj, otype, info, user, user_str, depth)
                 if r is True:
                     return True
-                if r is not False:
-                    all_false = False
-                results.append(r)
-            return False if all_false else combine_union(results)
+                if r is not False:  # plain denials are left out: they cannot change a union's answer
+                    if results is None:
+                        results = [r]
+                    else:
+                        results.append(r)
+            return combine_union(results) if results else False
         if kind == INTERSECTION:
             results = []
             for child in rw[1]:
@@ -269,9 +279,12 @@ class Resolver:
 
     def direct(self, obj: str, otype: str, info: RelationInfo, user: UserRef, user_str: str, depth: int) -> Any:
         """Direct relationships: the exact tuple, a public wildcard, and usersets (three operands of a union)."""
-        results = []
         tuples = self.tuples_of((obj, info.relation))
-        if tuples:
+        if not tuples:
+            # No tuple on obj#relation: no usersets either (they are a subset of the same key's tuples).
+            return False
+        results = []
+        if True:
             utype = user.type
             # The exact tuple (the user may be an object, a wildcard or a userset).
             if user.relation is None:
