@@ -217,11 +217,17 @@ class Resolver:
                     if plain and cinfo is not None and not cinfo.may_cycle and cinfo.rewrite[0] == THIS:
                         if user.type not in cinfo.reachable_user_types:
                             continue  # pruned: a plain denial, which cannot change a union's answer
-                        r = self.direct(obj, otype, cinfo, user, user_str, depth)
+                        tuples = self.tuples_of((obj, cinfo.relation))
+                        if not tuples:
+                            continue  # nothing direct (and so no usersets): a plain denial
+                        r = self.direct_tuples(tuples, obj, otype, cinfo, user, user_str, depth)
                     else:
                         r = self.resolve(obj, otype, child[1], user, user_str, depth)
                 elif ck == THIS:
-                    r = self.direct(obj, otype, info, user, user_str, depth)
+                    tuples = self.tuples_of((obj, info.relation))
+                    if not tuples:
+                        continue
+                    r = self.direct_tuples(tuples, obj, otype, info, user, user_str, depth)
                 elif ck == TTU:
                     r = self.tuple_to_userset(obj, otype, info.relation, child[1], child[2], user, user_str, depth)
                 else:
@@ -283,6 +289,12 @@ class Resolver:
         if not tuples:
             # No tuple on obj#relation: no usersets either (they are a subset of the same key's tuples).
             return False
+        return self.direct_tuples(tuples, obj, otype, info, user, user_str, depth)
+
+    def direct_tuples(self, tuples: Mapping[str, Tuple], obj: str, otype: str, info: RelationInfo, user: UserRef,
+                      user_str: str, depth: int) -> Any:
+        """:meth:`direct` once obj#relation's tuples (not empty) are read: callers in a loop read them first and
+        skip the call when there are none (most operands of a random check)."""
         results = []
         if True:
             utype = user.type

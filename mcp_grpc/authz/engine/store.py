@@ -284,7 +284,8 @@ class TupleStore:
             latest = old.latest_model_id
             if latest is not None:
                 base = old.index(latest)
-                indexes[latest] = base.with_changes(old.models[latest].typesystem, w, stored_deletes)
+                indexes[latest] = base.with_changes(old.models[latest].typesystem, w, stored_deletes,
+                                                    writes_valid=version.id == latest)
             new = Snapshot(old.revision + 1, old.models, old.model_order, tuples, indexes)
             self._snapshot = new
         self._notify(ChangeEvent("write", new.revision, writes=w, deletes=stored_deletes))
