@@ -114,6 +114,26 @@ def markdown(results: dict[str, Any]) -> str:
             out += ["", f"`fga` CLI (in-memory OpenFGA) on the same checks: marginal "
                         f"{cli['marginal_us_per_check']:,.0f} µs per check ({cli['checks_in_file']} checks per file, "
                         f"{cli['runs']} runs), disagreements with the engine: {cli['disagreements_with_engine']}."]
+    scale = results.get("engine_scale") or {}
+    if scale and "error" not in scale:
+        st, sl = scale["store"], scale["list_tools"]
+        shape = st["store"]
+        out += ["", f"Engine at scale (`{scale.get('command')}`): the same model grown to {shape['tuples']:,} tuples "
+                    f"({shape['documents']:,} documents, {shape['users']:,} users), loaded by one write in "
+                    f"{st['load_seconds']} s; {st['rss_bytes_per_tuple']} bytes of RSS per tuple "
+                    f"({st['tracemalloc_bytes_per_tuple']} traced by tracemalloc on {st['tracemalloc_sample_tuples']:,}).",
+                "", "| query set | checks | p50 µs | p90 µs | p99 µs | p50 CPU µs | target p50 | verdict |",
+                "|---|---:|---:|---:|---:|---:|---:|---|"]
+        for name in ("allowed", "random"):
+            e = st[name]
+            out.append(f"| {name} | {e['checks']} | {e['p50_us']:.1f} | {e['p90_us']:.1f} | {e['p99_us']:.1f} | "
+                       f"{e['p50_cpu_us_median_round']:.1f} | {st['check_p50_target_us']:g} µs | "
+                       f"{_verdict(e['p50_us'], st['check_p50_target_us'], False)} |")
+        out += ["", f"ListTools in process, first page ({sl['page_size']} tools) of {sl['tools_registered']:,} "
+                    f"registered ({sl['tools_visible']:,} visible), no decision cache (every listing filters): "
+                    f"p50 {sl['first_page_ms_p50']} ms (min {sl['first_page_ms_min']}), of which filtering "
+                    f"{sl['filter_ms_p50']} ms; target {sl['target_ms']:g} ms: "
+                    f"{_verdict(sl['first_page_ms_p50'], sl['target_ms'], False)}."]
     cold = results.get("cold_start") or {}
     if cold:
         out += ["", f"Cold start, process start to the first served call (full stack: mTLS from the Workload API, "

@@ -385,6 +385,21 @@ def authz_engine(out: pathlib.Path, quick: bool) -> dict[str, Any]:
     return report
 
 
+def engine_scale(out: pathlib.Path, quick: bool) -> dict[str, Any]:
+    """Run ``bench/engine_scale.py`` (a 1,000,000-tuple store, ListTools over 10,000 tools; quick: 50,000 tuples
+    and 1,000 tools) in its own process and read its JSON."""
+    args = ["--quick", "--tools", "1000"] if quick else []
+    command = [sys.executable, "-m", "bench.engine_scale", *args, "--out", str(out)]
+    started = time.monotonic()
+    proc = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=900, check=False)
+    if proc.returncode != 0 or not out.exists():
+        return {"error": f"exit code {proc.returncode}: {proc.stderr[-2000:]}", "command": _display(command)}
+    report = json.loads(out.read_text())
+    report["command"] = _display(command[:-2])
+    report["wall_seconds"] = round(time.monotonic() - started, 1)
+    return report
+
+
 async def cold_start(ids: Any, work_dir: pathlib.Path, runs: int) -> dict[str, Any]:
     """Process start to the first served call: the full-stack server (mTLS from the Workload API, the embedded engine
     over its authz folder, audit) started alone, then one CallTool as soon as it prints READY; beside it, the start
@@ -510,6 +525,22 @@ def table(results: dict[str, Any]) -> str:
             f"CallTool p99 alone {lt['call_tool_alone']['p99_ms']} ms, beside a ListTools loop "
             f"{lt['call_tool_beside_list_tools']['p99_ms']} ms"
         )
+    scale = results.get("engine_scale") or {}
+    if scale and "error" not in scale:
+        st, sl = scale["store"], scale["list_tools"]
+        lines.append(
+            f"engine at scale: {st['store']['tuples']:,} tuples loaded in {st['load_seconds']} s, "
+            f"{st['rss_bytes_per_tuple']} B/tuple RSS ({st['tracemalloc_bytes_per_tuple']} traced); check p50 "
+            f"random {st['random']['p50_us']:.1f} µs, allowed {st['allowed']['p50_us']:.1f} µs (target <= "
+            f"{st['check_p50_target_us']:g})"
+        )
+        lines.append(
+            f"ListTools first page in process, {sl['tools_registered']:,} tools ({sl['tools_visible']:,} visible), "
+            f"no decision cache: {sl['first_page_ms_p50']} ms p50, filtering {sl['filter_ms_p50']} ms "
+            f"(target <= {sl['target_ms']:g})"
+        )
+    elif scale:
+        lines.append(f"engine at scale: {scale['error'][:200]}")
     rss = results.get("rss_after_100k_calls")
     if rss:
         lines.append(f"full stack RSS: {rss['rss_before_mb']} MB before, {rss['rss_after_mb']} MB after "
@@ -668,6 +699,9 @@ async def run(args: argparse.Namespace, work_dir: pathlib.Path) -> dict[str, Any
         "uncached_random_cpu": embedded.get("random", {}).get("p50_cpu_us_median_round"),
         "cached": results["authz_path"]["cache_lookup_hit"]["p50_us"],
     }
+    print("engine at scale (bench/engine_scale.py) ...", flush=True)
+    results["engine_scale"] = engine_scale(work_dir / "engine_scale.json", args.quick)
+    phase("engine_scale")
     print("rate limits (bench/limits_path.py) ...", flush=True)
     results["limits_path"] = limits_path(args.quick)
     phase("limits_path")
