@@ -60,14 +60,15 @@ class TupleIndex:
         """How many stored tuples are invalid under the model and therefore ignored."""
 
     @classmethod
-    def build(cls, ts: TypeSystem | None, tuples: Iterable[Tuple]) -> "TupleIndex":
+    def build(cls, ts: TypeSystem | None, tuples: Iterable[Tuple], *, valid: bool = False) -> "TupleIndex":
+        """The index of ``tuples`` (``valid``: each is known to be valid under ``ts``, so none is checked)."""
         by_key: dict[tuple[str, str], dict[str, Tuple]] = {}
         usersets: dict[tuple[str, str], list[UsersetEntry]] = {}
         objects: dict[str, set[str]] = {}
         by_user: dict[str, list[Tuple]] = {}
         ignored = 0
         for t in tuples:
-            if ts is None or not ts.is_valid_tuple(t):
+            if ts is None or not (valid or ts.is_valid_tuple(t)):
                 ignored += 1
                 continue
             key = (t.object, t.relation)
@@ -90,6 +91,16 @@ class TupleIndex:
         """A new index with ``deletes`` removed and ``writes`` added; this one is left untouched.
 
         ``writes_valid``: the caller has validated every write under ``ts`` already (skips a second check)."""
+        if not self.by_key and not deletes:
+            # The first write into an empty store (a bulk load): build the index at once, without copy-on-write
+            # bookkeeping per key; same entries in the same (write) order. Objects whose tuples were all deleted
+            # are kept as ListObjects candidates, as below.
+            built = TupleIndex.build(ts, writes, valid=writes_valid)
+            merged = dict(self.objects_by_type)
+            for otype, objs in built.objects_by_type.items():
+                known = merged.get(otype)
+                merged[otype] = objs if known is None else known | objs
+            return TupleIndex(built.by_key, built.usersets, merged, built.by_user, self.ignored + built.ignored)
         by_key = dict(self.by_key)
         usersets = dict(self.usersets)
         objects = dict(self.objects_by_type)

@@ -95,9 +95,12 @@ def to_tuple(value: Any) -> Tuple:
     if isinstance(value, Tuple):
         return value
     if type(value) is dict:  # the common input, without the slow ABC check of Mapping (a bulk load's hot path)
-        cond = value.get("condition") or {}
-        name = cond.get("name") if isinstance(cond, Mapping) else None
-        ctx = cond.get("context") if isinstance(cond, Mapping) else None
+        cond = value.get("condition")
+        if not cond:
+            name = ctx = None
+        else:
+            name = cond.get("name") if isinstance(cond, Mapping) else None
+            ctx = cond.get("context") if isinstance(cond, Mapping) else None
         user, relation, obj = value.get("user"), value.get("relation"), value.get("object")
         if type(user) is str and type(relation) is str and type(obj) is str:
             return Tuple(obj, relation, user, name or None, freeze_context(ctx) if ctx is not None else None)
