@@ -157,6 +157,14 @@ class ListRpc(Generic[Request, Response]):
     answer: Callable[[Request, Mapping[str, Any], Sequence[str]], Response]
     """Fill the response from the entries and the visible names (in registry order)."""
     service: str = wire.MCP_SERVICE
+    needed: Callable[[Request], int | None] | None = None
+    """How many visible names (from the first) ``answer`` reads for this request: its page's end plus one, to
+    know whether a next page exists. None (or no function): all of them. Lets a long list filter only its prefix."""
+
+
+LIST_CHUNK = 64
+"""Names per authorization filtering when only a prefix of a list is needed: under FgaAuthorizer's threshold for
+ListObjects (100), so each chunk is one BatchCheck of its own names rather than a listing of the whole type."""
 
 
 class Pipeline:
@@ -229,7 +237,11 @@ class Pipeline:
         call = await self.admit(context, rpc.service, rpc.method)
         try:
             entries = dict(rpc.names())
-            names = await self.visible(call, rpc.kind, list(entries))
+            needed = rpc.needed(request) if rpc.needed is not None else None
+            if needed is None or needed >= len(entries):
+                names = await self.visible(call, rpc.kind, list(entries))
+            else:
+                names = await self.visible_prefix(call, rpc.kind, list(entries), needed)
             response = rpc.answer(request, entries, names)
             self.check_reply(response)
             call.finish()
@@ -533,6 +545,20 @@ class Pipeline:
             call.fail(rejected)
             raise rejected from None
         return [name for name in names if name in allowed]
+
+    async def visible_prefix(self, call: Call, kind: TargetKind, names: Sequence[str], needed: int) -> Sequence[str]:
+        """The first ``needed`` names the caller may see (all of them when fewer), in their original order: the
+        names are filtered chunk by chunk, stopping once enough are visible. A page is the same as it would be cut
+        from the whole filtered list, at a cost in proportion to the page's end, not to the registry (ListTools'
+        first page over 10,000 tools: 404 checks instead of 10,000)."""
+        if self.authorizer is None:
+            return names
+        out: list[str] = []
+        for start in range(0, len(names), LIST_CHUNK):
+            out.extend(await self.visible(call, kind, names[start:start + LIST_CHUNK]))
+            if len(out) >= needed:
+                break
+        return out
 
     def target(
         self,

@@ -154,7 +154,14 @@ class McpServicer(mcp_pb2_grpc.McpServicer):
             self.lists.cache_hints(response)
             return response
 
-        return ListRpc(method, kind, names, answer)
+        def needed(request: Any) -> int | None:
+            try:
+                offset = decode_cursor(request.common, listing)
+            except Exception:  # noqa: BLE001 - a bad cursor: the whole list, and answer() raises as it always has
+                return None
+            return offset + self.lists.page_size + 1
+
+        return ListRpc(method, kind, names, answer, needed=needed)
 
     def _tool_message(self, tool: Any) -> pb.Tool:
         cached = self._tool_messages.get(id(tool))
