@@ -344,7 +344,19 @@ class Engine:
         )
 
 
-def _request_key(req: CheckRequest) -> str:
+def _request_key(req: CheckRequest) -> Any:
+    """Identical requests share one key. The common request (no contextual tuples, a flat context of scalars) gets
+    a tuple, each value with its type (``True`` and ``1`` are equal in Python, not in JSON); the rest, JSON text."""
+    context = req.context
+    if not req.contextual_tuples and (context is None or type(context) is dict) and all(
+            type(k) is str for k in (context or ())):
+        items = () if not context else tuple(sorted((k, type(v), v) for k, v in context.items()))
+        if all(type(v) in _SCALARS for _, _, v in items):
+            return (req.user, req.relation, req.object, items)
+    return _json_request_key(req)
+
+
+def _json_request_key(req: CheckRequest) -> str:
     ctx_tuples = [
         (t.user, t.relation, t.object, t.condition_name, t.condition_context) if isinstance(t, TupleKey) else t
         for t in req.contextual_tuples
