@@ -54,6 +54,20 @@ def markdown(results: dict[str, Any]) -> str:
                 f"{s['server_cpu_us_per_call']:,.0f} | {s['client_cpu_us_per_call']:,.0f} | "
                 f"{s['server_rss_mb']:.0f} | {s['errors']} |"
             )
+    done = results.get("done_when")
+    if done:
+        out += ["", "Issue 15's criteria (medians over the rounds above):", "",
+                "| criterion | measured | target | verdict |", "|---|---:|---:|---|"]
+        for row in done:
+            sign = ">=" if row["higher_is_better"] else "<="
+            if row["measured"] is None:
+                verdict = "not measured in this run"
+            elif row["met"]:
+                verdict = "met"
+            else:
+                verdict = f"**missed** ({row['of_target']}x the target)"
+            out.append(f"| {row['what']} (`{row['key']}`) | {row['measured']} | {sign} {row['target']:g} | "
+                       f"{verdict} |")
     ratios = results["ratios"]
     targets = results["targets"]
     engine = results.get("engine_check_p50_us") or {}
@@ -168,6 +182,20 @@ def markdown(results: dict[str, Any]) -> str:
         out += ["", f"Full stack server RSS: {rss['rss_before_mb']} MB before and {rss['rss_after_mb']} MB after "
                     f"{rss['calls']:,} more calls at {rss['concurrency']} callers ({rss['errors']} errors, "
                     f"{rss['calls_per_second']:,.0f} calls/s)."]
+    workers = results.get("workers") or {}
+    if workers.get("runs"):
+        out += ["", f"`serve --workers` (`{workers.get('command')}`: `mcp-grpc serve` itself, the full stack, "
+                    f"{workers['params']['concurrency']} callers over {workers['params']['connections']} connections, "
+                    f"{workers['params']['seconds']:g} s; {workers.get('cpus')} CPUs, the load generator on the same "
+                    f"cores):", "",
+                "| workers | calls/s | p50 ms | p99 ms | server CPU µs/call | server cores busy | client cores busy "
+                "| errors |", "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for count, row in workers["runs"].items():
+            out.append(f"| {count} | {row['calls_per_second']:,.0f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | "
+                       f"{row['server_cpu_us_per_call']} | {row['server_cores_busy']} | {row['client_cores_busy']} | "
+                       f"{row['errors']} |")
+    elif workers:
+        out += ["", f"`serve --workers`: not measured ({str(workers.get('error'))[:300]})"]
     out += ["", "![throughput and p99 against concurrency](bench/throughput.png)"]
     return "\n".join(out)
 

@@ -385,6 +385,70 @@ def authz_engine(out: pathlib.Path, quick: bool) -> dict[str, Any]:
     return report
 
 
+def workers_phase(out: pathlib.Path, quick: bool) -> dict[str, Any]:
+    """Run ``bench/workers.py`` (``mcp-grpc serve`` with 1 and 2 workers under the same load) in its own process and
+    read its JSON."""
+    args = ["--seconds", "2", "--warmup", "0.5"] if quick else []
+    command = [sys.executable, "-m", "bench.workers", *args, "--out", str(out)]
+    started = time.monotonic()
+    proc = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False)
+    if proc.returncode != 0 or not out.exists():
+        return {"error": f"exit code {proc.returncode}: {proc.stderr[-2000:]}", "command": _display(command)}
+    report = json.loads(out.read_text())
+    report["command"] = _display(command[:-2])
+    report["wall_seconds"] = round(time.monotonic() - started, 1)
+    return report
+
+
+#: Issue 15's "done when", each as (key, what, target, higher is better).
+DONE_WHEN = (
+    ("full_stack_vs_mcp_floor", "throughput at 16 callers, full stack / MCP-wire floor", 0.85, True),
+    ("full_stack_cpu_vs_mcp_floor", "server CPU per call at 16 callers, full stack / MCP-wire floor", 1.15, False),
+    ("full_stack_vs_official_sdk_http", "throughput at 16 callers, full stack / official SDK over HTTP", 5.0, True),
+    ("p50_1_caller_vs_mcp_floor", "p50 latency at 1 caller, full stack / MCP-wire floor", 1.2, False),
+    ("no_cache_vs_mcp_floor", "throughput at 16 callers, decision cache off / MCP-wire floor", 0.75, True),
+    ("cold_start_seconds", "cold start, process start to the first served call (s)", 0.5, False),
+    ("engine_uncached_random_p50_us", "uncached check p50 on the realistic model's random queries (µs)", 20.0, False),
+    ("list_tools_10k_first_page_ms", "ListTools' first page over 10,000 tools (ms)", 10.0, False),
+    ("engine_1m_random_p50_us", "check p50 on a 1,000,000-tuple store, random queries (µs)", 50.0, False),
+)
+
+
+def done_when(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each criterion of issue 15 with its measured value, whether it is met and by how much it is missed (the
+    measured value over the target, as a ratio; None where a part did not run)."""
+    summary = results.get("summary") or {}
+    ratios_ = results.get("ratios") or {}
+
+    def p50(scenario: str) -> float | None:
+        return ((summary.get(scenario) or {}).get("1") or {}).get("p50_ms")
+
+    full_p50, floor_p50 = p50(FULL), p50(MCP_FLOOR)
+    scale = results.get("engine_scale") or {}
+    store = scale.get("store") or {}
+    listing = scale.get("list_tools") or {}
+    measured = {
+        "full_stack_vs_mcp_floor": results.get("full_stack_vs_mcp_floor"),
+        "full_stack_cpu_vs_mcp_floor": results.get("full_stack_cpu_vs_mcp_floor"),
+        "full_stack_vs_official_sdk_http": results.get("full_stack_vs_official_sdk_http"),
+        "p50_1_caller_vs_mcp_floor": round(full_p50 / floor_p50, 3) if full_p50 and floor_p50 else None,
+        "no_cache_vs_mcp_floor": (ratios_.get("full_stack_no_cache_vs_mcp_floor") or {}).get("of_medians"),
+        "cold_start_seconds": (results.get("cold_start") or {}).get("first_call_seconds"),
+        "engine_uncached_random_p50_us": (results.get("engine_check_p50_us") or {}).get("uncached_random"),
+        "list_tools_10k_first_page_ms": (listing.get("first_page_ms_p50")
+                                         if (listing.get("tools_registered") or 0) >= 10_000 else None),
+        "engine_1m_random_p50_us": ((store.get("random") or {}).get("p50_us")
+                                    if ((store.get("store") or {}).get("tuples") or 0) >= 1_000_000 else None),
+    }
+    rows = []
+    for key, what, target, higher in DONE_WHEN:
+        value = measured[key]
+        met = None if value is None else (value >= target if higher else value <= target)
+        rows.append({"key": key, "what": what, "target": target, "higher_is_better": higher, "measured": value,
+                     "met": met, "of_target": None if value is None else round(value / target, 3)})
+    return rows
+
+
 def engine_scale(out: pathlib.Path, quick: bool) -> dict[str, Any]:
     """Run ``bench/engine_scale.py`` (a 1,000,000-tuple store, ListTools over 10,000 tools; quick: 50,000 tuples
     and 1,000 tools) in its own process and read its JSON."""
@@ -705,6 +769,10 @@ async def run(args: argparse.Namespace, work_dir: pathlib.Path) -> dict[str, Any
     print("rate limits (bench/limits_path.py) ...", flush=True)
     results["limits_path"] = limits_path(args.quick)
     phase("limits_path")
+    print("serve --workers 1 and 2 (bench/workers.py) ...", flush=True)
+    results["workers"] = workers_phase(work_dir / "workers.json", args.quick)
+    phase("workers")
+    results["done_when"] = done_when(results)
     results["load_average"]["end"] = [round(x, 2) for x in os.getloadavg()]
     return results
 
