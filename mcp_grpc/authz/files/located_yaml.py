@@ -22,7 +22,12 @@ class _LocatedList(list):
     __slots__ = ("line", "item_lines")
 
 
-class _LocatedLoader(yaml.SafeLoader):
+#: libyaml's parser when PyYAML was built with it (its wheels are): about 4x faster on a 12,500-tuple file (1.0 s
+#: against 3.9 s), with the same marks (lines) and the same safe constructors.
+_SafeBase: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LocatedLoader(_SafeBase):  # type: ignore[misc,valid-type]
     """PyYAML's safe loader, keeping line numbers of mappings, keys and list items."""
 
 

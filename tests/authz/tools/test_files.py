@@ -288,3 +288,18 @@ def test_repeats_openfga_refuses_stay_errors(tmp_path):
         load_model_file(write(tmp_path, "a.fga", "model\n  schema 1.1\ntype user\ntype user\n"))
     with pytest.raises(ModelFileError, match="already defined"):
         load_model_file(write(tmp_path, "b.fga", DSL + "    define viewer: [user]\n"))
+
+
+def test_tuple_files_are_parsed_by_libyaml_when_pyyaml_has_it():
+    """Large tuple files load through libyaml (PyYAML's C parser, in its wheels), with the same lines reported."""
+    import yaml
+
+    from mcp_grpc.authz.files import located_yaml
+
+    if not hasattr(yaml, "CSafeLoader"):
+        pytest.skip("this PyYAML was built without libyaml")
+    assert issubclass(located_yaml._LocatedLoader, yaml.CSafeLoader)
+    text = "# tuples\n- {user: 'user:a', relation: viewer, object: 'doc:1'}\n\n- user: 'user:b'\n  relation: viewer\n"
+    loaded = located_yaml.located_yaml_load(text, "t.yaml")
+    assert loaded.item_lines == [2, 4]
+    assert loaded[1].key_lines == {"user": 4, "relation": 5}
