@@ -60,7 +60,7 @@ def _non_finite(value: Any) -> list[str] | None:
         return None
     if isinstance(value, float):
         return None if math.isfinite(value) else []
-    if isinstance(value, Mapping):
+    if value.__class__ is dict or isinstance(value, Mapping):  # dict first: typing.Mapping's check is slow
         for key, item in value.items():
             found = _non_finite(item)
             if found is not None:
@@ -76,7 +76,9 @@ def _non_finite(value: Any) -> list[str] | None:
 
 
 def struct_to_python(struct: struct_pb2.Struct) -> dict[str, Any]:
-    return {key: value_to_python(item) for key, item in struct.fields.items()}
+    # Keys then lookups: a protobuf map's ``items()`` is the pure-Python ItemsView of collections.abc (a generator).
+    fields = struct.fields
+    return {key: value_to_python(fields[key]) for key in fields}
 
 
 def python_to_struct(data: Mapping[str, Any], into: struct_pb2.Struct | None = None) -> struct_pb2.Struct:
