@@ -12,6 +12,11 @@ per List* filtering.
 Calls themselves: ``opentelemetry-instrumentation-grpc`` provides ``aio_server_interceptor()``; the server adds it as
 the first interceptor of its chain so that the ``authz.authorize`` span becomes a child of the RPC's server span and
 the audit record's ``trace_id`` is the RPC's trace.
+
+Cost: while no SDK provider is installed (given to the constructor, or global), spans and metric calls are skipped:
+they would be no-ops, yet cost more than the rest of a cached decision. The global providers are looked up again at
+most once a second (as in ``mcp_grpc.server.telemetry``), so providers installed after the authorizer was built are
+used from then on.
 """
 
 from __future__ import annotations
@@ -30,6 +35,12 @@ __all__ = ["AuthzTelemetry"]
 _SCOPE = "mcp_grpc.authz"
 
 
+def _sdk_meter_provider() -> bool:
+    provider = metrics.get_meter_provider()
+    # Until one is set, the API hands out a private proxy provider; name it by type name, not by private import.
+    return not isinstance(provider, metrics.NoOpMeterProvider) and type(provider).__name__ != "_ProxyMeterProvider"
+
+
 class AuthzTelemetry:
     """Decision metrics and spans. Pass providers to use something else than the global ones (tests do)."""
 
@@ -44,6 +55,8 @@ class AuthzTelemetry:
         self.tracer = (tracer_provider or trace.get_tracer_provider()).get_tracer(_SCOPE)
         self._tracing = tracer_provider is not None  # once a real provider is set it stays (OpenTelemetry rule)
         self._next_tracing_check = 0.0
+        self._metering = meter_provider is not None
+        self._next_metering_check = 0.0
         self._decisions = meter.create_counter(
             "mcp_grpc.authz.decisions", unit="{decision}", description="Authorization decisions by outcome"
         )
@@ -78,6 +91,17 @@ class AuthzTelemetry:
         self._tracing = not isinstance(provider, (trace.ProxyTracerProvider, trace.NoOpTracerProvider))
         return self._tracing
 
+    def metering(self) -> bool:
+        """False while no SDK meter provider is installed: the instruments would drop what they are given."""
+        if self._metering:
+            return True
+        now = time.monotonic()
+        if now < self._next_metering_check:
+            return False
+        self._next_metering_check = now + 1.0
+        self._metering = _sdk_meter_provider()
+        return self._metering
+
     def span(self, name: str, **attributes: Any) -> contextlib.AbstractContextManager[Any]:
         if not self.tracing():
             return contextlib.nullcontext()
@@ -92,11 +116,15 @@ class AuthzTelemetry:
             yield span
 
     def decision(self, outcome: str, kind: str, duration_ms: float) -> None:
+        if not self.metering():
+            return
         attrs = {"outcome": outcome, "kind": kind}
         self._decisions.add(1, attrs)
         self._duration.record(duration_ms, attrs)
 
     def cache_lookups(self, hits: int, misses: int) -> None:
+        if not self.metering():
+            return
         if hits:
             self._cache_lookups.add(hits, {"result": "hit"})
         if misses:
