@@ -212,3 +212,19 @@ async def test_a_remembered_plan_never_answers_for_another_target_or_other_argum
     denied = await authorizer.authorize(principal(), tool_target("read_object", {"bucket": "restricted"}, declared))
     assert (allowed.status, denied.status) == (DecisionStatus.ALLOW, DecisionStatus.DENY)
     assert denied.reason == "permission denied: requires can_read on bucket:restricted"
+
+
+async def test_a_reused_allow_decision_never_outlives_the_answer_that_allowed_it(authorizer, backend):
+    """An allowed target's Decision is reused only while every check is answered allowed again (each call still asks)."""
+    first = await authorizer.authorize(principal(), tool_target("refund"))
+    again = await authorizer.authorize(principal(), tool_target("refund"))
+    assert again == first and again.allowed
+    assert [(c.relation, c.object, c.result) for c in again.checks] == [("can_call", "tool:payments/refund", "allowed")]
+    assert len(backend.batch_calls) == 2  # no cache configured: the backend decided both calls
+    backend.tuples = [t for t in backend.tuples if t.object != "tool:payments/refund"]  # the grant is revoked
+    revoked = await authorizer.authorize(principal(), tool_target("refund"))
+    assert revoked.status is DecisionStatus.DENY
+    assert revoked.reason == "permission denied: requires can_call on tool:payments/refund"
+    assert [c.result for c in revoked.checks] == ["denied"]
+    backend.fail_with = OSError("down")
+    assert (await authorizer.authorize(principal(), tool_target("refund"))).status is DecisionStatus.UNAVAILABLE
