@@ -74,3 +74,25 @@ def test_arguments_stay_out_unless_configured() -> None:
     call.finish()
     (event,) = sink.events
     assert event.arguments is None and event.proven_by == "x509" and event.actor is None
+
+
+def test_the_call_target_the_pipeline_builds_names_every_part_in_its_own_field() -> None:
+    """``Pipeline.target`` builds the CallTarget positionally too."""
+    from mcp_grpc.contract import Check, TargetKind
+    from mcp_grpc.server.pipeline import CONSISTENCY_KEY, Pipeline
+
+    pipeline = Pipeline(server_name="payments", authenticator=None, authorizer=None, audit_sink=None,
+                        insecure_local=True)
+    call = Call("model_context_protocol.Mcp", "CallTool", {CONSISTENCY_KEY: "HIGHER_CONSISTENCY"},
+                "ipv4:10.0.0.7:5000", sink=None, telemetry=None, audit_arguments=False)
+    checks = [Check("can_read", "bucket:{bucket}")]
+    target = pipeline.target(call, TargetKind.TOOL, "read_object", {"bucket": "reports"}, checks)
+    assert [field.name for field in dataclasses.fields(target)] == [
+        "server_name", "service", "method", "kind", "name", "arguments", "required_checks", "peer", "consistency",
+    ]
+    assert (target.server_name, target.service, target.method) == ("payments", "model_context_protocol.Mcp", "CallTool")
+    assert (target.kind, target.name, target.arguments) == (TargetKind.TOOL, "read_object", {"bucket": "reports"})
+    assert target.required_checks == (Check("can_read", "bucket:{bucket}"),)
+    assert (target.peer, target.consistency) == ("ipv4:10.0.0.7:5000", "HIGHER_CONSISTENCY")
+    bare = pipeline.target(call, TargetKind.TOOL, "read_object")
+    assert (bare.arguments, bare.required_checks) == ({}, ())
