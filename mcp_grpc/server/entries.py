@@ -210,7 +210,7 @@ class FunctionTool:
         if blocks is not None:
             return ToolResult(content=blocks)
         structured = self.signature.output.structured(value)
-        return ToolResult(text=render_text(value, structured), structured=structured)
+        return ToolResult(render_text(value, structured), structured)  # (text, structured): keywords cost more
 
 
 @dataclasses.dataclass(slots=True)

@@ -147,7 +147,9 @@ def resource_contents(target: pb.ResourceContents, item: ResourceContent) -> Non
 
 
 def tool_response(result: ToolResult) -> pb.CallToolResponse:
-    response = pb.CallToolResponse(is_error=result.is_error)
+    response = pb.CallToolResponse()  # a constructor keyword costs more than setting the field (proto3: unset is false)
+    if result.is_error:
+        response.is_error = True
     if result.text is not None:
         response.content.add().text.text = result.text
     for block in result.content:
