@@ -37,6 +37,7 @@ import datetime
 import itertools
 import json
 import logging
+import math
 import sys
 import threading
 import time
@@ -59,16 +60,49 @@ def _current_trace_id() -> str | None:
     return format(ctx.trace_id, "032x") if ctx.is_valid else None
 
 
+#: The last second ``_stamp`` formatted: ``(whole seconds, "YYYY-MM-DDTHH:MM:SS")`` (records come in bursts).
+_last_second: tuple[float, str] = (-1.0, "")
+
+
+def _stamp(when: float) -> str:
+    """``datetime.fromtimestamp(when, utc).isoformat(timespec="milliseconds")`` with ``Z``, formatting the date and
+    time of day once per second: the writer thread formats every record. Rounds to the microsecond as
+    ``fromtimestamp`` does (half to even; a carry goes to the next second), then truncates to the millisecond."""
+    global _last_second
+    fraction, whole = math.modf(when)
+    if fraction < 0.0 or not 1e9 <= whole < 32503680000.0:  # before 2001 or from year 3000: the general way
+        stamp = datetime.datetime.fromtimestamp(when, datetime.timezone.utc)
+        return stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    micro = round(fraction * 1e6)
+    if micro >= 1_000_000:
+        micro -= 1_000_000
+        whole += 1.0
+    last = _last_second  # one read: another writer thread may replace it meanwhile
+    if last[0] == whole:
+        prefix = last[1]
+    else:
+        prefix = datetime.datetime.fromtimestamp(whole, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        _last_second = (whole, prefix)
+    return f"{prefix}.{micro // 1000:03d}Z"
+
+
+def _plain(value: Any) -> Any:
+    """An enum member's value, else ``value`` (``getattr(value, "value", value)`` without the AttributeError a str
+    or None raises inside getattr)."""
+    if value is None or value.__class__ is str:
+        return value
+    return getattr(value, "value", value)
+
+
 def audit_record(event: AuditEvent, *, include_arguments: bool = False) -> dict[str, Any]:
     """The JSON-ready record of one event."""
-    stamp = datetime.datetime.fromtimestamp(event.time, datetime.timezone.utc)
     record: dict[str, Any] = {
-        "time": stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "time": _stamp(event.time),
         "principal": event.principal,
-        "proven_by": getattr(event.proven_by, "value", event.proven_by),
+        "proven_by": _plain(event.proven_by),
         "service": event.service,
         "method": event.method,
-        "kind": getattr(event.kind, "value", event.kind),
+        "kind": _plain(event.kind),
         "target": event.target,
         "decision": event.decision,
         "reason": event.reason,

@@ -233,3 +233,23 @@ async def test_telemetry_counts_decisions_and_cache_hits():
     ratio = metrics["mcp_grpc.authz.cache.hit_ratio"].data.data_points[0].value
     assert ratio == pytest.approx(0.5)
     assert sum(p.count for p in metrics["mcp_grpc.authz.decision.duration"].data.data_points) == 4
+
+
+def test_record_times_are_what_datetime_formats_including_rounding_edges():
+    """``_stamp`` formats the date once per second; every stamp must still equal datetime's own formatting."""
+    import datetime
+    import random
+
+    from mcp_grpc.authz.audit import _stamp
+
+    def reference(when: float) -> str:
+        stamp = datetime.datetime.fromtimestamp(when, datetime.timezone.utc)
+        return stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    second = 1_767_225_599.0  # 2025-12-31T23:59:59Z: a carry past it changes the day and the year
+    edges = [0.0, 0.9999994, 0.9999995, 0.9999996, 0.0000005, 0.0000015, 0.0005, 0.0015, 0.9995, 0.999]
+    cases = [second + edge for edge in edges] + [0.0, -1.5, 5e8, 1e9, 32503680000.5, 253402300799.0]
+    rng = random.Random(7)
+    cases += [rng.uniform(1e9, 4e9) for _ in range(20_000)]
+    cases += [second + rng.randint(-3, 3) + rng.choice(edges) for _ in range(2_000)]
+    assert [_stamp(when) for when in cases] == [reference(when) for when in cases]
