@@ -206,7 +206,8 @@ class FunctionTool:
         )
         if isinstance(value, ToolResult):
             return value
-        blocks = blocks_of(value, blob_uri=f"tool://{self.name}/result")
+        # A str is never content blocks: skip the checks and the blob URI (the common text result).
+        blocks = None if value.__class__ is str else blocks_of(value, blob_uri=f"tool://{self.name}/result")
         if blocks is not None:
             return ToolResult(content=blocks)
         structured = self.signature.output.structured(value)
