@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (Python 3.11+ is required; set PYTHON=...)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,bench,protovalidate,otel,redis]'
+	$(PY) -m pip install --quiet -e '.[test,bench,protovalidate,otel,redis,bridge,openfga,conditions]'
 	touch $(STAMP)
 
 demo: venv

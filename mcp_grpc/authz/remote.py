@@ -25,7 +25,11 @@ import json
 import logging
 from typing import Any, Mapping, Sequence
 
-from openfga_sdk import ClientConfiguration, OpenFgaClient
+from mcp_grpc.contract.extras import require
+
+require("openfga_sdk", extra="openfga", needed_by="the remote OpenFGA backend", what="the OpenFGA SDK (openfga-sdk)")
+
+from openfga_sdk import ClientConfiguration, OpenFgaClient  # noqa: E402 - after the extra's clear error
 from openfga_sdk.client.models import (
     ClientBatchCheckItem,
     ClientBatchCheckRequest,

@@ -12,6 +12,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from mcp_grpc.contract.extras import require_installed
+
 if TYPE_CHECKING:
     from mcp_grpc.bridge.errors import BridgeError
     from mcp_grpc.bridge.gateway import GrpcBackend
@@ -33,6 +35,13 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
+
+
+# Every module here imports the official MCP SDK (``mcp``, ``mcp_types``): without the [bridge] extra, importing
+# any of them (``mcp_grpc.bridge.gateway``, ``mount_official``) is one MissingExtra naming it. Found, not imported:
+# the SDK's import (~0.9 s) waits for the first name used.
+for _module in ("mcp_types", "mcp"):
+    require_installed(_module, extra="bridge", needed_by="the bridge", what="the official MCP SDK (mcp)")
 
 
 def __getattr__(name: str) -> Any:

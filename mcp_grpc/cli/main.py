@@ -15,6 +15,7 @@ from typing import Sequence
 
 from mcp_grpc.cli.client_options import UsageError
 from mcp_grpc.cli.examples import attach_examples
+from mcp_grpc.contract.extras import MissingExtra
 
 __all__ = ["build_parser", "main", "version"]
 
@@ -82,6 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(handler(args) or 0)
     except UsageError as exc:
         command.print_usage(sys.stderr)
+        print(f"{command.prog}: error: {exc}", file=sys.stderr)
+        return 2
+    except MissingExtra as exc:  # a command whose part is an uninstalled extra: the message names the extra
         print(f"{command.prog}: error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. `mcp-grpc tools --json | head`: the reader left, which is not an error

@@ -22,7 +22,12 @@ from __future__ import annotations
 import contextlib
 from typing import Any, AsyncIterator, Literal
 
-from mcp.client.session import ClientSession
+from mcp_grpc.contract.extras import require_installed
+
+for _module in ("mcp_types", "mcp"):
+    require_installed(_module, extra="bridge", needed_by="mcp_grpc.sdk", what="the official MCP SDK (mcp)")
+
+from mcp.client.session import ClientSession  # noqa: E402 - after the extra's clear error
 
 from mcp_grpc.client import AsyncClient, ClientIdentity
 from mcp_grpc.sdk.errors import DENIAL_STATUSES, is_denial

@@ -23,6 +23,8 @@ from typing import Any, Callable
 
 from opentelemetry import metrics, trace
 
+from mcp_grpc.contract.extras import MissingExtra, require
+
 __all__ = ["ExporterMissing", "install_exporters", "observe_operations"]
 
 _SCOPE = "mcp_grpc.operations"
@@ -49,6 +51,11 @@ def install_exporters(
     """Set the global tracer and meter providers once, with every exporter asked for: OTLP/HTTP spans and metrics
     (``otlp``), a Prometheus ``/metrics`` endpoint on ``prometheus`` = (host, port), console output (``console``,
     metrics every ``console_interval`` s). Returns the Prometheus port (0 picks one), or None."""
+    try:
+        require("opentelemetry.sdk", extra="otel", needed_by="exporting telemetry",
+                what="the OpenTelemetry SDK (opentelemetry-sdk)")
+    except MissingExtra as exc:
+        raise ExporterMissing(str(exc)) from None
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import ConsoleMetricExporter, PeriodicExportingMetricReader
     from opentelemetry.sdk.trace import TracerProvider

@@ -65,6 +65,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from mcp_grpc import wire
 from mcp_grpc.contract.bounds import clip
+from mcp_grpc.contract.extras import require
 
 if TYPE_CHECKING:
     from mcp_grpc.contract import Principal
@@ -271,6 +272,8 @@ def install_console_exporters(*, service_name: str = "mcp-grpc", metrics_interva
     For development (``mcp-grpc serve --otel-console``). ``OTEL_SERVICE_NAME`` and ``OTEL_RESOURCE_ATTRIBUTES`` are
     honoured; ``service_name`` applies only when ``OTEL_SERVICE_NAME`` is unset. Providers flush at exit.
     """
+    require("opentelemetry.sdk", extra="otel", needed_by="console telemetry",
+            what="the OpenTelemetry SDK (opentelemetry-sdk)")
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import ConsoleMetricExporter, PeriodicExportingMetricReader
     from opentelemetry.sdk.resources import Resource

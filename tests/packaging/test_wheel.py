@@ -109,33 +109,64 @@ def test_installed_protos_are_found_and_compile_with_protoc(wheel, tmp_path):
     assert (tmp_path / "storage_pb2.py").exists()
 
 
-def _module_level_imports() -> set[str]:
-    """Top-level names the package imports at module level (a function-level import is an optional feature)."""
-    names: set[str] = set()
+# The modules that belong to an optional extra (their package checks for it first: mcp_grpc/contract/extras.py) and
+# may import its distributions at module level; every other module imports only [project.dependencies] there.
+EXTRA_MODULES = {
+    "mcp_grpc/bridge/": "bridge",
+    "mcp_grpc/sdk/": "bridge",
+    "mcp_grpc/client/as_mcp.py": "bridge",
+    "mcp_grpc/authz/remote.py": "openfga",
+}
+
+
+def _extra_of(path: pathlib.Path) -> str | None:
+    relative = path.relative_to(REPO_ROOT).as_posix()
+    return next((extra for prefix, extra in EXTRA_MODULES.items() if relative.startswith(prefix)), None)
+
+
+def _module_level_imports() -> dict[str | None, set[str]]:
+    """Top-level names the package imports at module level (a function-level import is an optional feature), by the
+    extra whose modules import them (None: the core)."""
+    names: dict[str | None, set[str]] = {}
     for path in (REPO_ROOT / "mcp_grpc").rglob("*.py"):
+        found = names.setdefault(_extra_of(path), set())
         for node in ast.parse(path.read_text()).body:
             if isinstance(node, ast.Import):
-                names.update(alias.name.split(".")[0] for alias in node.names)
+                found.update(alias.name.split(".")[0] for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names.add(node.module.split(".")[0])
-    return {name for name in names if name not in sys.stdlib_module_names and name not in ("mcp_grpc", "__future__")}
+                found.add(node.module.split(".")[0])
+    return {
+        extra: {name for name in found if name not in sys.stdlib_module_names and name not in ("mcp_grpc", "__future__")}
+        for extra, found in names.items()
+    }
 
 
 def _normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def test_every_imported_distribution_is_declared(wheel):
-    declared = {
+def _declared(wheel, extra: str | None) -> set[str]:
+    """The distributions of the core's Requires-Dist, or of one extra's."""
+    wanted = None if extra is None else re.compile(rf"extra\s*==\s*['\"]{re.escape(extra)}['\"]")
+    return {
         _normalise(re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0])
         for requirement in _metadata(wheel).get_all("Requires-Dist")
-        if "extra ==" not in requirement
+        if ("extra ==" not in requirement if wanted is None else wanted.search(requirement))
     }
+
+
+def test_every_imported_distribution_is_declared(wheel):
+    core = _declared(wheel, None)
     providers = metadata.packages_distributions()
-    undeclared = {
-        name: providers.get(name)
-        for name in _module_level_imports()
-        if not declared & {_normalise(dist) for dist in providers.get(name, [name])}
-    }
-    assert not undeclared, f"imported but not in [project.dependencies]: {undeclared}"
-    assert "pyjwt" in declared  # identity/workload_dev signs JWT-SVIDs with it
+    undeclared = {}
+    for extra, names in _module_level_imports().items():
+        declared = core | (_declared(wheel, extra) if extra else set())
+        assert extra is None or _declared(wheel, extra), f"no extra {extra!r} in the wheel's metadata"
+        undeclared.update({
+            (extra or "core", name): providers.get(name)
+            for name in names
+            if not declared & {_normalise(dist) for dist in providers.get(name, [name])}
+        })
+    assert not undeclared, f"imported at module level but not declared (core, or the module's extra): {undeclared}"
+    assert "pyjwt" in core  # identity/workload_dev signs JWT-SVIDs with it
+    assert {"mcp", "openfga-sdk", "opentelemetry-sdk", "cel-expr-python"}.isdisjoint(core)  # extras, not the core

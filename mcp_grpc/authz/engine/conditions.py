@@ -14,6 +14,12 @@ load 5-9, so absolute numbers are inflated; best of 5 runs): ``x < 100``: ``comm
 typed, so parameter typing is done here before evaluation, following OpenFGA's conversion rules; the ``ipaddress``
 type is passed to CEL as its canonical string and ``in_cidr`` is registered as a function (CEL's receiver-call
 syntax ``ip.in_cidr(cidr)`` resolves to it). Each condition is compiled once per model version.
+
+Both CEL libraries are the optional extra ``conditions`` (``pip install 'mcp-grpc[conditions]'``) and are imported
+when a model first declares a condition: a model without one (most) needs neither, and ``import cel`` alone loads
+its command line (typer, rich, prompt_toolkit: ~0.3 s of a server's start). ``common-expression-language`` 0.10 has
+no type checker (``compile`` takes only the expression; a ``Program`` offers ``execute``, ``functions``,
+``references`` and ``variables``, never declared types), so the check below stays with ``cel-expr-python``.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ import math
 import re
 from typing import Any, Callable, Mapping
 
-import cel
+from mcp_grpc.contract.extras import require
 
 __all__ = [
     "CompiledCondition", "ConditionError", "ParamType", "check_condition", "compile_condition", "parse_go_duration",
@@ -285,7 +291,7 @@ class CompiledCondition:
     def evaluate_bound(self, values: Mapping[str, Any]) -> bool:
         try:
             if self.uses_extensions:
-                result = self.program.execute(cel.Context(variables=dict(values), functions=_FUNCTIONS))
+                result = self.program.execute(_cel().Context(variables=dict(values), functions=_FUNCTIONS))
             else:
                 result = self.program.execute(values)
         except Exception as exc:  # the CEL library raises RuntimeError/TypeError/ValueError/ZeroDivisionError
@@ -305,10 +311,19 @@ class CompiledCondition:
 # (``cel-expr-python``) runs the same checker with the same messages, so it checks here; it never evaluates.
 
 
-def _cel_checker() -> Any:
-    from cel_expr_python import cel as checker  # imported on first use: its first environment costs ~50 ms
+_NEEDED_BY = "an authorization model with conditions"
 
-    return checker
+
+@functools.lru_cache(maxsize=1)
+def _cel() -> Any:
+    """The evaluating library (``common-expression-language``), imported by the first condition compiled."""
+    return require("cel", extra="conditions", needed_by=_NEEDED_BY, what="CEL (common-expression-language)")
+
+
+def _cel_checker() -> Any:
+    # imported on first use: its first environment costs ~50 ms
+    return require("cel_expr_python.cel", extra="conditions", needed_by=_NEEDED_BY,
+                   what="the CEL type checker (cel-expr-python)")
 
 
 @functools.lru_cache(maxsize=1)
@@ -400,7 +415,7 @@ def compile_condition(name: str, spec: Mapping[str, Any]) -> CompiledCondition:
     params = {pname: ParamType.from_json(pspec) for pname, pspec in (spec.get("parameters") or {}).items()}
     check_condition(name, expression, params, require_bool=True)
     try:
-        program = cel.compile(expression)
+        program = _cel().compile(expression)
     except Exception as exc:
         raise ConditionError(f"condition {name!r}: invalid CEL expression: {exc}") from None
     try:
