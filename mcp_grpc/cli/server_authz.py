@@ -8,6 +8,8 @@ import os
 import pathlib
 from typing import Any, Callable
 
+from mcp_grpc.contract.extras import MissingExtra
+
 __all__ = ["add_authz_flags", "authorizer_from_args", "check_authz_flags"]
 
 
@@ -115,5 +117,7 @@ def _from_openfga(
             cache=not args.no_authz_cache,
             metrics=metrics,
         )
+    except MissingExtra:  # not a bad setting: main() prints which extra to install
+        raise
     except Exception as exc:  # the SDK validates ids and URLs eagerly: a precise message, not a traceback
         raise error(f"bad OpenFGA settings: {exc}") from None

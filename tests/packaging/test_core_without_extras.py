@@ -168,6 +168,24 @@ def test_the_bridge_command_exits_2_naming_the_extra(blocked_env: dict[str, str]
     assert "Traceback" not in bridge.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--openfga-url", "http://127.0.0.1:1", "--openfga-store", "01HV"],
+         "the remote OpenFGA backend needs the OpenFGA SDK (openfga-sdk): pip install 'mcp-grpc[openfga]'"),
+        # the demo model declares conditions
+        (["--authz-dir", "authz", "--insecure-local"],
+         "an authorization model with conditions needs the CEL type checker (cel-expr-python): "
+         "pip install 'mcp-grpc[conditions]'"),
+    ],
+)
+def test_serve_exits_2_naming_the_extra(blocked_env: dict[str, str], args: list[str], message: str) -> None:
+    serve = _run(blocked_env, "-m", "mcp_grpc", "serve", "examples.demo.server:app", "--port", "0", *args)
+    assert serve.returncode == 2, serve.stderr
+    assert f"mcp-grpc serve: error: {message}" in serve.stderr
+    assert "Traceback" not in serve.stderr
+
+
 def test_with_the_extras_installed_the_bridge_imports() -> None:
     pytest.importorskip("mcp")
     import mcp_grpc.bridge
