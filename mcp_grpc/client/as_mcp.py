@@ -7,9 +7,14 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-import mcp_types as types
+from mcp_grpc.contract.extras import require_installed
 
-from mcp_grpc.wire import mcp_messages_pb2 as pb
+# used by the bridge and mcp_grpc.sdk only: without the [bridge] extra, a MissingExtra naming it
+require_installed("mcp_types", extra="bridge", needed_by="mcp_grpc.client.as_mcp", what="the official MCP SDK (mcp)")
+
+import mcp_types as types  # noqa: E402 - after the extra's clear error
+
+from mcp_grpc.wire import mcp_messages_pb2 as pb  # noqa: E402
 
 __all__ = ["content_block", "prompt", "prompt_messages", "resource", "resource_contents", "resource_template", "tool"]
 

@@ -146,6 +146,7 @@ def test_serving_one_call_needs_no_extra(blocked_env: dict[str, str], tmp_path: 
         ("from mcp_grpc.bridge import mount_official", "bridge"),
         ("import mcp_grpc.bridge.gateway", "bridge"),
         ("import mcp_grpc.sdk", "bridge"),
+        ("import mcp_grpc.client.as_mcp", "bridge"),
         ("import mcp_grpc.authz.remote", "openfga"),
         ("from mcp_grpc.server.telemetry import install_console_exporters; install_console_exporters()", "otel"),
         ("from mcp_grpc.server.exporters import install_exporters; install_exporters(console=True)", "otel"),
