@@ -67,7 +67,10 @@ SERVE_ONE_CALL = textwrap.dedent("""
             identity.close()
         loaded = sorted(name for name in sys.modules if name.split(".")[0] in BLOCKED and sys.modules[name] is not None)
         loaded += [name for name in BLOCKED if sys.modules.get(name) is not None]
-        print(json.dumps({{"is_error": result.is_error, "text": result.text, "loaded": loaded}}))
+        # resource templates are the core's own (RFC 6570 matching and expansion without the SDK)
+        template = app.resource_templates["notes://{{name}}"].template
+        routed = [template.match("notes://a%20b"), template.expand({{"name": "a/b"}})]
+        print(json.dumps({{"is_error": result.is_error, "text": result.text, "routed": routed, "loaded": loaded}}))
 
     asyncio.run(main())
 """)
@@ -132,7 +135,7 @@ def test_serving_one_call_needs_no_extra(blocked_env: dict[str, str], tmp_path: 
         workload_api.wait(10)
     assert served.returncode == 0, served.stderr[-3000:]
     report = json.loads(served.stdout.strip().splitlines()[-1])
-    assert report == {"is_error": False, "text": "hi", "loaded": []}
+    assert report == {"is_error": False, "text": "hi", "routed": [{"name": "a b"}, "notes://a%2Fb"], "loaded": []}
     decisions = [json.loads(line) for line in (authz_dir / "audit.log").read_text().splitlines()]
     assert [(d["principal"], d["proven_by"], d["target"], d["decision"]) for d in decisions] == [
         (AGENT, "x509", "echo", "allow")

@@ -3,12 +3,14 @@ template and position named, and resources/read over a real loopback server rout
 
 from __future__ import annotations
 
+import time
+
 import grpc
 import pytest
 
 from mcp_grpc.client import AsyncClient, McpCallError
 from mcp_grpc.server import McpApp
-from mcp_grpc.server.uri_template import UriTemplate, UriTemplateError, is_template
+from mcp_grpc.server.uri_template import MAX_URI_LENGTH, UriTemplate, UriTemplateError, is_template
 from tests.support.servers import running
 
 
@@ -64,6 +66,28 @@ def test_each_operator_expands_and_round_trips(template, values, uri):
     assert matched is not None
     expected = {k: [str(i) for i in v] if isinstance(v, list) else str(v) for k, v in values.items() if v is not None}
     assert matched == expected
+
+
+def test_a_query_after_a_literal_question_mark_is_read_in_place():
+    # a trailing query is a query string (optional, any order); after a literal '?' each parameter is needed, in place
+    template = UriTemplate("items?sort=asc{&page}")
+    assert template.match("items?sort=asc&page=3") == {"page": "3"}
+    assert template.match("items?sort=asc") is None and template.match("items?page=3&sort=asc") is None
+    assert UriTemplate("items{?page}").match("items?x=1&page=3#top") == {"page": "3"}
+
+
+def test_matching_is_bounded_and_linear():
+    names = [f"v{index}" for index in range(200)]
+    many = UriTemplate("s:" + ".".join("{" + name + "}" for name in names))
+    fits = "s:" + ".".join(["a"] * 200)
+    assert many.match(fits) == dict.fromkeys(names, "a")
+    assert UriTemplate("s:{+rest}").match("s:" + "a" * (MAX_URI_LENGTH - 2)) is not None
+    assert UriTemplate("s:{+rest}").match("s:" + "a" * (MAX_URI_LENGTH - 1)) is None  # longer: refused unread
+    # every slot's run covers nearly the whole URI: 200 slots x 64 KiB, scanned without backtracking
+    started = time.perf_counter()
+    assert many.match("s:" + "a." * (MAX_URI_LENGTH // 2 - 2)) is None
+    assert many.match("s:" + "." * (MAX_URI_LENGTH - 3)) is None
+    assert time.perf_counter() - started < 2.0
 
 
 def test_query_variables_are_optional():
