@@ -448,15 +448,15 @@ class Server:
 
 def freeze_startup_heap() -> None:
     """Move every object alive now (modules, the app, the engine and its tuples, the registry) out of the cyclic
-    garbage collector's sight (``gc.freeze``), after one collection of what start-up left behind.
+    garbage collector's sight (``gc.freeze``).
 
     A serving process keeps these until it exits, yet each full (generation 2) collection walked all of them: on
     the bench server, one full collection every ~10,000 calls cost about 80 ms, 8 µs per call on average and a
-    latency spike for the calls it stalled. Objects made by calls are still collected as before. ``serve`` calls
-    this once, after the server started; a program that runs ``Server`` itself may call it too. Not for a process
-    that starts and stops many servers (a test suite): garbage frozen by one is never collected.
+    latency spike for the calls it stalled. Objects made by calls are still collected as before. No collection runs
+    first (it would cost ~40 ms of every start): the little cyclic garbage start-up left is kept, once. ``serve``
+    calls this once, after the server started; a program that runs ``Server`` itself may call it too. Not for a
+    process that starts and stops many servers (a test suite): what one froze is never collected.
     """
-    gc.collect()
     gc.freeze()
 
 
