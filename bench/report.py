@@ -16,6 +16,7 @@ END = "<!-- bench.run results: end -->"
 
 LABELS = {
     "grpc_mtls": "grpc mTLS echo (floor)",
+    "mcp_wire_floor": "MCP wire, bare grpcio serving Google's stubs (MCP floor)",
     "full_stack": "mcp-grpc full stack, cache warm",
     "full_stack_no_cache": "mcp-grpc full stack, cache off",
     "official_sdk_http": "official MCP SDK, streamable HTTP",
