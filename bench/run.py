@@ -385,19 +385,22 @@ def authz_engine(out: pathlib.Path, quick: bool) -> dict[str, Any]:
     return report
 
 
-def workers_phase(out: pathlib.Path, quick: bool) -> dict[str, Any]:
-    """Run ``bench/workers.py`` (``mcp-grpc serve`` with 1 and 2 workers under the same load) in its own process and
-    read its JSON."""
-    args = ["--seconds", "2", "--warmup", "0.5"] if quick else []
-    command = [sys.executable, "-m", "bench.workers", *args, "--out", str(out)]
+def _bench_module(module: str, args: list[str], out: pathlib.Path, timeout: float) -> dict[str, Any]:
+    """Run ``python -m module args --out out`` in its own process and read its JSON report (or the error)."""
+    command = [sys.executable, "-m", module, *args, "--out", str(out)]
     started = time.monotonic()
-    proc = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False)
+    proc = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout, check=False)
     if proc.returncode != 0 or not out.exists():
         return {"error": f"exit code {proc.returncode}: {proc.stderr[-2000:]}", "command": _display(command)}
     report = json.loads(out.read_text())
     report["command"] = _display(command[:-2])
     report["wall_seconds"] = round(time.monotonic() - started, 1)
     return report
+
+
+def workers_phase(out: pathlib.Path, quick: bool) -> dict[str, Any]:
+    """``bench/workers.py``: ``mcp-grpc serve`` with 1 and 2 workers under the same load."""
+    return _bench_module("bench.workers", ["--seconds", "2", "--warmup", "0.5"] if quick else [], out, 600)
 
 
 #: Issue 15's "done when", each as (key, what, target, higher is better).
@@ -452,16 +455,7 @@ def done_when(results: dict[str, Any]) -> list[dict[str, Any]]:
 def engine_scale(out: pathlib.Path, quick: bool) -> dict[str, Any]:
     """Run ``bench/engine_scale.py`` (a 1,000,000-tuple store, ListTools over 10,000 tools; quick: 50,000 tuples
     and 1,000 tools) in its own process and read its JSON."""
-    args = ["--quick", "--tools", "1000"] if quick else []
-    command = [sys.executable, "-m", "bench.engine_scale", *args, "--out", str(out)]
-    started = time.monotonic()
-    proc = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=900, check=False)
-    if proc.returncode != 0 or not out.exists():
-        return {"error": f"exit code {proc.returncode}: {proc.stderr[-2000:]}", "command": _display(command)}
-    report = json.loads(out.read_text())
-    report["command"] = _display(command[:-2])
-    report["wall_seconds"] = round(time.monotonic() - started, 1)
-    return report
+    return _bench_module("bench.engine_scale", ["--quick", "--tools", "1000"] if quick else [], out, 900)
 
 
 async def cold_start(ids: Any, work_dir: pathlib.Path, runs: int) -> dict[str, Any]:
