@@ -68,6 +68,15 @@ def _engine_root(argv: list[str]) -> str | None:
     return None
 
 
+def _shown(root: pathlib.Path) -> str:
+    """The engine's checkout as reports show it: relative to this repository ("." for itself), so a tracked report
+    names no path of the machine that ran it; another checkout as ``--engine-root`` gave it."""
+    try:
+        return str(root.relative_to(REPO_ROOT)) or "."
+    except ValueError:
+        return ENGINE_ROOT or str(root)
+
+
 ENGINE_ROOT = _engine_root(sys.argv[1:])
 if ENGINE_ROOT:
     sys.path.insert(0, str(pathlib.Path(ENGINE_ROOT).resolve()))
@@ -527,7 +536,8 @@ def main(argv: list[str] | None = None) -> int:
 
     import mcp_grpc
 
-    print(f"engine: {pathlib.Path(mcp_grpc.__file__).parent.parent}")
+    engine_root = _shown(pathlib.Path(mcp_grpc.__file__).resolve().parent.parent)
+    print(f"engine: {engine_root}")
     print(f"store: {shape}")
     print(f"{'engine / query set':44} {'p50 µs':>8} {'p90 µs':>8} {'p99 µs':>8} {'mean µs':>8} {'p50 CPU µs':>11}")
     labels = {"random": "random pairs (mostly denied: full walk)", "allowed": "allowed pairs",
@@ -549,7 +559,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
         "params": vars(args),
         "store": shape,
-        "engine_root": str(pathlib.Path(mcp_grpc.__file__).parent.parent),
+        "engine_root": engine_root,
         "embedded": engine_stats,
         "fga_cli": cli_stats,
     }
