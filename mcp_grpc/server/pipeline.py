@@ -222,11 +222,7 @@ class Pipeline:
 
     async def unary(self, rpc: TargetRpc[Any, Response], request: Any, context: Any) -> Response:
         """Steps 1-5 for one target; a rejection ends the RPC with its status after it was audited."""
-        try:  # ``admit`` without its coroutine: the only await it has is for a rejection
-            call = self.begin(context, rpc.service, rpc.method)
-        except Rejected as rejected:
-            await abort(context, rejected)
-            raise
+        call = await self.admit(context, rpc.service, rpc.method)
         try:
             return await self.run(call, rpc, request, context)
         except asyncio.CancelledError:
