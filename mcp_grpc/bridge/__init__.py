@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from mcp_grpc.contract.extras import require_installed
+from mcp_grpc.contract.extras import require_mcp_sdk
 
 if TYPE_CHECKING:
     from mcp_grpc.bridge.errors import BridgeError
@@ -40,8 +40,7 @@ __all__ = sorted(_EXPORTS)
 # Every module here imports the official MCP SDK (``mcp``, ``mcp_types``): without the [bridge] extra, importing
 # any of them (``mcp_grpc.bridge.gateway``, ``mount_official``) is one MissingExtra naming it. Found, not imported:
 # the SDK's import (~0.9 s) waits for the first name used.
-for _module in ("mcp_types", "mcp"):
-    require_installed(_module, extra="bridge", needed_by="the bridge", what="the official MCP SDK (mcp)")
+require_mcp_sdk("the bridge")
 
 
 def __getattr__(name: str) -> Any:

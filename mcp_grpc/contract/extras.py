@@ -13,7 +13,7 @@ import importlib
 import importlib.util
 from types import ModuleType
 
-__all__ = ["MissingExtra", "require", "require_installed"]
+__all__ = ["MCP_SDK_MODULES", "MissingExtra", "require", "require_installed", "require_mcp_sdk"]
 
 
 class MissingExtra(ImportError):
@@ -34,10 +34,7 @@ def require(module: str, *, extra: str, needed_by: str, what: str | None = None)
         missing = exc.name or ""
         if not (module == missing or module.startswith(missing + ".") or missing.startswith(module + ".")):
             raise
-        raise MissingExtra(
-            f"{needed_by} needs {what or module + ' (not installed)'}: pip install 'mcp-grpc[{extra}]'",
-            extra=extra, module=module,
-        ) from exc
+        raise _missing(module, extra, needed_by, what) from exc
 
 
 def require_installed(module: str, *, extra: str, needed_by: str, what: str | None = None) -> None:
@@ -48,7 +45,21 @@ def require_installed(module: str, *, extra: str, needed_by: str, what: str | No
     except (ImportError, ValueError):  # ValueError: the module is in sys.modules as None (import blocked)
         found = False
     if not found:
-        raise MissingExtra(
-            f"{needed_by} needs {what or module + ' (not installed)'}: pip install 'mcp-grpc[{extra}]'",
-            extra=extra, module=module,
-        )
+        raise _missing(module, extra, needed_by, what)
+
+
+#: The official MCP SDK's packages, both installed by the ``bridge`` extra.
+MCP_SDK_MODULES = ("mcp_types", "mcp")
+
+
+def require_mcp_sdk(needed_by: str) -> None:
+    """The official MCP SDK is installed (found, not imported), else MissingExtra naming ``[bridge]``."""
+    for module in MCP_SDK_MODULES:
+        require_installed(module, extra="bridge", needed_by=needed_by, what="the official MCP SDK (mcp)")
+
+
+def _missing(module: str, extra: str, needed_by: str, what: str | None) -> MissingExtra:
+    return MissingExtra(
+        f"{needed_by} needs {what or module + ' (not installed)'}: pip install 'mcp-grpc[{extra}]'",
+        extra=extra, module=module,
+    )

@@ -22,10 +22,9 @@ from __future__ import annotations
 import contextlib
 from typing import Any, AsyncIterator, Literal
 
-from mcp_grpc.contract.extras import require_installed
+from mcp_grpc.contract.extras import require_mcp_sdk
 
-for _module in ("mcp_types", "mcp"):
-    require_installed(_module, extra="bridge", needed_by="mcp_grpc.sdk", what="the official MCP SDK (mcp)")
+require_mcp_sdk("mcp_grpc.sdk")
 
 from mcp.client.session import ClientSession  # noqa: E402 - after the extra's clear error
 
